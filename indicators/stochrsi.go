@@ -1,0 +1,166 @@
+package indicators
+
+import "strconv"
+
+// StochRSI is a streaming stochastic RSI, bit for bit equal to go-talib's
+// StochRsi(close, rsi, stoch, d, SMA) when SmoothK is 1:
+//
+//	close ─► RSI(rsi) ─► %K over stoch bars ─► [SMA(smoothK)] ─► %K ─► SMA(d) ─► %D
+//
+// Raw %K = (rsi - lowest) / ((highest - lowest) / 100) over the last stoch RSI
+// values, or 0 when that divisor is exactly 0 (a flat window). Like go-talib
+// it runs over the RSI series with its warm-up filled with zeros, so the
+// window and the averages start before RSI is defined; the outputs are
+// reported from [StochRSI.IdlePeriod] on, %K and %D together.
+//
+// With smoothK > 1 raw %K is first averaged over smoothK bars, as
+// TradingView's "Stoch RSI 14 14 3 3" does: its %K is go-talib's %D of
+// StochRsi(close, 14, 14, 3, SMA), bit for bit, and its %D the 3-bar SMA of
+// that.
+type StochRSI struct {
+	rsi     RSI
+	stoch   int
+	smoothK int
+	d       int
+	idle    int
+	bar     int // prices accepted so far
+	window  extremes
+	smooth  sma // used when smoothK > 1
+	signal  sma // used when d > 1
+	k, dv   float64
+	ok      bool
+}
+
+// NewStochRSI returns a StochRSI(rsi, stoch, d) without %K smoothing: rsi
+// 2..[MaxPeriod], stoch and d 1..[MaxPeriod].
+func NewStochRSI(rsi, stoch, d int) (*StochRSI, error) {
+	s := new(StochRSI)
+	if err := s.init("indicators.NewStochRSI", rsi, stoch, 1, d); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewSmoothStochRSI returns a StochRSI whose raw %K is averaged over smoothK
+// bars (1 means no smoothing) before %D; TradingView's "14 14 3 3" is
+// NewSmoothStochRSI(14, 14, 3, 3).
+func NewSmoothStochRSI(rsi, stoch, smoothK, d int) (*StochRSI, error) {
+	s := new(StochRSI)
+	if err := s.init("indicators.NewSmoothStochRSI", rsi, stoch, smoothK, d); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *StochRSI) init(place string, rsi, stoch, smoothK, d int) error {
+	if err := checkStochRSI(place, rsi, stoch, smoothK, d); err != nil {
+		return err
+	}
+	*s = StochRSI{stoch: stoch, smoothK: smoothK, d: d,
+		idle: StochRSIIdlePeriod(rsi, stoch, d) + smoothK - 1}
+	if err := s.rsi.init(place, rsi); err != nil {
+		return err
+	}
+	// One allocation for the window rings, one for both averages.
+	s.window.init(stoch, make([]slot, 2*stoch))
+	nf := 0
+	if smoothK > 1 {
+		nf += smoothK
+	}
+	if d > 1 {
+		nf += d
+	}
+	if nf > 0 {
+		buf := make([]float64, nf)
+		if smoothK > 1 {
+			s.smooth.init(smoothK, buf)
+			buf = buf[smoothK:]
+		}
+		if d > 1 {
+			s.signal.init(d, buf)
+		}
+	}
+	return nil
+}
+
+// Update adds the next price and returns %K and %D, ok once both are defined.
+// A NaN or infinite x is ignored: the state does not change and ok is false.
+func (s *StochRSI) Update(x float64) (k, d float64, ok bool) {
+	if !finite(x) {
+		return 0, 0, false
+	}
+	// go-talib's RSI array holds 0.0 before RSI is defined, and its %K window
+	// slides over those zeros too.
+	r, _ := s.rsi.update(x)
+	i := s.bar
+	s.bar++
+	s.window.push(r, i)
+	if i < s.stoch-1 {
+		return 0, 0, false
+	}
+	lo, hi := s.window.min(), s.window.max()
+	// The exact != 0.0 test and this operation order are go-talib's: a
+	// one-ULP difference here turns into a 100-point jump of %K.
+	diff := (hi - lo) / 100.0
+	if diff != 0.0 {
+		k = (r - lo) / diff
+	} else {
+		k = 0.0
+	}
+	if s.smoothK > 1 {
+		if k, ok = s.smooth.update(k); !ok {
+			return 0, 0, false
+		}
+	}
+	d = k
+	if s.d > 1 {
+		if d, ok = s.signal.update(k); !ok {
+			return 0, 0, false
+		}
+	}
+	if i < s.idle {
+		return 0, 0, false
+	}
+	s.k, s.dv, s.ok = k, d, true
+	return k, d, true
+}
+
+// Value returns the last defined %K and %D, ok false during warm-up.
+func (s *StochRSI) Value() (k, d float64, ok bool) { return s.k, s.dv, s.ok }
+
+// Periods returns the parameters as given to [NewSmoothStochRSI].
+func (s *StochRSI) Periods() (rsi, stoch, smoothK, d int) {
+	return s.rsi.n, s.stoch, s.smoothK, s.d
+}
+
+// IdlePeriod is the index (counting accepted prices from 0) of the first
+// defined output: rsi + (stoch-1) + (smoothK-1) + (d-1).
+func (s *StochRSI) IdlePeriod() int { return s.idle }
+
+// Reset forgets all prices, keeping the parameters and buffers.
+func (s *StochRSI) Reset() {
+	s.rsi.Reset()
+	s.window.reset()
+	s.smooth.reset()
+	s.signal.reset()
+	s.bar = 0
+	s.k, s.dv, s.ok = 0, 0, false
+}
+
+// String returns "StochRSI(rsi,stoch,d)", or "StochRSI(rsi,stoch,smoothK,d)"
+// when %K is smoothed.
+func (s *StochRSI) String() string {
+	b := make([]byte, 0, 32)
+	b = append(b, "StochRSI("...)
+	b = strconv.AppendInt(b, int64(s.rsi.n), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(s.stoch), 10)
+	if s.smoothK > 1 {
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(s.smoothK), 10)
+	}
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(s.d), 10)
+	b = append(b, ')')
+	return string(b)
+}
