@@ -1,0 +1,223 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tickflow.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaultsAreTheADRs(t *testing.T) {
+	c, err := Load(Sources{Env: envOf(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Async{10, 50, 4, 20, 30 * time.Second, 3, 2.0}
+	if c.Async != want {
+		t.Errorf("Async = %+v, want %+v", c.Async, want)
+	}
+	if c.Indicators != (Indicators{20, 14, 14, 3}) || c.Strategy != (Strategy{20, 80}) {
+		t.Errorf("indicators %+v strategy %+v", c.Indicators, c.Strategy)
+	}
+	if c.Stream.Listen != "127.0.0.1:9090" {
+		t.Errorf("listen = %q, want loopback", c.Stream.Listen)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	file := writeFile(t, "async:\n  retry_attempts: 5\n  request_timeout: 10s\nindicators:\n  ema: 30\nstream:\n  listen: 127.0.0.1:8000\n")
+	tests := []struct {
+		name   string
+		env    map[string]string
+		flags  map[string]string
+		key    string
+		want   string
+		origin string
+	}{
+		{"default", nil, nil, "async.max_concurrent_symbols", "10", "default"},
+		{"file over default", nil, nil, "async.retry_attempts", "5", "file"},
+		{"env over file", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "7"}, nil, "async.retry_attempts", "7", "env"},
+		{"flag over env", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "7"}, map[string]string{"retry-attempts": "9"}, "async.retry_attempts", "9", "flag"},
+		{"flag over file", nil, map[string]string{"ema": "50"}, "indicators.ema", "50", "flag"},
+		{"env over default", map[string]string{"TICKFLOW_STRATEGY_OVERSOLD": "15"}, nil, "strategy.oversold", "15", "env"},
+		{"duration as seconds", map[string]string{"TICKFLOW_ASYNC_REQUEST_TIMEOUT": "2.5"}, nil, "async.request_timeout", "2.5s", "env"},
+		{"file duration", nil, nil, "async.request_timeout", "10s", "file"},
+		{"listen flag", nil, map[string]string{"listen": "127.0.0.1:0"}, "stream.listen", "127.0.0.1:0", "flag"},
+		{"file listen", nil, nil, "stream.listen", "127.0.0.1:8000", "file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(Sources{File: file, Env: envOf(tt.env), Flags: tt.flags})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := byKey[tt.key]
+			if got := f.Value(c); got != tt.want {
+				t.Errorf("%s = %s, want %s", tt.key, got, tt.want)
+			}
+			if got := c.Origin(tt.key); got != tt.origin {
+				t.Errorf("origin of %s = %s, want %s", tt.key, got, tt.origin)
+			}
+		})
+	}
+}
+
+func TestErrorsNameTheKey(t *testing.T) {
+	tests := []struct {
+		name  string
+		file  string
+		env   map[string]string
+		flags map[string]string
+		want  []string // substrings of the error
+	}{
+		{"unknown key with line", "async:\n  retry_attempts: 3\n  retry_atempts: 4\n", nil, nil,
+			[]string{`:3: unknown key "async.retry_atempts"`}},
+		{"unknown section", "indicator:\n  ema: 3\n", nil, nil, []string{`:1: unknown key "indicator"`}},
+		{"repeated key", "strategy:\n  oversold: 10\n  oversold: 12\n", nil, nil, []string{`:3: key "strategy.oversold" repeated`}},
+		{"wrong type in file", "indicators:\n  rsi: fourteen\n", nil, nil, []string{`:2: indicators.rsi: "fourteen" is not a whole number`}},
+		{"list where a value goes", "stream:\n  symbols: [1, 2]\n", nil, nil, []string{`:2: stream.symbols must be a single value`}},
+		{"not yaml", "async: [\n", nil, nil, []string{"config:", "tickflow.yaml"}},
+		{"bad env", "", map[string]string{"TICKFLOW_ASYNC_BACKOFF_FACTOR": "fast"}, nil,
+			[]string{"async.backoff_factor (from TICKFLOW_ASYNC_BACKOFF_FACTOR)", `"fast" is not a number`}},
+		{"bad flag", "", nil, map[string]string{"request-timeout": "soon"}, []string{"async.request_timeout (from --request-timeout)"}},
+		{"unknown flag", "", nil, map[string]string{"nope": "1"}, []string{"unknown flag --nope"}},
+		{"zero symbols", "async:\n  max_concurrent_symbols: 0\n", nil, nil, []string{"async.max_concurrent_symbols: must be at least 1, got 0"}},
+		{"negative retries", "", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "-1"}, nil, []string{"async.retry_attempts: must not be negative"}},
+		{"backoff below 1", "", nil, map[string]string{"backoff-factor": "0.5"}, []string{"async.backoff_factor: must be at least 1"}},
+		{"timeout zero", "", nil, map[string]string{"request-timeout": "0s"}, []string{"async.request_timeout: must be positive"}},
+		{"ema too short", "", nil, map[string]string{"ema": "1"}, []string{"indicators.ema: period must be at least 2"}},
+		{"thresholds crossed", "strategy:\n  oversold: 90\n", nil, nil, []string{"strategy.oversold: (90) must be below strategy.overbought (80)"}},
+		{"threshold out of range", "", nil, map[string]string{"overbought": "120"}, []string{"strategy.overbought: must be within 0 and 100"}},
+		{"listen not host:port", "", nil, map[string]string{"listen": "9090"}, []string{`stream.listen: "9090" is not host:port`}},
+		{"two problems at once", "", nil, map[string]string{"ema": "0", "rsi": "0"}, []string{"indicators.ema", "indicators.rsi"}},
+		{"webhook url hides its secret", "", nil, map[string]string{"webhook": "ftp://user:hunter2@example.com/T0/secret-token"},
+			[]string{"webhook.url", "example.com"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := Sources{Env: envOf(tt.env), Flags: tt.flags}
+			if tt.file != "" {
+				src.File = writeFile(t, tt.file)
+			}
+			_, err := Load(src)
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			for _, secret := range []string{"hunter2", "secret-token"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q reveals a secret", err)
+				}
+			}
+		})
+	}
+}
+
+func TestEmptyFileMeansDefaults(t *testing.T) {
+	for _, text := range []string{"", "# nothing\n", "async:\n"} {
+		c, err := Load(Sources{File: writeFile(t, text), Env: envOf(nil)})
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if c.Async.MaxConcurrentSymbols != DefaultMaxConcurrentSymbols {
+			t.Errorf("%q: not the defaults", text)
+		}
+	}
+}
+
+func TestYAMLRoundTrips(t *testing.T) {
+	c, err := Load(Sources{
+		File:  writeFile(t, "async:\n  backoff_factor: 1.5\n"),
+		Env:   envOf(map[string]string{"TICKFLOW_STREAM_SYMBOLS": "42"}),
+		Flags: map[string]string{"stale-after": "1m30s", "listen": "[::1]:9191"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := c.YAML()
+	for _, w := range []string{"backoff_factor: 1.5 # file", "symbols: 42 # env", "stale_after: 1m30s # flag", "max_concurrent_symbols: 10 # default", `listen: "[::1]:9191" # flag`} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("rendering lacks %q:\n%s", w, out)
+		}
+	}
+	back, err := Load(Sources{File: writeFile(t, string(out)), Env: envOf(nil)})
+	if err != nil {
+		t.Fatalf("reading the rendering back: %v\n%s", err, out)
+	}
+	for _, f := range Fields() {
+		if f.Value(back) != f.Value(c) {
+			t.Errorf("%s: %s after the round trip, want %s", f.Key, f.Value(back), f.Value(c))
+		}
+	}
+}
+
+func TestRenderingRedactsTheWebhook(t *testing.T) {
+	c, err := Load(Sources{Env: envOf(map[string]string{"TICKFLOW_WEBHOOK_URL": "https://bot:pw@hooks.example.com/services/T0/B0/tok?key=abc"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(c.YAML())
+	for _, secret := range []string{"pw", "tok", "abc", "services"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("rendering reveals %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "hooks.example.com") {
+		t.Errorf("rendering lost the host:\n%s", out)
+	}
+}
+
+func TestFieldsAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range Fields() {
+		for _, n := range []string{"key " + f.Key, "env " + f.Env, "flag " + f.Flag} {
+			if seen[n] {
+				t.Errorf("duplicate %s", n)
+			}
+			seen[n] = true
+		}
+	}
+}
+
+func FuzzLoadYAML(f *testing.F) {
+	f.Add("async:\n  retry_attempts: 3\n")
+	f.Add("stream: {listen: '127.0.0.1:1', rate: 5}\n")
+	f.Add("a: &x {b: 1}\nc: *x\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		c := Default()
+		if err := c.applyYAML("fuzz.yaml", []byte(text)); err != nil && !strings.HasPrefix(err.Error(), "config: fuzz.yaml") {
+			t.Errorf("error without the file name: %v", err)
+		}
+	})
+}
+
+func ExampleLoad() {
+	c, err := Load(Sources{
+		Env:   func(string) (string, bool) { return "", false },
+		Flags: map[string]string{"retry-attempts": "5"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c.Async.RetryAttempts, c.Origin("async.retry_attempts"), c.Async.RequestTimeout)
+	// Output: 5 flag 30s
+}
