@@ -1,0 +1,40 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	activeDesc = prometheus.NewDesc("active_async_tasks",
+		"Number of active async tasks: workers of the running pipeline plus outbound requests in flight.", nil, nil)
+	queuedDesc = prometheus.NewDesc("tickflow_stage_queued_items",
+		"Items waiting in the edge that feeds a stage (queue depth).", []string{"stage"}, nil)
+	workersDesc = prometheus.NewDesc("tickflow_stage_workers",
+		"Workers of a stage.", []string{"stage"}, nil)
+	busyDesc = prometheus.NewDesc("tickflow_stage_busy_seconds_total",
+		"Time a stage's workers spent processing, summed over workers.", []string{"stage"}, nil)
+	failedDesc = prometheus.NewDesc("tickflow_stage_failed_keys_total",
+		"Keys (symbols) a stage failed.", []string{"stage"}, nil)
+)
+
+// stageCollector reads the watched pipeline's Stats at scrape time.
+type stageCollector struct{ m *Metrics }
+
+func (c stageCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{activeDesc, queuedDesc, workersDesc, busyDesc, failedDesc} {
+		ch <- d
+	}
+}
+
+func (c stageCollector) Collect(ch chan<- prometheus.Metric) {
+	stats := c.m.Stats()
+	active := c.m.inflight.Load()
+	for _, s := range stats {
+		active += int64(s.Workers)
+		ch <- prometheus.MustNewConstMetric(queuedDesc, prometheus.GaugeValue, float64(s.Queued), s.Name)
+		ch <- prometheus.MustNewConstMetric(workersDesc, prometheus.GaugeValue, float64(s.Workers), s.Name)
+		ch <- prometheus.MustNewConstMetric(busyDesc, prometheus.CounterValue, s.Busy.Seconds(), s.Name)
+		ch <- prometheus.MustNewConstMetric(failedDesc, prometheus.CounterValue, float64(s.Failed), s.Name)
+	}
+	ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(active))
+}

@@ -1,0 +1,289 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tickflow/tickflow/pipeline"
+)
+
+// LatencyBuckets are the histogram buckets, in seconds, of the operation
+// durations and of the arrival-to-signal latency: 5 µs to 10 s.
+var LatencyBuckets = []float64{
+	5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4,
+	1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+}
+
+// Metrics holds tickflow's metrics. It implements [pipeline.Observer]; it
+// is safe for concurrent use.
+type Metrics struct {
+	opDuration *prometheus.HistogramVec
+	errs       *prometheus.CounterVec
+	itemsIn    *prometheus.CounterVec
+	itemsOut   *prometheus.CounterVec
+	dropped    *prometheus.CounterVec
+	bars       prometheus.Counter
+	signals    *prometheus.CounterVec
+	latency    prometheus.Histogram
+	unmatched  prometheus.Counter
+	retries    *prometheus.CounterVec
+	discarded  *prometheus.CounterVec
+	waits      *prometheus.CounterVec
+	waited     *prometheus.CounterVec
+	breaker    *prometheus.GaugeVec
+
+	buy, sell prometheus.Counter
+
+	inflight atomic.Int64
+	stats    atomic.Pointer[func() []pipeline.StageStats]
+
+	base          time.Time // monotonic origin of the int64 times below
+	lastBar       atomic.Int64
+	lastProcessed atomic.Int64
+
+	mu     sync.RWMutex
+	stages map[string]*stageMetrics
+	syms   map[string]*pending
+}
+
+type stageMetrics struct {
+	dur     prometheus.Observer
+	in, out prometheus.Counter
+}
+
+// New makes the metrics and registers them with reg.
+func New(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		opDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "async_operation_duration_seconds",
+			Help:    "Duration of async operations: one batch through a pipeline stage, one outbound request.",
+			Buckets: LatencyBuckets,
+		}, []string{"operation_type"}),
+		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "async_errors_total",
+			Help: "Total async operation errors: keys failed by a stage, failed outbound requests.",
+		}, []string{"operation_type", "error_type"}),
+		itemsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tickflow_stage_items_in_total",
+			Help: "Items taken by a pipeline stage (or the sink).",
+		}, []string{"stage"}),
+		itemsOut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tickflow_stage_items_out_total",
+			Help: "Items emitted by a pipeline stage (or written by the sink).",
+		}, []string{"stage"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tickflow_dropped_items_total",
+			Help: "Items dropped by an edge's overflow policy, by the stage the edge feeds.",
+		}, []string{"edge"}),
+		bars: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tickflow_bars_processed_total",
+			Help: "Bars that went through the whole pipeline.",
+		}),
+		signals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tickflow_signals_total",
+			Help: "Signals made, by side.",
+		}, []string{"side"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tickflow_signal_latency_seconds",
+			Help:    "Time from a bar's arrival in the pipeline to its signal reaching the sink.",
+			Buckets: LatencyBuckets,
+		}),
+		unmatched: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tickflow_signal_latency_unknown_total",
+			Help: "Signals whose bar's arrival time was not recorded (source not wrapped, or evicted).",
+		}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tickflow_retries_total",
+			Help: "Outbound requests retried.",
+		}, []string{"operation_type"}),
+		discarded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tickflow_discarded_total",
+			Help: "Items an outbound component gave up on, by reason (breaker_open, retries_exhausted, queue_full, rejected, shutdown).",
+		}, []string{"operation_type", "reason"}),
+		waits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tickflow_rate_limited_total",
+			Help: "Outbound requests delayed by a rate limit.",
+		}, []string{"operation_type"}),
+		waited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tickflow_rate_limited_seconds_total",
+			Help: "Time outbound requests waited for a rate limit.",
+		}, []string{"operation_type"}),
+		breaker: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tickflow_circuit_breaker_state",
+			Help: "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+		}, []string{"name"}),
+		base:   time.Now(),
+		stages: map[string]*stageMetrics{},
+		syms:   map[string]*pending{},
+	}
+	m.buy = m.signals.WithLabelValues("buy")
+	m.sell = m.signals.WithLabelValues("sell")
+	for _, c := range []prometheus.Collector{
+		m.opDuration, m.errs, m.itemsIn, m.itemsOut, m.dropped, m.bars, m.signals,
+		m.latency, m.unmatched, m.retries, m.discarded, m.waits, m.waited, m.breaker,
+		stageCollector{m},
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// now is the monotonic time since m was made, in nanoseconds; 0 is never
+// returned, so 0 can mean "never".
+func (m *Metrics) now() int64 { return int64(time.Since(m.base)) | 1 }
+
+func (m *Metrics) at(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return m.base.Add(time.Duration(ns))
+}
+
+// LastBar is when the wrapped source (see [Metrics.Source]) last emitted a
+// bar; the zero Time if never.
+func (m *Metrics) LastBar() time.Time { return m.at(m.lastBar.Load()) }
+
+// LastProcessed is when a stage or the sink last finished a batch; the zero
+// Time if never.
+func (m *Metrics) LastProcessed() time.Time { return m.at(m.lastProcessed.Load()) }
+
+func (m *Metrics) stage(name string) *stageMetrics {
+	m.mu.RLock()
+	s := m.stages[name]
+	m.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s = m.stages[name]; s == nil {
+		s = &stageMetrics{
+			dur: m.opDuration.WithLabelValues(name),
+			in:  m.itemsIn.WithLabelValues(name),
+			out: m.itemsOut.WithLabelValues(name),
+		}
+		m.stages[name] = s
+	}
+	return s
+}
+
+// Processed implements [pipeline.Observer]: a batch's duration goes to
+// async_operation_duration_seconds{operation_type=stage}.
+func (m *Metrics) Processed(stage string, in, out int, elapsed time.Duration) {
+	s := m.stage(stage)
+	s.dur.Observe(elapsed.Seconds())
+	s.in.Add(float64(in))
+	s.out.Add(float64(out))
+	m.lastProcessed.Store(m.now())
+}
+
+// Dropped implements [pipeline.Observer].
+func (m *Metrics) Dropped(edge string, n int) {
+	m.dropped.WithLabelValues(edge).Add(float64(n))
+}
+
+// Failed implements [pipeline.Observer]: counted in
+// async_errors_total{operation_type=stage, error_type=ErrorType(err)}.
+func (m *Metrics) Failed(stage, key string, err error) {
+	m.errs.WithLabelValues(stage, ErrorType(err)).Inc()
+}
+
+var _ pipeline.Observer = (*Metrics)(nil)
+
+// ErrorType classifies err for the error_type label: an error's own
+// ErrorType() string method if it has one, else "timeout", "canceled",
+// "panic", "network" or "error".
+func ErrorType(err error) string {
+	var typed interface{ ErrorType() string }
+	var pe *pipeline.PanicError
+	var ne net.Error
+	switch {
+	case err == nil:
+		return "none"
+	case errors.As(err, &typed):
+		return typed.ErrorType()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.As(err, &pe):
+		return "panic"
+	case errors.As(err, &ne):
+		if ne.Timeout() {
+			return "timeout"
+		}
+		return "network"
+	}
+	return "error"
+}
+
+// WatchPipeline makes every scrape read stats (a running pipeline's Stats
+// method) for the per-stage queue depth, workers, busy time and failed
+// keys, and for active_async_tasks. Nil stops watching, as when the run
+// has ended.
+func (m *Metrics) WatchPipeline(stats func() []pipeline.StageStats) {
+	if stats == nil {
+		m.stats.Store(nil)
+		return
+	}
+	m.stats.Store(&stats)
+}
+
+// Stats returns the watched pipeline's stats, or nil.
+func (m *Metrics) Stats() []pipeline.StageStats {
+	if f := m.stats.Load(); f != nil {
+		return (*f)()
+	}
+	return nil
+}
+
+// The hooks below are how outbound components (the webhook sink, API
+// clients) report their work without importing this package.
+
+// TaskStarted adds one to active_async_tasks, for a request in flight.
+func (m *Metrics) TaskStarted() { m.inflight.Add(1) }
+
+// TaskDone takes one from active_async_tasks.
+func (m *Metrics) TaskDone() { m.inflight.Add(-1) }
+
+// OperationDone reports one outbound operation of kind op: its duration,
+// and errType ("" when it succeeded) counted in async_errors_total.
+func (m *Metrics) OperationDone(op string, elapsed time.Duration, errType string) {
+	m.opDuration.WithLabelValues(op).Observe(elapsed.Seconds())
+	if errType != "" {
+		m.errs.WithLabelValues(op, errType).Inc()
+	}
+}
+
+// Retried counts one retry of op.
+func (m *Metrics) Retried(op string) { m.retries.WithLabelValues(op).Inc() }
+
+// Discarded counts one item op gave up on, with why.
+func (m *Metrics) Discarded(op, reason string) { m.discarded.WithLabelValues(op, reason).Inc() }
+
+// RateLimited counts one wait of op for a rate limit.
+func (m *Metrics) RateLimited(op string, wait time.Duration) {
+	m.waits.WithLabelValues(op).Inc()
+	m.waited.WithLabelValues(op).Add(wait.Seconds())
+}
+
+// BreakerState sets a circuit breaker's state: "closed", "half-open" or
+// "open".
+func (m *Metrics) BreakerState(name, state string) {
+	v := 0.0
+	switch state {
+	case "half-open":
+		v = 1
+	case "open":
+		v = 2
+	}
+	m.breaker.WithLabelValues(name).Set(v)
+}

@@ -1,0 +1,289 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/metrics"
+	"github.com/tickflow/tickflow/pipeline"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newMetrics(t testing.TB) (*metrics.Metrics, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, reg
+}
+
+// families gathers reg into a map of metric family name to its text.
+func families(t *testing.T, reg *prometheus.Registry) map[string]string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf.String()
+	}
+	return out
+}
+
+// bars emits n bars of each symbol, then stops.
+func bars(symbols []string, n int) pipeline.Source[market.Event] {
+	return pipeline.SourceFunc[market.Event](func(ctx context.Context, out pipeline.Emitter[market.Event]) error {
+		t0 := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
+		for i := range n {
+			for _, s := range symbols {
+				if err := out.Emit(market.Event{Bar: market.Bar{Symbol: s, Time: t0.Add(time.Duration(i) * time.Minute), Close: 100 + float64(i)}}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// everyTenth signals on every tenth bar and fails symbol "BAD" on its first.
+func everyTenth(_ context.Context, e market.Event, out pipeline.Emitter[market.Event]) error {
+	if e.Symbol == "BAD" {
+		out.Fail(e.Symbol, context.DeadlineExceeded)
+		return nil
+	}
+	if e.Time.Minute()%10 == 9 {
+		e.Signal = &market.Signal{Symbol: e.Symbol, Time: e.Time, Side: market.Buy, Price: e.Close}
+	}
+	return out.Emit(e)
+}
+
+func TestADRMetricsMoveWithARealPipeline(t *testing.T) {
+	m, reg := newMetrics(t)
+	p := pipeline.New(pipeline.Config[market.Event]{
+		Key:      market.Event.Key,
+		Observer: m,
+	}).
+		From("source", m.Source(bars([]string{"AAA", "BBB", "BAD"}, 100))).
+		Then("strategy", func() pipeline.Stage[market.Event] { return pipeline.StageFunc[market.Event](everyTenth) }, pipeline.StageConfig{Workers: 2}).
+		To("sink", m.Sink(), pipeline.StageConfig{})
+	m.WatchPipeline(p.Stats)
+	err := p.Run(context.Background())
+	var f pipeline.Failures
+	if !errors.As(err, &f) || len(f) != 1 {
+		t.Fatalf("Run = %v, want BAD's failure", err)
+	}
+
+	got := families(t, reg)
+	for _, name := range []string{
+		"async_operation_duration_seconds", "active_async_tasks", "async_errors_total",
+		"tickflow_stage_items_in_total", "tickflow_stage_items_out_total", "tickflow_stage_queued_items",
+		"tickflow_bars_processed_total", "tickflow_signals_total", "tickflow_signal_latency_seconds",
+	} {
+		if _, ok := got[name]; !ok {
+			t.Errorf("metric %s missing", name)
+		}
+	}
+	if !strings.Contains(got["async_operation_duration_seconds"], `value:"strategy"`) {
+		t.Errorf("no strategy operation_type: %s", got["async_operation_duration_seconds"])
+	}
+	if !strings.Contains(got["async_errors_total"], `value:"timeout"`) {
+		t.Errorf("BAD's deadline not counted as a timeout: %s", got["async_errors_total"])
+	}
+	checks := []struct {
+		name string
+		c    prometheus.Collector
+		want float64
+	}{
+		{"bars", mustCollector(t, reg, "tickflow_bars_processed_total"), 200},
+	}
+	for _, c := range checks {
+		if v := testutil.ToFloat64(c.c); v != c.want {
+			t.Errorf("%s = %v, want %v", c.name, v, c.want)
+		}
+	}
+	want := `
+# HELP tickflow_signals_total Signals made, by side.
+# TYPE tickflow_signals_total counter
+tickflow_signals_total{side="buy"} 20
+tickflow_signals_total{side="sell"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "tickflow_signals_total"); err != nil {
+		t.Error(err)
+	}
+	if n := histogramCount(t, reg, "tickflow_signal_latency_seconds"); n != 20 {
+		t.Errorf("latency observations = %d, want one per signal (20)", n)
+	}
+	workers := 0
+	for _, s := range p.Stats() {
+		workers += s.Workers
+	}
+	want = fmt.Sprintf(`
+# HELP active_async_tasks Number of active async tasks: workers of the running pipeline plus outbound requests in flight.
+# TYPE active_async_tasks gauge
+active_async_tasks %d
+`, workers)
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "active_async_tasks"); err != nil {
+		t.Error(err)
+	}
+	m.WatchPipeline(nil)
+	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", problems, err)
+	}
+}
+
+func mustCollector(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
+	t.Helper()
+	return gatheredCollector{reg, name}
+}
+
+// gatheredCollector re-exposes one family of a registry as a Collector, so
+// testutil.ToFloat64 can read it.
+type gatheredCollector struct {
+	reg  *prometheus.Registry
+	name string
+}
+
+func (g gatheredCollector) Describe(ch chan<- *prometheus.Desc) {
+	prometheus.DescribeByCollect(g, ch)
+}
+
+func (g gatheredCollector) Collect(ch chan<- prometheus.Metric) {
+	mfs, _ := g.reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != g.name {
+			continue
+		}
+		for _, mm := range mf.GetMetric() {
+			v := mm.GetCounter().GetValue() + mm.GetGauge().GetValue()
+			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(g.name, "x", nil, nil), prometheus.UntypedValue, v)
+		}
+	}
+}
+
+func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, mm := range mf.GetMetric() {
+				n += mm.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return n
+}
+
+func TestOutboundHooks(t *testing.T) {
+	m, reg := newMetrics(t)
+	m.TaskStarted()
+	m.OperationDone("webhook", 20*time.Millisecond, "")
+	m.OperationDone("webhook", time.Second, "status_5xx")
+	m.Retried("webhook")
+	m.Discarded("webhook", "breaker_open")
+	m.RateLimited("webhook", 100*time.Millisecond)
+	m.BreakerState("webhook", "open")
+	m.Dropped("indicators", 64)
+	want := `
+# HELP active_async_tasks Number of active async tasks: workers of the running pipeline plus outbound requests in flight.
+# TYPE active_async_tasks gauge
+active_async_tasks 1
+# HELP async_errors_total Total async operation errors: keys failed by a stage, failed outbound requests.
+# TYPE async_errors_total counter
+async_errors_total{error_type="status_5xx",operation_type="webhook"} 1
+# HELP tickflow_circuit_breaker_state Circuit breaker state: 0 closed, 1 half-open, 2 open.
+# TYPE tickflow_circuit_breaker_state gauge
+tickflow_circuit_breaker_state{name="webhook"} 2
+# HELP tickflow_discarded_total Items an outbound component gave up on, by reason (breaker_open, retries_exhausted, queue_full, rejected, shutdown).
+# TYPE tickflow_discarded_total counter
+tickflow_discarded_total{operation_type="webhook",reason="breaker_open"} 1
+# HELP tickflow_dropped_items_total Items dropped by an edge's overflow policy, by the stage the edge feeds.
+# TYPE tickflow_dropped_items_total counter
+tickflow_dropped_items_total{edge="indicators"} 64
+# HELP tickflow_retries_total Outbound requests retried.
+# TYPE tickflow_retries_total counter
+tickflow_retries_total{operation_type="webhook"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"active_async_tasks", "async_errors_total", "tickflow_circuit_breaker_state",
+		"tickflow_discarded_total", "tickflow_dropped_items_total", "tickflow_retries_total"); err != nil {
+		t.Error(err)
+	}
+	if n := histogramCount(t, reg, "async_operation_duration_seconds"); n != 2 {
+		t.Errorf("webhook durations observed = %d, want 2", n)
+	}
+	m.TaskDone()
+}
+
+func TestErrorType(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, "none"},
+		{context.DeadlineExceeded, "timeout"},
+		{context.Canceled, "canceled"},
+		{&pipeline.PanicError{Component: "x", Value: "boom"}, "panic"},
+		{errors.New("x"), "error"},
+		{typed{}, "custom"},
+	}
+	for _, tt := range tests {
+		if got := metrics.ErrorType(tt.err); got != tt.want {
+			t.Errorf("ErrorType(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+type typed struct{}
+
+func (typed) Error() string     { return "typed" }
+func (typed) ErrorType() string { return "custom" }
+
+func TestRegisteringTwiceFails(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	if _, err := metrics.New(reg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := metrics.New(reg); err == nil {
+		t.Error("second New on the same registry succeeded")
+	}
+}
+
+func TestObserverDoesNotAllocate(t *testing.T) {
+	m, _ := newMetrics(t)
+	m.Processed("indicators", 64, 64, time.Millisecond) // first sight of a stage allocates
+	if a := testing.AllocsPerRun(1000, func() { m.Processed("indicators", 64, 64, time.Millisecond) }); a != 0 {
+		t.Errorf("Processed allocates %v times", a)
+	}
+	sink := m.Sink()
+	ev := []market.Event{{Bar: market.Bar{Symbol: "AAA", Time: time.Unix(60, 0)}, Signal: &market.Signal{Side: market.Sell}}}
+	if a := testing.AllocsPerRun(1000, func() { _ = sink.Write(context.Background(), ev) }); a != 0 {
+		t.Errorf("Sink.Write allocates %v times", a)
+	}
+}
+
+func BenchmarkObserverProcessed(b *testing.B) {
+	m, _ := newMetrics(b)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.Processed("indicators", 64, 64, time.Microsecond)
+		}
+	})
+}
