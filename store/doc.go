@@ -1,0 +1,55 @@
+// Package store keeps bars and a journal of signals in a database: SQLite (an
+// embedded file, pure Go driver, no C toolchain) or PostgreSQL (a pgx
+// connection pool) behind one interface, [Store].
+//
+//	            Open(ctx, "sqlite:bars.db")      Open(ctx, "postgres://...")
+//	                      │                               │
+//	                 sqliteStore                     pgStore (pgxpool)
+//	                      └──────────── Store ────────────┘
+//	WriteBars ── one transaction per call, upsert on (symbol, timeframe, time)
+//	Bars      ── rows streamed from a cursor, one symbol after another, in time order
+//	WriteSignals ─ insert, ON CONFLICT DO NOTHING on (symbol, time, side, strategy)
+//	Signals   ── the journal, streamed in time order
+//
+// # URLs
+//
+//   - "sqlite:PATH" or "sqlite://PATH": a SQLite file, created if missing.
+//     "sqlite:" alone (or the empty string) is the default file [DefaultPath]:
+//     $XDG_DATA_HOME/tickflow/tickflow.db, else ~/.local/share/tickflow/tickflow.db
+//     on Unix, else os.UserConfigDir()/tickflow/tickflow.db (macOS, Windows).
+//   - "postgres://..." or "postgresql://...": any pgx connection string. One
+//     extra query parameter, schema=NAME, keeps tickflow's tables in that
+//     PostgreSQL schema (created if missing) instead of the first schema of the
+//     search path. Pool parameters such as pool_max_conns are honoured.
+//
+// Passwords in URLs never appear in errors or in [Store.String] (see [Redact]).
+//
+// # Schema
+//
+// The program creates and migrates its own schema and records its version in a
+// table tickflow_schema (and, for SQLite, in PRAGMA user_version and
+// application_id). Open refuses, without writing anything, a file that is not
+// a SQLite database ([ErrCorrupt]), a database that holds tables of another
+// program ([ErrForeign]) and a schema newer than this program's
+// [SchemaVersion] ([ErrSchemaVersion]).
+//
+// Bars are keyed by (symbol, timeframe, time). A re-import is idempotent: a bar
+// whose key exists is updated to the new values (last write wins, so a
+// corrected bar replaces the old one; an identical bar is not rewritten).
+// Signals are keyed by (symbol, time, side, strategy) and the first write wins:
+// replaying a run writes no duplicates.
+//
+// Times are stored in UTC: SQLite keeps Unix nanoseconds, PostgreSQL a
+// timestamptz (microseconds; a bar time with a finer fraction is rejected
+// rather than silently rounded).
+//
+// # Faults
+//
+// A database that cannot be reached at Open is one error line wrapping
+// [ErrUnavailable]. Errors a retry may cure (a dropped connection, a server
+// restarting, a busy SQLite file) satisfy [IsTransient]; [Backoff] retries
+// them and the sinks and sources in tickflow use it, so a database that goes
+// away mid-run is waited for and the run resumes, or stops with the last
+// error. A bar that breaks the store's constraints is rejected with its key
+// ([*BarError], [ErrConstraint]) and nothing of its batch is written.
+package store

@@ -1,0 +1,407 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tickflow/tickflow/market"
+)
+
+// pgConnectTimeout bounds a connection attempt when the URL sets no
+// connect_timeout, so a server that is down fails Open quickly.
+const pgConnectTimeout = 5 * time.Second
+
+// pgMigrations[i] takes a PostgreSQL schema from version i to i+1.
+var pgMigrations = [][]string{{
+	`CREATE TABLE tickflow_schema (
+		version     integer     NOT NULL,
+		application text        NOT NULL,
+		migrated_at timestamptz NOT NULL DEFAULT now()
+	)`,
+	`CREATE TABLE bars (
+		symbol    text        NOT NULL CHECK (symbol <> ''),
+		timeframe text        NOT NULL,
+		time      timestamptz NOT NULL,
+		open      float8      NOT NULL,
+		high      float8      NOT NULL,
+		low       float8      NOT NULL,
+		close     float8      NOT NULL,
+		volume    float8      NOT NULL,
+		CHECK (high >= low),
+		PRIMARY KEY (symbol, timeframe, time)
+	)`,
+	`CREATE TABLE signals (
+		symbol      text        NOT NULL CHECK (symbol <> ''),
+		time        timestamptz NOT NULL,
+		side        text        NOT NULL CHECK (side IN ('buy', 'sell')),
+		strategy    text        NOT NULL,
+		price       float8      NOT NULL,
+		reason      text        NOT NULL,
+		ema         float8,
+		stoch_k     float8,
+		stoch_d     float8,
+		recorded_at timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (symbol, time, side, strategy)
+	)`,
+	`CREATE INDEX signals_by_time ON signals (time)`,
+}}
+
+// pgStaging is the per-connection temporary table bars are copied into
+// before they are merged into bars.
+const pgStaging = "tickflow_bars_in"
+
+type pgStore struct {
+	pool     *pgxpool.Pool
+	redacted string
+	schema   string
+}
+
+func openPostgres(ctx context.Context, rawURL string) (Store, error) {
+	redacted := Redact(rawURL)
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w %s", ErrURL, redacted)
+	}
+	q := u.Query()
+	schema := q.Get("schema")
+	q.Del("schema")
+	if !q.Has("connect_timeout") {
+		q.Set("connect_timeout", strconv.Itoa(int(pgConnectTimeout/time.Second)))
+	}
+	u.RawQuery = q.Encode()
+	cfg, err := pgxpool.ParseConfig(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("store: %w %s: %v", ErrURL, redacted, err)
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "tickflow"
+	}
+	if schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	}
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+pgStaging+` (
+			symbol text, timeframe text, time timestamptz,
+			open float8, high float8, low float8, close float8, volume float8
+		) ON COMMIT DELETE ROWS`)
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres %s: %v", redacted, err)
+	}
+	s := &pgStore{pool: pool, redacted: redacted, schema: schema}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: postgres %s: %w: %w", redacted, ErrUnavailable, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *pgStore) wrap(op string, err error) error {
+	return fmt.Errorf("store: postgres %s: %s: %w", s.redacted, op, err)
+}
+
+func (s *pgStore) migrate(ctx context.Context) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.wrap("migrate", err)
+	}
+	defer tx.Rollback(ctx)
+	// Serialize migrations of this schema across processes.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('tickflow schema ' || $1))`, s.schema); err != nil {
+		return s.wrap("migrate", err)
+	}
+	if s.schema != "" {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{s.schema}.Sanitize()); err != nil {
+			return s.wrap("create schema", err)
+		}
+	}
+	var hasMeta, hasBars, hasSignals bool
+	if err := tx.QueryRow(ctx, `SELECT
+		to_regclass('tickflow_schema') IS NOT NULL,
+		to_regclass('bars') IS NOT NULL,
+		to_regclass('signals') IS NOT NULL`).Scan(&hasMeta, &hasBars, &hasSignals); err != nil {
+		return s.wrap("migrate", err)
+	}
+	version := 0
+	if hasMeta {
+		var v *int
+		if err := tx.QueryRow(ctx, `SELECT max(version) FROM tickflow_schema`).Scan(&v); err != nil {
+			return s.wrap("read schema version", err)
+		}
+		if v == nil {
+			return fmt.Errorf("store: postgres %s: %w: tickflow_schema is empty", s.redacted, ErrSchemaVersion)
+		}
+		version = *v
+	} else if hasBars || hasSignals {
+		return fmt.Errorf("store: postgres %s: %w: tables bars or signals exist without tickflow_schema", s.redacted, ErrForeign)
+	}
+	switch {
+	case version > SchemaVersion:
+		return fmt.Errorf("store: postgres %s: %w: schema version %d is newer than this program's %d; upgrade tickflow",
+			s.redacted, ErrSchemaVersion, version, SchemaVersion)
+	case version < 0:
+		return fmt.Errorf("store: postgres %s: %w: schema version %d", s.redacted, ErrSchemaVersion, version)
+	case version == SchemaVersion:
+		return nil
+	}
+	for v := version; v < SchemaVersion; v++ {
+		for _, stmt := range pgMigrations[v] {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return s.wrap(fmt.Sprintf("migrate to version %d", v+1), err)
+			}
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO tickflow_schema (version, application) VALUES ($1, 'tickflow')`, SchemaVersion); err != nil {
+		return s.wrap("record schema version", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.wrap("migrate", err)
+	}
+	return nil
+}
+
+func (s *pgStore) Backend() Backend { return Postgres }
+func (s *pgStore) String() string   { return s.redacted }
+func (s *pgStore) MaxConns() int    { return int(s.pool.Config().MaxConns) }
+func (s *pgStore) Close() error     { s.pool.Close(); return nil }
+
+// pgConstraint names the bar a constraint violation's detail points at, or
+// the first bar of the batch.
+func (s *pgStore) constraint(timeframe string, bars []market.Bar, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23") {
+		b := bars[0]
+		return &BarError{Symbol: b.Symbol, Timeframe: timeframe, Time: b.Time,
+			Err: fmt.Errorf("in a batch of %d from this bar: %w: %s (%s)", len(bars), ErrConstraint, pgErr.Message, pgErr.Detail)}
+	}
+	return s.wrap("write bars", err)
+}
+
+func (s *pgStore) WriteBars(ctx context.Context, timeframe string, bars []market.Bar) error {
+	for i := range bars {
+		if err := checkBar(Postgres, timeframe, &bars[i]); err != nil {
+			return err
+		}
+	}
+	if len(bars) == 0 {
+		return nil
+	}
+	bars = lastPerKey(bars)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.wrap("write bars", err)
+	}
+	defer tx.Rollback(ctx)
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{pgStaging},
+		[]string{"symbol", "timeframe", "time", "open", "high", "low", "close", "volume"},
+		pgx.CopyFromSlice(len(bars), func(i int) ([]any, error) {
+			b := &bars[i]
+			return []any{b.Symbol, timeframe, b.Time, b.Open, b.High, b.Low, b.Close, b.Volume}, nil
+		}))
+	if err != nil {
+		return s.constraint(timeframe, bars, err)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO bars (symbol, timeframe, time, open, high, low, close, volume)
+		SELECT symbol, timeframe, time, open, high, low, close, volume FROM `+pgStaging+`
+		ON CONFLICT (symbol, timeframe, time) DO UPDATE SET
+			open = excluded.open, high = excluded.high, low = excluded.low,
+			close = excluded.close, volume = excluded.volume
+		WHERE (bars.open, bars.high, bars.low, bars.close, bars.volume)
+			IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)`)
+	if err != nil {
+		return s.constraint(timeframe, bars, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.wrap("write bars", err)
+	}
+	return nil
+}
+
+// lastPerKey drops all but the last of the bars that share a (symbol, time)
+// key: PostgreSQL's ON CONFLICT DO UPDATE refuses to touch a row twice in one
+// statement. Bars without repeats are returned as they are.
+func lastPerKey(bars []market.Bar) []market.Bar {
+	type key struct {
+		sym string
+		ns  int64
+		sec int64
+	}
+	seen := make(map[key]int, len(bars))
+	dup := false
+	for i := range bars {
+		k := key{bars[i].Symbol, int64(bars[i].Time.Nanosecond()), bars[i].Time.Unix()}
+		if _, ok := seen[k]; ok {
+			dup = true
+		}
+		seen[k] = i
+	}
+	if !dup {
+		return bars
+	}
+	out := make([]market.Bar, 0, len(seen))
+	for i := range bars {
+		k := key{bars[i].Symbol, int64(bars[i].Time.Nanosecond()), bars[i].Time.Unix()}
+		if seen[k] == i {
+			out = append(out, bars[i])
+		}
+	}
+	return out
+}
+
+// pgWhere builds the WHERE clause and arguments shared by the queries.
+func pgWhere(fixed []string, args []any, symbols []string, start, end time.Time) (string, []any) {
+	conds := fixed
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if len(symbols) == 1 {
+		conds = append(conds, "symbol = "+arg(symbols[0]))
+	} else if len(symbols) > 1 {
+		conds = append(conds, "symbol = ANY("+arg(symbols)+")")
+	}
+	if !start.IsZero() {
+		conds = append(conds, "time >= "+arg(start))
+	}
+	if !end.IsZero() {
+		conds = append(conds, "time < "+arg(end))
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func (s *pgStore) Bars(ctx context.Context, q Query) iter.Seq2[market.Bar, error] {
+	return func(yield func(market.Bar, error) bool) {
+		where, args := pgWhere([]string{"timeframe = $1"}, []any{q.Timeframe}, q.Symbols, q.Start, q.End)
+		rows, err := s.pool.Query(ctx,
+			`SELECT symbol, time, open, high, low, close, volume FROM bars`+where+` ORDER BY symbol, time`, args...)
+		if err != nil {
+			yield(market.Bar{}, s.wrap("read bars", err))
+			return
+		}
+		defer rows.Close()
+		var b market.Bar
+		for rows.Next() {
+			if err := rows.Scan(&b.Symbol, &b.Time, &b.Open, &b.High, &b.Low, &b.Close, &b.Volume); err != nil {
+				yield(market.Bar{}, s.wrap("read bars", err))
+				return
+			}
+			b.Time = b.Time.UTC()
+			if !yield(b, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(market.Bar{}, s.wrap("read bars", err))
+		}
+	}
+}
+
+func (s *pgStore) Symbols(ctx context.Context, timeframe string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT symbol FROM bars WHERE timeframe = $1 ORDER BY symbol`, timeframe)
+	if err != nil {
+		return nil, s.wrap("list symbols", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, s.wrap("list symbols", err)
+	}
+	return out, nil
+}
+
+func (s *pgStore) WriteSignals(ctx context.Context, strategy string, signals []market.Signal) (int, error) {
+	for i := range signals {
+		if err := checkSignal(Postgres, strategy, &signals[i]); err != nil {
+			return 0, err
+		}
+	}
+	if len(signals) == 0 {
+		return 0, nil
+	}
+	n := len(signals)
+	syms, sides, reasons := make([]string, n), make([]string, n), make([]string, n)
+	times := make([]time.Time, n)
+	prices := make([]float64, n)
+	emas, ks, ds := make([]*float64, n), make([]*float64, n), make([]*float64, n)
+	for i := range signals {
+		g := &signals[i]
+		syms[i], sides[i], reasons[i], times[i], prices[i] = g.Symbol, g.Side.String(), g.Reason, g.Time, g.Price
+		if g.Indicators.HasEMA {
+			emas[i] = &g.Indicators.EMA
+		}
+		if g.Indicators.HasStoch {
+			ks[i], ds[i] = &g.Indicators.StochK, &g.Indicators.StochD
+		}
+	}
+	// One statement, one round trip: the arrays are unnested into rows.
+	tag, err := s.pool.Exec(ctx, `INSERT INTO signals (symbol, time, side, strategy, price, reason, ema, stoch_k, stoch_d)
+		SELECT symbol, time, side, $4, price, reason, ema, stoch_k, stoch_d
+		FROM unnest($1::text[], $2::timestamptz[], $3::text[], $5::float8[], $6::text[], $7::float8[], $8::float8[], $9::float8[])
+			AS t(symbol, time, side, price, reason, ema, stoch_k, stoch_d)
+		ON CONFLICT (symbol, time, side, strategy) DO NOTHING`,
+		syms, times, sides, strategy, prices, reasons, emas, ks, ds)
+	if err != nil {
+		return 0, s.wrap("journal signals", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (s *pgStore) Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		var fixed []string
+		var args []any
+		if q.Strategy != "" {
+			fixed, args = []string{"strategy = $1"}, []any{q.Strategy}
+		}
+		where, args := pgWhere(fixed, args, q.Symbols, q.Start, q.End)
+		rows, err := s.pool.Query(ctx, `SELECT strategy, symbol, time, side, price, reason,
+			ema, stoch_k, stoch_d, recorded_at FROM signals`+where+` ORDER BY time, symbol, side, strategy`, args...)
+		if err != nil {
+			yield(Entry{}, s.wrap("read journal", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e Entry
+			var side string
+			var ema, k, d *float64
+			if err := rows.Scan(&e.Strategy, &e.Signal.Symbol, &e.Signal.Time, &side, &e.Signal.Price, &e.Signal.Reason,
+				&ema, &k, &d, &e.Recorded); err != nil {
+				yield(Entry{}, s.wrap("read journal", err))
+				return
+			}
+			e.Signal.Time, e.Recorded = e.Signal.Time.UTC(), e.Recorded.UTC()
+			e.Signal.Side, _ = market.ParseSide(side)
+			if ema != nil {
+				e.Signal.Indicators.EMA, e.Signal.Indicators.HasEMA = *ema, true
+			}
+			if k != nil && d != nil {
+				e.Signal.Indicators.StochK, e.Signal.Indicators.StochD, e.Signal.Indicators.HasStoch = *k, *d, true
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(Entry{}, s.wrap("read journal", err))
+		}
+	}
+}

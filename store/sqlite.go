@@ -1,0 +1,431 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/tickflow/tickflow/market"
+)
+
+// sqliteAppID is PRAGMA application_id of a tickflow file ("TkFl").
+const sqliteAppID = 0x546b466c
+
+// sqliteMaxConns bounds the connections of a SQLite store: WAL lets readers
+// run beside the one writer.
+const sqliteMaxConns = 8
+
+// sqliteMigrations[i] takes a SQLite schema from version i to i+1.
+var sqliteMigrations = [][]string{{
+	`CREATE TABLE tickflow_schema (
+		version     INTEGER NOT NULL,
+		application TEXT    NOT NULL,
+		migrated_at INTEGER NOT NULL
+	)`,
+	`CREATE TABLE bars (
+		symbol    TEXT    NOT NULL CHECK (symbol <> ''),
+		timeframe TEXT    NOT NULL,
+		time      INTEGER NOT NULL, -- Unix nanoseconds, UTC
+		open      REAL    NOT NULL,
+		high      REAL    NOT NULL,
+		low       REAL    NOT NULL,
+		close     REAL    NOT NULL,
+		volume    REAL    NOT NULL,
+		CHECK (high >= low),
+		PRIMARY KEY (symbol, timeframe, time)
+	) WITHOUT ROWID`,
+	`CREATE TABLE signals (
+		symbol      TEXT    NOT NULL CHECK (symbol <> ''),
+		time        INTEGER NOT NULL, -- Unix nanoseconds, UTC
+		side        TEXT    NOT NULL CHECK (side IN ('buy', 'sell')),
+		strategy    TEXT    NOT NULL,
+		price       REAL    NOT NULL,
+		reason      TEXT    NOT NULL,
+		ema         REAL,
+		stoch_k     REAL,
+		stoch_d     REAL,
+		recorded_at INTEGER NOT NULL,
+		PRIMARY KEY (symbol, time, side, strategy)
+	) WITHOUT ROWID`,
+	`CREATE INDEX signals_by_time ON signals (time)`,
+}}
+
+type sqliteStore struct {
+	db   *sql.DB
+	path string
+}
+
+func openSQLite(ctx context.Context, path string) (Store, error) {
+	if path == "" {
+		return nil, fmt.Errorf("store: %w: sqlite: needs a file path", ErrURL)
+	}
+	if strings.Contains(path, "?") || strings.HasPrefix(path, ":memory:") {
+		return nil, fmt.Errorf("store: %w: sqlite:%s: want a plain file path", ErrURL, path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
+		}
+	}
+	// The DSN sets only per-connection pragmas: nothing here writes to the
+	// file before the checks in migrate have accepted it.
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(sqliteMaxConns)
+	db.SetMaxIdleConns(sqliteMaxConns)
+	s := &sqliteStore{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteErr classifies err for the file at path.
+func (s *sqliteStore) wrap(op string, err error) error {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("store: sqlite %s: %s: %w: %v", s.path, op, ErrCorrupt, err)
+		case sqlite3.SQLITE_CANTOPEN:
+			return fmt.Errorf("store: sqlite %s: %s: %w: %w", s.path, op, ErrUnavailable, err)
+		}
+	}
+	return fmt.Errorf("store: sqlite %s: %s: %w", s.path, op, err)
+}
+
+func (s *sqliteStore) migrate(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return s.wrap("open", err)
+	}
+	defer conn.Close()
+	var appID, version, tables, ours int
+	row := conn.QueryRowContext(ctx, `SELECT
+		(SELECT application_id FROM pragma_application_id),
+		(SELECT user_version FROM pragma_user_version),
+		(SELECT count(*) FROM sqlite_schema),
+		(SELECT count(*) FROM sqlite_schema WHERE name = 'tickflow_schema')`)
+	if err := row.Scan(&appID, &version, &tables, &ours); err != nil {
+		return s.wrap("read header", err)
+	}
+	switch {
+	case appID != 0 && appID != sqliteAppID:
+		return fmt.Errorf("store: sqlite %s: %w (application_id %#x)", s.path, ErrForeign, appID)
+	case tables > 0 && (appID != sqliteAppID || ours == 0):
+		return fmt.Errorf("store: sqlite %s: %w: it holds %d tables of another program", s.path, ErrForeign, tables)
+	case version > SchemaVersion:
+		return fmt.Errorf("store: sqlite %s: %w: schema version %d is newer than this program's %d; upgrade tickflow",
+			s.path, ErrSchemaVersion, version, SchemaVersion)
+	case version < 0 || (tables > 0 && version == 0):
+		return fmt.Errorf("store: sqlite %s: %w: schema version %d", s.path, ErrSchemaVersion, version)
+	}
+	if ours > 0 {
+		var recorded int
+		if err := conn.QueryRowContext(ctx, `SELECT max(version) FROM tickflow_schema`).Scan(&recorded); err != nil {
+			return s.wrap("read schema version", err)
+		}
+		if recorded != version {
+			return fmt.Errorf("store: sqlite %s: %w: tickflow_schema says %d, user_version %d",
+				s.path, ErrSchemaVersion, recorded, version)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA journal_mode = WAL`); err != nil {
+		return s.wrap("set WAL mode", err)
+	}
+	if version == SchemaVersion {
+		return nil
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap("migrate", err)
+	}
+	defer tx.Rollback()
+	// Read again under the write lock: another process may have migrated.
+	if err := tx.QueryRowContext(ctx, `SELECT user_version FROM pragma_user_version`).Scan(&version); err != nil {
+		return s.wrap("migrate", err)
+	}
+	for v := version; v < SchemaVersion; v++ {
+		for _, stmt := range sqliteMigrations[v] {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return s.wrap(fmt.Sprintf("migrate to version %d", v+1), err)
+			}
+		}
+	}
+	if version < SchemaVersion {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tickflow_schema (version, application, migrated_at) VALUES (?, 'tickflow', ?)`,
+			SchemaVersion, time.Now().UnixNano()); err != nil {
+			return s.wrap("record schema version", err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA application_id = %d`, sqliteAppID)); err != nil {
+			return s.wrap("migrate", err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion)); err != nil {
+			return s.wrap("migrate", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap("migrate", err)
+	}
+	return nil
+}
+
+func (s *sqliteStore) Backend() Backend { return SQLite }
+func (s *sqliteStore) String() string   { return "sqlite:" + s.path }
+func (s *sqliteStore) MaxConns() int    { return sqliteMaxConns }
+func (s *sqliteStore) Close() error     { return s.db.Close() }
+
+// sqliteRowsPerInsert is how many bars one INSERT statement carries.
+const sqliteRowsPerInsert = 64
+
+func sqliteInsertBars(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO bars (symbol, timeframe, time, open, high, low, close, volume) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?,?,?,?,?,?,?,?)`)
+	}
+	b.WriteString(` ON CONFLICT (symbol, timeframe, time) DO UPDATE SET
+		open = excluded.open, high = excluded.high, low = excluded.low,
+		close = excluded.close, volume = excluded.volume
+	WHERE open IS NOT excluded.open OR high IS NOT excluded.high OR low IS NOT excluded.low
+		OR close IS NOT excluded.close OR volume IS NOT excluded.volume`)
+	return b.String()
+}
+
+var sqliteInsertBarsFull = sqliteInsertBars(sqliteRowsPerInsert)
+
+func (s *sqliteStore) WriteBars(ctx context.Context, timeframe string, bars []market.Bar) error {
+	for i := range bars {
+		if err := checkBar(SQLite, timeframe, &bars[i]); err != nil {
+			return err
+		}
+	}
+	if len(bars) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap("write bars", err)
+	}
+	defer tx.Rollback()
+	full, err := tx.PrepareContext(ctx, sqliteInsertBarsFull)
+	if err != nil {
+		return s.wrap("write bars", err)
+	}
+	defer full.Close()
+	args := make([]any, 0, 8*sqliteRowsPerInsert)
+	for len(bars) > 0 {
+		n := min(len(bars), sqliteRowsPerInsert)
+		args = args[:0]
+		for i := range bars[:n] {
+			b := &bars[i]
+			args = append(args, b.Symbol, timeframe, b.Time.UnixNano(), b.Open, b.High, b.Low, b.Close, b.Volume)
+		}
+		if n == sqliteRowsPerInsert {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, sqliteInsertBars(n), args...)
+		}
+		if err != nil {
+			return s.constraint(timeframe, bars[:n], err)
+		}
+		bars = bars[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap("write bars", err)
+	}
+	return nil
+}
+
+// constraint names the first bar of batch when err is a constraint
+// violation (checkBar should have caught it first).
+func (s *sqliteStore) constraint(timeframe string, batch []market.Bar, err error) error {
+	var e *sqlite.Error
+	if errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
+		b := batch[0]
+		return &BarError{Symbol: b.Symbol, Timeframe: timeframe, Time: b.Time,
+			Err: fmt.Errorf("in a batch of %d from this bar: %w: %v", len(batch), ErrConstraint, err)}
+	}
+	return s.wrap("write bars", err)
+}
+
+// where builds the WHERE clause and arguments shared by the queries.
+func sqliteWhere(fixed []string, args []any, symbols []string, start, end time.Time) (string, []any) {
+	conds := fixed
+	if len(symbols) > 0 {
+		conds = append(conds, "symbol IN (?"+strings.Repeat(",?", len(symbols)-1)+")")
+		for _, s := range symbols {
+			args = append(args, s)
+		}
+	}
+	if !start.IsZero() {
+		conds = append(conds, "time >= ?")
+		args = append(args, clampNano(start))
+	}
+	if !end.IsZero() {
+		conds = append(conds, "time < ?")
+		args = append(args, clampNano(end))
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func clampNano(t time.Time) int64 {
+	switch {
+	case t.Before(minNanoTime):
+		return minNanoTime.UnixNano()
+	case t.After(maxNanoTime):
+		return maxNanoTime.UnixNano()
+	}
+	return t.UnixNano()
+}
+
+func (s *sqliteStore) Bars(ctx context.Context, q Query) iter.Seq2[market.Bar, error] {
+	return func(yield func(market.Bar, error) bool) {
+		where, args := sqliteWhere([]string{"timeframe = ?"}, []any{q.Timeframe}, q.Symbols, q.Start, q.End)
+		rows, err := s.db.QueryContext(ctx,
+			`SELECT symbol, time, open, high, low, close, volume FROM bars`+where+` ORDER BY symbol, time`, args...)
+		if err != nil {
+			yield(market.Bar{}, s.wrap("read bars", err))
+			return
+		}
+		defer rows.Close()
+		var b market.Bar
+		var ns int64
+		for rows.Next() {
+			if err := rows.Scan(&b.Symbol, &ns, &b.Open, &b.High, &b.Low, &b.Close, &b.Volume); err != nil {
+				yield(market.Bar{}, s.wrap("read bars", err))
+				return
+			}
+			b.Time = time.Unix(0, ns).UTC()
+			if !yield(b, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(market.Bar{}, s.wrap("read bars", err))
+		}
+	}
+}
+
+func (s *sqliteStore) Symbols(ctx context.Context, timeframe string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT symbol FROM bars WHERE timeframe = ? ORDER BY symbol`, timeframe)
+	if err != nil {
+		return nil, s.wrap("list symbols", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sym string
+		if err := rows.Scan(&sym); err != nil {
+			return nil, s.wrap("list symbols", err)
+		}
+		out = append(out, sym)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("list symbols", err)
+	}
+	return out, nil
+}
+
+func (s *sqliteStore) WriteSignals(ctx context.Context, strategy string, signals []market.Signal) (int, error) {
+	for i := range signals {
+		if err := checkSignal(SQLite, strategy, &signals[i]); err != nil {
+			return 0, err
+		}
+	}
+	if len(signals) == 0 {
+		return 0, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.wrap("journal signals", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO signals
+		(symbol, time, side, strategy, price, reason, ema, stoch_k, stoch_d, recorded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (symbol, time, side, strategy) DO NOTHING`)
+	if err != nil {
+		return 0, s.wrap("journal signals", err)
+	}
+	defer stmt.Close()
+	now := time.Now().UnixNano()
+	added := 0
+	for i := range signals {
+		g := &signals[i]
+		ind := &g.Indicators
+		res, err := stmt.ExecContext(ctx, g.Symbol, g.Time.UnixNano(), g.Side.String(), strategy, g.Price, g.Reason,
+			nullable(ind.EMA, ind.HasEMA), nullable(ind.StochK, ind.HasStoch), nullable(ind.StochD, ind.HasStoch), now)
+		if err != nil {
+			return 0, s.wrap("journal signals", err)
+		}
+		if n, err := res.RowsAffected(); err == nil {
+			added += int(n)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.wrap("journal signals", err)
+	}
+	return added, nil
+}
+
+func (s *sqliteStore) Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		var fixed []string
+		var args []any
+		if q.Strategy != "" {
+			fixed, args = []string{"strategy = ?"}, []any{q.Strategy}
+		}
+		where, args := sqliteWhere(fixed, args, q.Symbols, q.Start, q.End)
+		rows, err := s.db.QueryContext(ctx, `SELECT strategy, symbol, time, side, price, reason,
+			ema, stoch_k, stoch_d, recorded_at FROM signals`+where+` ORDER BY time, symbol, side, strategy`, args...)
+		if err != nil {
+			yield(Entry{}, s.wrap("read journal", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e Entry
+			var ns, rec int64
+			var side string
+			var ema, k, d sql.NullFloat64
+			if err := rows.Scan(&e.Strategy, &e.Signal.Symbol, &ns, &side, &e.Signal.Price, &e.Signal.Reason,
+				&ema, &k, &d, &rec); err != nil {
+				yield(Entry{}, s.wrap("read journal", err))
+				return
+			}
+			e.Signal.Time = time.Unix(0, ns).UTC()
+			e.Recorded = time.Unix(0, rec).UTC()
+			e.Signal.Side, _ = market.ParseSide(side)
+			e.Signal.Indicators = market.Indicators{EMA: ema.Float64, HasEMA: ema.Valid,
+				StochK: k.Float64, StochD: d.Float64, HasStoch: k.Valid && d.Valid}
+			if !yield(e, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(Entry{}, s.wrap("read journal", err))
+		}
+	}
+}
