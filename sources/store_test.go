@@ -1,0 +1,205 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/store"
+	"github.com/tickflow/tickflow/store/storetest"
+)
+
+// storeEmitter records what a Store source emits; stopAfter > 0 makes it
+// refuse items from the stopAfter-th on, cancelling cancel.
+type storeEmitter struct {
+	bars      []market.Bar
+	fails     map[string]error
+	stopAfter int
+	cancel    context.CancelFunc
+}
+
+func (e *storeEmitter) Emit(ev market.Event) error {
+	if e.stopAfter > 0 && len(e.bars) >= e.stopAfter {
+		e.cancel()
+		return context.Canceled
+	}
+	e.bars = append(e.bars, ev.Bar)
+	return nil
+}
+
+func (e *storeEmitter) Flush() error { return nil }
+
+func (e *storeEmitter) Fail(key string, err error) {
+	if e.fails == nil {
+		e.fails = map[string]error{}
+	}
+	e.fails[key] = err
+}
+
+var storeT0 = time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// fillStore writes n[i] bars of symbol syms[i] and returns them in the order
+// a Store source over syms emits them.
+func fillStore(t *testing.T, st store.Store, syms []string, n []int) []market.Bar {
+	t.Helper()
+	var all []market.Bar
+	for i, s := range syms {
+		for j := range n[i] {
+			p := 50 + float64(i) + float64(j%13)
+			all = append(all, market.Bar{Symbol: s, Time: storeT0.Add(time.Duration(j) * time.Hour),
+				Open: p, High: p + 2, Low: p - 2, Close: p + 1, Volume: float64(j)})
+		}
+	}
+	// Write in an order unlike the read order.
+	shuffled := slices.Clone(all)
+	slices.Reverse(shuffled)
+	if err := st.WriteBars(context.Background(), "1h", shuffled); err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+func openStore(t *testing.T, dbURL string) store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestStoreSource(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := openStore(t, dbURL)
+		syms := []string{"AAA", "BBB", "CCC", "DDD", "EEE"}
+		all := fillStore(t, st, syms, []int{1500, 3, 0, 2000, 700})
+		for _, limit := range []int{1, 3, 0} {
+			t.Run(fmt.Sprint("limit=", limit), func(t *testing.T) {
+				em := &storeEmitter{}
+				src := &Store{DB: st, Timeframe: "1h", MaxConcurrentSymbols: limit}
+				if err := src.Produce(context.Background(), em); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(em.bars, all) || len(em.fails) != 0 {
+					t.Fatalf("got %d bars (fails %v), want %d in symbol then time order", len(em.bars), em.fails, len(all))
+				}
+			})
+		}
+		t.Run("symbols and range", func(t *testing.T) {
+			start, end := storeT0.Add(100*time.Hour), storeT0.Add(1000*time.Hour)
+			order := []string{"EEE", "CCC", "AAA", "NOPE"}
+			var want []market.Bar
+			for _, s := range order {
+				for _, b := range all {
+					if b.Symbol == s && !b.Time.Before(start) && b.Time.Before(end) {
+						want = append(want, b)
+					}
+				}
+			}
+			em := &storeEmitter{}
+			src := &Store{DB: st, Timeframe: "1h", Symbols: order, Start: start, End: end, MaxConcurrentSymbols: 2}
+			if err := src.Produce(context.Background(), em); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(em.bars, want) {
+				t.Fatalf("got %d bars, want %d", len(em.bars), len(want))
+			}
+			if len(em.fails) != 2 || !errors.Is(em.fails["NOPE"], ErrNoBars) || !errors.Is(em.fails["CCC"], ErrNoBars) {
+				t.Fatalf("fails = %v, want NOPE and CCC with ErrNoBars", em.fails)
+			}
+		})
+		t.Run("cancel", func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			em := &storeEmitter{stopAfter: 1700, cancel: cancel}
+			err := (&Store{DB: st, Timeframe: "1h"}).Produce(ctx, em)
+			if !errors.Is(err, context.Canceled) || !slices.Equal(em.bars, all[:1700]) {
+				t.Fatalf("err = %v after %d bars", err, len(em.bars))
+			}
+		})
+	})
+}
+
+// flakyStore fails each symbol's read after `after` bars, `times` times, with
+// a transient error, and the symbol "BAD" always with a permanent one.
+type flakyStore struct {
+	store.Store
+	after  int
+	times  int
+	failed map[string]*atomic.Int32
+}
+
+var errPermanent = errors.New("permanent failure")
+
+func (f *flakyStore) Bars(ctx context.Context, q store.Query) iter.Seq2[market.Bar, error] {
+	return func(yield func(market.Bar, error) bool) {
+		sym := q.Symbols[0]
+		if sym == "BAD" {
+			yield(market.Bar{}, errPermanent)
+			return
+		}
+		n := 0
+		for b, err := range f.Store.Bars(ctx, q) {
+			if err == nil && n == f.after && int(f.failed[sym].Add(1)) <= f.times {
+				yield(market.Bar{}, fmt.Errorf("connection reset: %w", store.ErrUnavailable))
+				return
+			}
+			n++
+			if !yield(b, err) {
+				return
+			}
+		}
+	}
+}
+
+func TestStoreSourceRetriesFromWhereItStopped(t *testing.T) {
+	st := openStore(t, storetest.SQLiteURL(t))
+	syms := []string{"AAA", "BAD", "CCC"}
+	all := fillStore(t, st, syms, []int{1300, 10, 900})
+	var want []market.Bar
+	for _, b := range all {
+		if b.Symbol != "BAD" {
+			want = append(want, b)
+		}
+	}
+	flaky := &flakyStore{Store: st, after: 600, times: 2, failed: map[string]*atomic.Int32{
+		"AAA": new(atomic.Int32), "CCC": new(atomic.Int32)}}
+	var retries atomic.Int32
+	src := &Store{DB: flaky, Timeframe: "1h", Retry: store.Backoff{Initial: time.Millisecond,
+		OnRetry: func(int, time.Duration, error) { retries.Add(1) }}}
+	em := &storeEmitter{}
+	if err := src.Produce(context.Background(), em); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(em.bars, want) {
+		t.Fatalf("got %d bars, want %d each once in order", len(em.bars), len(want))
+	}
+	if len(em.fails) != 1 || !errors.Is(em.fails["BAD"], errPermanent) || !strings.Contains(em.fails["BAD"].Error(), "BAD") {
+		t.Fatalf("fails = %v, want only BAD", em.fails)
+	}
+	// AAA (1300 bars) fails at bar 600 and again 600 bars after its resume
+	// point; CCC (900) fails once, its resumed read being shorter.
+	if retries.Load() != 3 {
+		t.Fatalf("%d retries, want 3", retries.Load())
+	}
+
+	// Retries exhausted: the symbol fails, with the count.
+	flaky = &flakyStore{Store: st, after: 0, times: 100, failed: map[string]*atomic.Int32{
+		"AAA": new(atomic.Int32), "CCC": new(atomic.Int32)}}
+	em = &storeEmitter{}
+	src = &Store{DB: flaky, Timeframe: "1h", Symbols: []string{"AAA"}, Retry: store.Backoff{Attempts: 3, Initial: time.Millisecond}}
+	if err := src.Produce(context.Background(), em); err != nil {
+		t.Fatal(err)
+	}
+	if err := em.fails["AAA"]; !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "3 attempts") {
+		t.Fatalf("fails = %v", em.fails)
+	}
+}
