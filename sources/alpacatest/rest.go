@@ -114,6 +114,9 @@ func (s *Server) handleBars(crypto bool) http.HandlerFunc {
 				return
 			}
 		}
+		if s.opts.PageSize > 0 {
+			limit = min(limit, s.opts.PageSize)
+		}
 		fromSym, fromTime := "", time.Time{}
 		if tok := q.Get("page_token"); tok != "" {
 			var ok bool

@@ -30,6 +30,9 @@ type Options struct {
 	// (default 1000, as on Alpaca); MaxPageLimit caps "limit" (default 10000,
 	// a larger value gets 422).
 	DefaultPageLimit, MaxPageLimit int
+	// PageSize, when > 0, caps every page at that many bars whatever the
+	// limit asked: a test knob to force paging with small data.
+	PageSize int
 	// RequestsPerMinute, when > 0, answers 429 "rate limit exceeded" to REST
 	// requests beyond that many in any sliding minute.
 	RequestsPerMinute int
@@ -90,11 +93,12 @@ type Server struct {
 	// the crypto stream (the SDK appends "/us").
 	TradingURL, DataURL, StreamURL, CryptoStreamURL string
 
-	opts Options
-	ts   *httptest.Server
-	ctx  context.Context // ended by Close: stops streams
-	stop context.CancelFunc
-	wg   sync.WaitGroup // websocket and SSE handlers
+	opts    Options
+	ts      *httptest.Server
+	handler http.Handler
+	ctx     context.Context // ended by Close: stops streams
+	stop    context.CancelFunc
+	wg      sync.WaitGroup // websocket and SSE handlers
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every change
@@ -158,6 +162,7 @@ func NewServer(opts Options) *Server {
 	mux.HandleFunc("GET /v2/events/trades", s.handleTradeEvents)
 	mux.HandleFunc("GET /v2/{feed}", s.handleStream(false))
 	mux.HandleFunc("GET /v1beta3/crypto/{loc}", s.handleStream(true))
+	s.handler = mux
 	s.ts = httptest.NewServer(mux)
 	s.TradingURL = s.ts.URL
 	s.DataURL = s.ts.URL
@@ -179,6 +184,11 @@ func (s *Server) Close() {
 	s.wg.Wait()
 	s.ts.Close()
 }
+
+// Handler returns the server's HTTP handler, to serve REST requests
+// in-process (for example from a testing/synctest bubble, where loopback
+// sockets would keep fake time from advancing). Streams need the listener.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // SetFaults replaces the injected faults; counting for FailEvery restarts.
 func (s *Server) SetFaults(f Faults) {
