@@ -1,0 +1,155 @@
+package sources
+
+import (
+	"context"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
+)
+
+// FuzzCSV feeds arbitrary files to the reader: it never panics, every
+// emitted bar keeps the rules (finite, low <= open, close <= high, volume >=
+// 0, time increasing per symbol), and the emitted bars written back as CSV
+// read back identical.
+func FuzzCSV(f *testing.F) {
+	for _, name := range []string{"testdata/good.csv", "testdata/bad.csv", "testdata/example.csv", "testdata/dir/aaa.csv"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(csvHeader + `"A""B",2024-01-02T14:30:00.1+01:00,1,2,0.5,1.5,3` + "\n"))
+	f.Add([]byte("close,time,open,high,low,volume\n1,99999999999,1,1,1,0\n1,-5,1,1,1,0\n"))
+	f.Add([]byte(csvHeader + ",,,,,,\n\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, skip := range []bool{false, true} {
+			c := &CSV{SkipBadRows: skip}
+			rec := &emitRecorder{}
+			err := newCSVReader(c, rec).read(context.Background(), "fuzz.csv", strings.NewReader(string(data)))
+			if err != nil {
+				if len(rec.events) != 0 || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("fatal error %q after %d events, or on several lines", err, len(rec.events))
+				}
+				continue
+			}
+			checkBars(t, rec.events)
+			if skip && len(rec.fails) != 0 {
+				t.Fatalf("SkipBadRows, yet failures: %q", rec.fails)
+			}
+			csv, events := encodeCSV(rec.events)
+			back := &emitRecorder{}
+			if err := newCSVReader(&CSV{}, back).read(context.Background(), "back.csv", strings.NewReader(csv)); err != nil {
+				t.Fatalf("reading back: %v\n%s", err, csv)
+			}
+			if len(back.fails) != 0 || len(back.events) != len(events) {
+				t.Fatalf("read back %d events and fails %q, want %d events\n%s", len(back.events), back.fails, len(events), csv)
+			}
+			for i, e := range events {
+				if !sameBar(e.Bar, back.events[i].Bar) {
+					t.Fatalf("event %d: read back %s, want %s", i, fmtBar(back.events[i].Bar), fmtBar(e.Bar))
+				}
+			}
+		}
+	})
+}
+
+func checkBars(t *testing.T, events []market.Event) {
+	t.Helper()
+	last := map[string]time.Time{}
+	for _, e := range events {
+		b := e.Bar
+		for _, v := range []float64{b.Open, b.High, b.Low, b.Close, b.Volume} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("non-finite value in %s", fmtBar(b))
+			}
+		}
+		if b.Volume < 0 || b.High < b.Low || b.Open < b.Low || b.Open > b.High || b.Close < b.Low || b.Close > b.High {
+			t.Fatalf("inconsistent bar %s", fmtBar(b))
+		}
+		if b.Symbol == "" || b.Time.Location() != time.UTC {
+			t.Fatalf("no symbol or not UTC: %s", fmtBar(b))
+		}
+		if l, ok := last[b.Symbol]; ok && !b.Time.After(l) {
+			t.Fatalf("time not increasing: %s after %s", fmtBar(b), l)
+		}
+		last[b.Symbol] = b.Time
+	}
+}
+
+// encodeCSV writes events as a CSV file, leaving out the few whose time
+// neither RFC 3339 (years 0 to 9999) nor Unix milliseconds can carry.
+func encodeCSV(events []market.Event) (string, []market.Event) {
+	var b strings.Builder
+	b.WriteString(csvHeader)
+	var kept []market.Event
+	for _, e := range events {
+		var ts string
+		switch t := e.Time; {
+		case t.Year() >= 0 && t.Year() <= 9999:
+			ts = t.Format(time.RFC3339Nano)
+		case t.Nanosecond()%1e6 == 0 && (t.UnixMilli() >= unixMilliFrom || t.UnixMilli() <= -unixMilliFrom):
+			ts = strconv.FormatInt(t.UnixMilli(), 10)
+		default:
+			continue
+		}
+		kept = append(kept, e)
+		b.WriteString(`"` + strings.ReplaceAll(e.Symbol, `"`, `""`) + `",` + ts)
+		for _, v := range []float64{e.Open, e.High, e.Low, e.Close, e.Volume} {
+			b.WriteString("," + fmtNum(v))
+		}
+		b.WriteString("\n")
+	}
+	return b.String(), kept
+}
+
+func sameBar(a, b market.Bar) bool {
+	return a.Symbol == b.Symbol && a.Time == b.Time &&
+		math.Float64bits(a.Open) == math.Float64bits(b.Open) &&
+		math.Float64bits(a.High) == math.Float64bits(b.High) &&
+		math.Float64bits(a.Low) == math.Float64bits(b.Low) &&
+		math.Float64bits(a.Close) == math.Float64bits(b.Close) &&
+		math.Float64bits(a.Volume) == math.Float64bits(b.Volume)
+}
+
+// FuzzParseNumber checks the fast path against strconv.ParseFloat.
+func FuzzParseNumber(f *testing.F) {
+	for _, s := range []string{"0", "-0", "185.64", "16713.080000", "9007199254740993", "0.1", "1.", ".5", "-", ".", "1e5", "00000000000000000001.5", "123456789012345678901234"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := strconv.ParseFloat(s, 64)
+		got, ok := fastFloat([]byte(s))
+		if ok && (err != nil || math.Float64bits(got) != math.Float64bits(want)) {
+			t.Fatalf("fastFloat(%q) = %v; strconv gives %v, %v", s, got, want, err)
+		}
+		v, perr := parseNumber([]byte(s))
+		if finite := err == nil && !math.IsNaN(want) && !math.IsInf(want, 0); finite != (perr == nil) || finite && math.Float64bits(v) != math.Float64bits(want) {
+			t.Fatalf("parseNumber(%q) = %v, %v; strconv gives %v, %v", s, v, perr, want, err)
+		}
+	})
+}
+
+// FuzzParseTime checks the RFC 3339 fast path against time.Parse.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2024-01-02T14:30:00Z", "2024-02-29T23:59:59.999999999+23:59", "2023-02-29T00:00:00Z",
+		"0000-01-01T00:00:00-00:00", "2024-01-02T14:30:00.Z", "2024-01-02T14:30:00.1234567891Z", "2024-01-02t14:30:00z",
+		"2024-01-02T24:00:00Z", "2024-01-02T14:30:60Z", "2024-01-02T14:30:00+24:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := fastRFC3339([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := time.Parse(time.RFC3339, s)
+		if err != nil || got != want.UTC() {
+			t.Fatalf("fastRFC3339(%q) = %v; time.Parse gives %v, %v", s, got, want, err)
+		}
+	})
+}

@@ -1,0 +1,348 @@
+package sources
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+// The CSV reader parses lines by hand: encoding/csv allocates a record per
+// row and strconv and time.Parse handle far more than bars need. Each fast
+// path below accepts a subset of what its standard counterpart accepts, gives
+// the identical result (the fuzz tests check it), and hands anything else to
+// the standard function.
+
+// quoteError is a field whose double quotes do not follow RFC 4180.
+type quoteError struct{ col int }
+
+func (e *quoteError) Error() string { return "bad quoting" }
+
+// split cuts a line into fields, reusing r.fields. The fields alias b (or
+// r.unq for quoted fields) and are valid until the next call. want is the
+// expected field count, used only to size the slice. On bad quoting it
+// returns the fields before the bad one.
+func (r *csvReader) split(b []byte, want int) ([][]byte, *quoteError) {
+	fields := r.fields[:0]
+	if want > cap(fields) {
+		fields = make([][]byte, 0, want)
+	}
+	defer func() { r.fields = fields[:0] }()
+	// One pass over the bytes: fields are short, so a plain loop beats
+	// calling bytes.IndexByte per field.
+	start := 0
+	for i, c := range b {
+		if c == ',' {
+			fields = append(fields, trimSpace(b[start:i]))
+			start = i + 1
+		} else if c == '"' {
+			fields = fields[:0]
+			goto quoted
+		}
+	}
+	fields = append(fields, trimSpace(b[start:]))
+	return fields, nil
+
+quoted:
+	// Quoted fields are unescaped into r.unq, grown up front so that the
+	// fields already cut from it stay valid.
+	if cap(r.unq) < len(b) {
+		r.unq = make([]byte, 0, len(b))
+	}
+	unq := r.unq[:0]
+	for col := 0; ; col++ {
+		f := trimLeft(b)
+		if len(f) == 0 || f[0] != '"' {
+			i := bytes.IndexByte(f, ',')
+			end := len(f)
+			if i >= 0 {
+				end = i
+			}
+			if bytes.IndexByte(f[:end], '"') >= 0 {
+				return fields, &quoteError{col}
+			}
+			fields = append(fields, trimSpace(f[:end]))
+			if i < 0 {
+				return fields, nil
+			}
+			b = f[i+1:]
+			continue
+		}
+		start := len(unq)
+		i := 1
+		for {
+			j := bytes.IndexByte(f[i:], '"')
+			if j < 0 {
+				return fields, &quoteError{col} // unterminated
+			}
+			unq = append(unq, f[i:i+j]...)
+			i += j + 1
+			if i < len(f) && f[i] == '"' { // "" is an escaped quote
+				unq = append(unq, '"')
+				i++
+				continue
+			}
+			break
+		}
+		fields = append(fields, unq[start:len(unq):len(unq)])
+		rest := trimLeft(f[i:])
+		if len(rest) == 0 {
+			return fields, nil
+		}
+		if rest[0] != ',' {
+			return fields, &quoteError{col}
+		}
+		b = rest[1:]
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' }
+
+func trimLeft(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
+}
+
+func trimSpace(b []byte) []byte {
+	b = trimLeft(b)
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
+}
+
+func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) }
+
+// str views b as a string without copying, for calls that do not keep it
+// (strconv and time copy what they put in errors).
+func str(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// fmtNum formats a value for a message, shortest form that reads back
+// exactly.
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseNumber reads a finite decimal number.
+func parseNumber(b []byte) (float64, error) {
+	if v, ok := fastFloat(b); ok {
+		return v, nil
+	}
+	v, err := strconv.ParseFloat(str(b), 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("%q is out of range", b)
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a number", b)
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return 0, fmt.Errorf("%q is not finite", b)
+	}
+	return v, nil
+}
+
+// fastFloat reads [-]digits[.digits] when the digits, read as an integer m,
+// fit in 53 bits and there are at most 22 decimals d: then m and 10^d are
+// exact float64 values and m / 10^d is correctly rounded, the same as
+// strconv.ParseFloat gives (Clinger's fast path). Bar prices nearly always
+// qualify.
+func fastFloat(b []byte) (float64, bool) {
+	i := 0
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		i = 1
+	}
+	var m uint64
+	start := i
+	for ; i < len(b) && b[i]-'0' < 10; i++ {
+		m = m*10 + uint64(b[i]-'0')
+	}
+	digits := i - start
+	decimals := 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		fstart := i
+		for ; i < len(b) && b[i]-'0' < 10; i++ {
+			m = m*10 + uint64(b[i]-'0')
+		}
+		decimals = i - fstart
+		digits += decimals
+	}
+	// More than 19 digits could overflow m; 53 bits and 22 decimals keep
+	// the division exact-then-rounded.
+	if i != len(b) || digits == 0 || digits > 19 || m > 1<<53 || decimals >= len(pow10) {
+		return 0, false
+	}
+	v := float64(m)
+	if decimals > 0 {
+		v /= pow10[decimals]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// unixMilliFrom is the magnitude from which an integer time is taken as
+// milliseconds: 10^11 seconds is the year 5138, 10^11 ms is March 1973.
+const unixMilliFrom = 1e11
+
+// parseTime reads an RFC 3339 time, a date or Unix seconds or milliseconds,
+// and returns it in UTC.
+func parseTime(b []byte) (time.Time, error) {
+	if t, ok := fastRFC3339(b); ok {
+		return t, nil
+	}
+	if v, ok := parseInt(b); ok {
+		if v > -unixMilliFrom && v < unixMilliFrom {
+			return time.Unix(v, 0).UTC(), nil
+		}
+		return time.UnixMilli(v).UTC(), nil
+	}
+	s := str(b)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (want RFC 3339, a date or Unix seconds or milliseconds)", b)
+}
+
+// parseInt reads [-]digits of up to 18 digits, so that it cannot overflow.
+func parseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// fastRFC3339 reads YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM) with 1 to 9
+// fraction digits; anything else is left to time.Parse.
+func fastRFC3339(b []byte) (time.Time, bool) {
+	n := len(b)
+	if n < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	year, ok1 := digits(b[0:4])
+	month, ok2 := digits(b[5:7])
+	day, ok3 := digits(b[8:10])
+	hour, ok4 := digits(b[11:13])
+	minute, ok5 := digits(b[14:16])
+	sec, ok6 := digits(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) ||
+		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	i := 19
+	nsec := 0
+	if b[i] == '.' {
+		i++
+		start := i
+		for i < n && b[i] >= '0' && b[i] <= '9' {
+			if i-start == 9 {
+				return time.Time{}, false
+			}
+			nsec = nsec*10 + int(b[i]-'0')
+			i++
+		}
+		if i == start {
+			return time.Time{}, false
+		}
+		for k := i - start; k < 9; k++ {
+			nsec *= 10
+		}
+	}
+	offset := 0
+	switch {
+	case i == n-1 && b[i] == 'Z':
+	case i == n-6 && (b[i] == '+' || b[i] == '-') && b[i+3] == ':':
+		oh, ok1 := digits(b[i+1 : i+3])
+		om, ok2 := digits(b[i+4 : i+6])
+		if !ok1 || !ok2 || oh > 23 || om > 59 {
+			return time.Time{}, false
+		}
+		offset = (oh*60 + om) * 60
+		if b[i] == '-' {
+			offset = -offset
+		}
+	default:
+		return time.Time{}, false
+	}
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec-offset)
+	return time.Unix(unix, int64(nsec)).UTC(), true
+}
+
+// digits reads a short run of decimal digits.
+func digits(b []byte) (int, bool) {
+	v := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysSinceEpoch counts days from 1970-01-01 to a proleptic Gregorian date,
+// counting years from March so that the leap day comes last.
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400                   // [0, 399]
+	mp := int64((month + 9) % 12)        // March = 0
+	doy := (153*mp+2)/5 + int64(day) - 1 // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}

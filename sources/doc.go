@@ -1,0 +1,31 @@
+// Package sources holds the basic pipeline sources of market data. Each one
+// implements [pipeline.Source] of [market.Event] and fills only Event.Bar:
+//
+//   - [CSV] streams bars from CSV files or folders of them, with per-symbol
+//     error isolation for bad rows (or skipping them with SkipBadRows).
+//   - [Synthetic] generates seeded, deterministic random walks for N symbols,
+//     either as a finite history or as a paced live feed.
+//   - [Slice] and [BarSlice] emit items held in memory, for tests and
+//     benchmarks.
+//
+// Every source returns ctx.Err() promptly once its context is done, and a
+// failure confined to one symbol is reported through Emitter.Fail so that the
+// other symbols go on:
+//
+//	files ──▶ CSV.Produce ──Emit──▶ pipeline ──▶ indicators ──▶ ...
+//	              │
+//	              └─Fail(symbol, err)  (bad row: that symbol stops, others go on)
+package sources
+
+import (
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
+)
+
+// The sources of this package are pipeline sources of market events.
+var (
+	_ pipeline.Source[market.Event] = (*CSV)(nil)
+	_ pipeline.Source[market.Event] = (*Synthetic)(nil)
+	_ pipeline.Source[market.Event] = Slice[market.Event](nil)
+	_ pipeline.Source[market.Event] = BarSlice(nil)
+)
