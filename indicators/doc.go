@@ -28,6 +28,11 @@
 // values agree only to about 1e-12 (a flat RSI window can still flip %K).
 // The default amd64 build (GOAMD64=v1) never fuses and is exact.
 //
+// Rounding shows in values a reader may find odd, all of them go-talib's own:
+// %D is a running-sum average, so after d bars of %K = 0 it can sit a
+// rounding error below 0, and with %K pinned at 100 it can sit a hair below
+// %K, making K > D true although both print as 100.
+//
 // StochRSI follows go-talib, which runs the stochastic over the whole RSI
 // array with its zero-filled warm-up: the %K window and the %D running sum
 // start before RSI is defined. The streaming type emulates that padding so

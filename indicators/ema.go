@@ -36,6 +36,11 @@ func (e *EMA) Update(x float64) (value float64, ok bool) {
 	if !finite(x) {
 		return 0, false
 	}
+	return e.update(x)
+}
+
+// update is Update for a price already known to be finite.
+func (e *EMA) update(x float64) (float64, bool) {
 	if e.seen < e.n {
 		// go-talib sums the seed window in order from 0.0, then divides once.
 		e.sum += x

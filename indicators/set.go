@@ -58,8 +58,8 @@ func (s *Set) Update(close float64) (ema float64, emaOK bool, k, d float64, kdOK
 	if !finite(close) {
 		return 0, false, 0, 0, false
 	}
-	ema, emaOK = s.ema.Update(close)
-	k, d, kdOK = s.stoch.Update(close)
+	ema, emaOK = s.ema.update(close)
+	k, d, kdOK = s.stoch.update(close)
 	return ema, emaOK, k, d, kdOK
 }
 

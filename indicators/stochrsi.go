@@ -89,6 +89,11 @@ func (s *StochRSI) Update(x float64) (k, d float64, ok bool) {
 	if !finite(x) {
 		return 0, 0, false
 	}
+	return s.update(x)
+}
+
+// update is Update for a price already known to be finite.
+func (s *StochRSI) update(x float64) (k, d float64, ok bool) {
 	// go-talib's RSI array holds 0.0 before RSI is defined, and its %K window
 	// slides over those zeros too.
 	r, _ := s.rsi.update(x)
