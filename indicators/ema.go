@@ -31,9 +31,10 @@ func (e *EMA) init(place string, n int) error {
 }
 
 // Update adds the next price and returns the EMA, ok once it is defined (from
-// the n-th price on). A NaN or infinite x is ignored and returns ok false.
+// the n-th price on). A NaN or infinite x is ignored and returns ok false, as
+// does every call on a zero EMA (make one with [NewEMA]).
 func (e *EMA) Update(x float64) (value float64, ok bool) {
-	if !finite(x) {
+	if !finite(x) || e.n == 0 {
 		return 0, false
 	}
 	return e.update(x)

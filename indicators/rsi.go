@@ -33,9 +33,10 @@ func (r *RSI) init(place string, n int) error {
 }
 
 // Update adds the next price and returns the RSI, ok once it is defined. A NaN
-// or infinite x is ignored and returns ok false.
+// or infinite x is ignored and returns ok false, as does every call on a zero
+// RSI (make one with [NewRSI]).
 func (r *RSI) Update(x float64) (value float64, ok bool) {
-	if !finite(x) {
+	if !finite(x) || r.n == 0 {
 		return 0, false
 	}
 	return r.update(x)

@@ -53,9 +53,10 @@ func NewSet(c Config) (*Set, error) {
 
 // Update adds the next close. emaOK tells whether ema is defined, kdOK
 // whether k and d are (they are defined together). A NaN or infinite close
-// is ignored and returns both flags false.
+// is ignored and returns both flags false, as does every call on a zero Set
+// (make one with [NewSet]).
 func (s *Set) Update(close float64) (ema float64, emaOK bool, k, d float64, kdOK bool) {
-	if !finite(close) {
+	if !finite(close) || s.stoch.stoch == 0 {
 		return 0, false, 0, 0, false
 	}
 	ema, emaOK = s.ema.update(close)

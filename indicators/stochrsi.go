@@ -85,8 +85,10 @@ func (s *StochRSI) init(place string, rsi, stoch, smoothK, d int) error {
 
 // Update adds the next price and returns %K and %D, ok once both are defined.
 // A NaN or infinite x is ignored: the state does not change and ok is false.
+// Every call on a zero StochRSI returns ok false (make one with
+// [NewStochRSI]).
 func (s *StochRSI) Update(x float64) (k, d float64, ok bool) {
-	if !finite(x) {
+	if !finite(x) || s.stoch == 0 {
 		return 0, 0, false
 	}
 	return s.update(x)

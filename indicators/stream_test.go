@@ -12,7 +12,7 @@ import (
 // flags included. On the default amd64 build (GOAMD64=v1) the comparison is
 // bit for bit (see exact_v1_test.go); elsewhere within 1e-9.
 
-const walkLen = 20000
+const walkLen = 50000
 
 var emaPeriods = []int{1, 2, 3, 5, 8, 10, 13, 20, 21, 34, 50, 55, 89, 100, 144, 199, 200}
 
@@ -232,5 +232,27 @@ func TestStrings(t *testing.T) {
 	}
 	if e.Period() != 20 || r.Period() != 14 {
 		t.Errorf("Period: EMA %d, RSI %d", e.Period(), r.Period())
+	}
+}
+
+// A zero value (not made by its constructor) must not panic or pretend.
+func TestZeroValues(t *testing.T) {
+	var e EMA
+	var r RSI
+	var s StochRSI
+	var set Set
+	for range 3 {
+		if _, ok := e.Update(1); ok {
+			t.Error("zero EMA: ok")
+		}
+		if _, ok := r.Update(1); ok {
+			t.Error("zero RSI: ok")
+		}
+		if _, _, ok := s.Update(1); ok {
+			t.Error("zero StochRSI: ok")
+		}
+		if _, eOK, _, _, kdOK := set.Update(1); eOK || kdOK {
+			t.Error("zero Set: ok")
+		}
 	}
 }

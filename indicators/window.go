@@ -8,7 +8,7 @@ type slot struct {
 
 // extremes tracks the minimum and maximum of the last size values with two
 // monotonic deques kept in fixed rings: each value is pushed and popped at
-// most once per deque, so Push is O(1) amortized and never allocates.
+// most once per deque, so push is O(1) amortized and never allocates.
 type extremes struct {
 	size     int
 	lo, hi   []slot // rings of capacity size
