@@ -3,7 +3,7 @@ package indicators
 import "strconv"
 
 // StochRSI is a streaming stochastic RSI, bit for bit equal to go-talib's
-// StochRsi(close, rsi, stoch, d, SMA) when SmoothK is 1:
+// StochRsi(close, rsi, stoch, d, SMA) when smoothK is 1:
 //
 //	close ─► RSI(rsi) ─► %K over stoch bars ─► [SMA(smoothK)] ─► %K ─► SMA(d) ─► %D
 //
@@ -97,7 +97,7 @@ func (s *StochRSI) Update(x float64) (k, d float64, ok bool) {
 // update is Update for a price already known to be finite.
 func (s *StochRSI) update(x float64) (k, d float64, ok bool) {
 	// go-talib's RSI array holds 0.0 before RSI is defined, and its %K window
-	// slides over those zeros too.
+	// slides over those zeros too (rsi.update returns 0 until RSI is defined).
 	r, _ := s.rsi.update(x)
 	i := s.bar
 	s.bar++
