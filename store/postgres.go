@@ -56,10 +56,6 @@ var pgMigrations = [][]string{{
 	`CREATE INDEX signals_by_time ON signals (time)`,
 }}
 
-// pgStaging is the per-connection temporary table bars are copied into
-// before they are merged into bars.
-const pgStaging = "tickflow_bars_in"
-
 type pgStore struct {
 	pool     *pgxpool.Pool
 	redacted string
@@ -88,13 +84,6 @@ func openPostgres(ctx context.Context, rawURL string) (Store, error) {
 	}
 	if schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
-	}
-	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+pgStaging+` (
-			symbol text, timeframe text, time timestamptz,
-			open float8, high float8, low float8, close float8, volume float8
-		) ON COMMIT DELETE ROWS`)
-		return err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -203,32 +192,30 @@ func (s *pgStore) WriteBars(ctx context.Context, timeframe string, bars []market
 		return nil
 	}
 	bars = lastPerKey(bars)
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return s.wrap("write bars", err)
+	// One statement, one round trip, atomic by itself: the columns travel as
+	// arrays and are unnested into rows. (COPY into a temporary table and an
+	// INSERT ... SELECT from it measured no faster at 5,000 to 20,000 rows,
+	// and slower below, for four round trips instead of one.)
+	n := len(bars)
+	syms := make([]string, n)
+	times := make([]time.Time, n)
+	o, h, l, c, v := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range bars {
+		b := &bars[i]
+		syms[i], times[i], o[i], h[i], l[i], c[i], v[i] = b.Symbol, b.Time, b.Open, b.High, b.Low, b.Close, b.Volume
 	}
-	defer tx.Rollback(ctx)
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{pgStaging},
-		[]string{"symbol", "timeframe", "time", "open", "high", "low", "close", "volume"},
-		pgx.CopyFromSlice(len(bars), func(i int) ([]any, error) {
-			b := &bars[i]
-			return []any{b.Symbol, timeframe, b.Time, b.Open, b.High, b.Low, b.Close, b.Volume}, nil
-		}))
-	if err != nil {
-		return s.constraint(timeframe, bars, err)
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO bars (symbol, timeframe, time, open, high, low, close, volume)
-		SELECT symbol, timeframe, time, open, high, low, close, volume FROM `+pgStaging+`
+	_, err := s.pool.Exec(ctx, `INSERT INTO bars (symbol, timeframe, time, open, high, low, close, volume)
+		SELECT symbol, $2, time, open, high, low, close, volume
+		FROM unnest($1::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[])
+			AS t(symbol, time, open, high, low, close, volume)
 		ON CONFLICT (symbol, timeframe, time) DO UPDATE SET
 			open = excluded.open, high = excluded.high, low = excluded.low,
 			close = excluded.close, volume = excluded.volume
 		WHERE (bars.open, bars.high, bars.low, bars.close, bars.volume)
-			IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)`)
+			IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)`,
+		syms, timeframe, times, o, h, l, c, v)
 	if err != nil {
 		return s.constraint(timeframe, bars, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return s.wrap("write bars", err)
 	}
 	return nil
 }
