@@ -20,7 +20,9 @@
 //   - "postgres://..." or "postgresql://...": any pgx connection string. One
 //     extra query parameter, schema=NAME, keeps tickflow's tables in that
 //     PostgreSQL schema (created if missing) instead of the first schema of the
-//     search path. Pool parameters such as pool_max_conns are honoured.
+//     search path. Pool parameters such as pool_max_conns are honoured; the
+//     pool holds at most [DefaultMaxConns] connections otherwise, and a
+//     connection attempt times out after 5 s unless connect_timeout says.
 //
 // Passwords in URLs never appear in errors or in [Store.String] (see [Redact]).
 //

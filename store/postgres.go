@@ -79,6 +79,9 @@ func openPostgres(ctx context.Context, rawURL string) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w %s: %v", ErrURL, redacted, err)
 	}
+	if !q.Has("pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "tickflow"
 	}

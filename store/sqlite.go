@@ -23,7 +23,7 @@ const sqliteAppID = 0x546b466c
 
 // sqliteMaxConns bounds the connections of a SQLite store: WAL lets readers
 // run beside the one writer.
-const sqliteMaxConns = 8
+const sqliteMaxConns = DefaultMaxConns
 
 // sqliteMigrations[i] takes a SQLite schema from version i to i+1.
 var sqliteMigrations = [][]string{{

@@ -19,6 +19,11 @@ import (
 // SchemaVersion is the schema version this program creates and understands.
 const SchemaVersion = 1
 
+// DefaultMaxConns is the size of a store's connection pool unless a
+// PostgreSQL URL sets pool_max_conns: the ADR's 10 concurrent symbol reads
+// plus one writer.
+const DefaultMaxConns = 11
+
 // Sentinel errors; test with errors.Is.
 var (
 	// ErrUnavailable: the database could not be reached.
@@ -103,7 +108,8 @@ type Store interface {
 	// symbol, side and strategy.
 	Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entry, error]
 
-	// Close releases the connections. It waits for nothing in flight.
+	// Close releases the connections, once reads and writes in flight
+	// have ended; a read loop still running makes it wait.
 	Close() error
 }
 
