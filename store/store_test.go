@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -483,4 +484,51 @@ func TestDefaultPath(t *testing.T) {
 	if st.String() != "sqlite:"+p {
 		t.Fatalf("store at %s, want %s", st, p)
 	}
+}
+
+// TestReadDoesNotHoldTheTable reads 100,000 bars and checks, half way, that
+// the live heap has not grown by anything like the table's size (about
+// 10 MB as market.Bar values): rows come from a cursor, not a loaded result.
+func TestReadDoesNotHoldTheTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := open(t, dbURL)
+		const total = 100_000
+		bars := makeBars([]string{"A", "B", "C", "D"}, total/4)
+		for chunk := range slices.Chunk(bars, 20_000) {
+			if err := st.WriteBars(ctx, "", chunk); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bars = nil
+		heap := func() uint64 {
+			var m runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&m)
+			return m.HeapAlloc
+		}
+		before := heap()
+		var grown uint64
+		n := 0
+		for _, err := range st.Bars(ctx, store.Query{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n++; n == total/2 {
+				if h := heap(); h > before {
+					grown = h - before
+				}
+			}
+		}
+		if n != total {
+			t.Fatalf("read %d bars", n)
+		}
+		t.Logf("heap grew %d KB half way through %d bars", grown>>10, total)
+		if grown > 2<<20 {
+			t.Fatalf("heap grew %d KB while reading: rows are being held", grown>>10)
+		}
+	})
 }
