@@ -1,0 +1,137 @@
+package sinks
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
+)
+
+// Table is a sink that writes an aligned table for a person at a terminal:
+// signals (the default) or indicators, one row per record, with a header
+// line before the first row. It writes nothing else; summaries are the
+// caller's.
+//
+//	SYMBOL     TIME                 SIDE        PRICE  REASON
+//	AAPL       2024-01-02 15:10:00  buy        185.1   stochrsi crossed up ...
+//
+//	SYMBOL     TIME                        CLOSE           EMA  %K      %D
+//	AAPL       2024-01-02 15:10:00        185.1      184.9377   12.50   8.31
+//
+// Times are UTC to the second; indicator values are rounded for reading
+// (EMA to 4 decimals, %K and %D to 2) and "-" while undefined. Columns are
+// fixed-width, so that rows can be written as they come; a longer symbol
+// shifts its row. Use [JSONL] or [CSV] for exact values.
+//
+// The zero value writes signals to os.Stdout.
+type Table struct {
+	// W receives the output (default os.Stdout); the sink does not close it.
+	W io.Writer
+	// Emit selects the records (default EmitSignals).
+	Emit Emit
+	// FlushInterval is as for [JSONL].
+	FlushInterval time.Duration
+
+	out    output
+	header bool
+}
+
+const (
+	tableTime      = "2006-01-02 15:04:05"
+	tableSignals   = "SYMBOL     TIME                 SIDE        PRICE  REASON\n"
+	tableIndicator = "SYMBOL     TIME                        CLOSE           EMA      %K      %D\n"
+)
+
+// Write formats the rows of items.
+func (s *Table) Write(_ context.Context, items []market.Event) error {
+	if s.Emit != EmitSignals && s.Emit != EmitIndicators {
+		return fmt.Errorf("sinks.Table: unknown %v", s.Emit)
+	}
+	o := &s.out
+	o.init(s.W, s.FlushInterval)
+	for i := range items {
+		e := &items[i]
+		if s.Emit == EmitSignals && e.Signal == nil {
+			continue
+		}
+		if !s.header {
+			s.header = true
+			if s.Emit == EmitSignals {
+				o.write(append(o.buf(), tableSignals...))
+			} else {
+				o.write(append(o.buf(), tableIndicator...))
+			}
+		}
+		b := o.buf()
+		if s.Emit == EmitSignals {
+			sig := e.Signal
+			symbol, t := signalKey(e)
+			b = pad(b, symbol, 10)
+			b = t.AppendFormat(b, tableTime)
+			b = append(b, "  "...)
+			b = pad(b, sig.Side.String(), 4)
+			n := len(b)
+			b = alignRight(appendNumber(b, sig.Price, "-"), n, 12)
+			b = append(b, "  "...)
+			b = append(b, sig.Reason...)
+		} else {
+			ind := &e.Indicators
+			b = pad(b, e.Symbol, 10)
+			b = e.Time.UTC().AppendFormat(b, tableTime)
+			n := len(b)
+			b = alignRight(appendNumber(b, e.Close, "-"), n, 14)
+			n = len(b)
+			b = alignRight(fixed(b, ind.HasEMA, ind.EMA, 4), n, 14)
+			n = len(b)
+			b = alignRight(fixed(b, ind.HasStoch, ind.StochK, 2), n, 8)
+			n = len(b)
+			b = alignRight(fixed(b, ind.HasStoch, ind.StochD, 2), n, 8)
+		}
+		b = append(b, '\n')
+		o.write(b)
+	}
+	if err := o.endWrite(); err != nil {
+		return fmt.Errorf("sinks.Table: %w", err)
+	}
+	return nil
+}
+
+// Flush writes out what is buffered.
+func (s *Table) Flush(context.Context) error {
+	if err := s.out.flush(); err != nil {
+		return fmt.Errorf("sinks.Table: %w", err)
+	}
+	return nil
+}
+
+// pad appends s left-aligned in width columns, and at least one space.
+func pad(b []byte, s string, width int) []byte {
+	b = append(b, s...)
+	for n := len(s); n < width; n++ {
+		b = append(b, ' ')
+	}
+	return append(b, ' ')
+}
+
+// alignRight right-aligns b[start:] in width columns, with at least one
+// space before it, by moving it right and filling the front with spaces.
+func alignRight(b []byte, start, width int) []byte {
+	n := len(b) - start
+	fill := max(width-n, 1)
+	b = append(b, make([]byte, fill)...) // no allocation when b has room
+	copy(b[start+fill:], b[start:start+n])
+	for i := start; i < start+fill; i++ {
+		b[i] = ' '
+	}
+	return b
+}
+
+func fixed(b []byte, ok bool, v float64, decimals int) []byte {
+	if !ok {
+		return append(b, '-')
+	}
+	return strconv.AppendFloat(b, v, 'f', decimals, 64)
+}

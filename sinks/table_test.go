@@ -1,0 +1,42 @@
+package sinks
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestTable(t *testing.T) {
+	events := sampleEvents()[:4]
+	events[3].Symbol = "BRK.B"
+	var buf bytes.Buffer
+	writeAll(t, &Table{W: &buf}, events, 2)
+	want := `SYMBOL     TIME                 SIDE        PRICE  REASON
+MSFT       2024-01-02 14:30:01  buy        375.25  K crossed above D below 20, close above EMA
+BRK.B      2024-01-02 14:30:00  sell  123456789.125  a, "quoted" reason` + "\r\n<&>\n"
+	if buf.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
+	}
+
+	buf.Reset()
+	writeAll(t, &Table{W: &buf, Emit: EmitIndicators}, events, 3)
+	want = `SYMBOL     TIME                        CLOSE           EMA      %K      %D
+AAPL       2024-01-02 14:30:00        185.64             -       -       -
+AAPL       2024-01-02 14:31:00         185.7      185.6700       -       -
+MSFT       2024-01-02 14:30:01         1e+21        0.3000    0.00  100.00
+BRK.B      2024-01-02 14:30:00          1e-7       -0.0000   12.50  100.00
+`
+	if buf.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
+	}
+
+	// No record, no header.
+	buf.Reset()
+	writeAll(t, &Table{W: &buf}, events[:2], 2)
+	if buf.Len() != 0 {
+		t.Errorf("wrote %q without signals", buf.String())
+	}
+}
+
+func BenchmarkTableIndicators(b *testing.B) {
+	benchSink(b, &Table{W: discardWriter{}, Emit: EmitIndicators})
+}
