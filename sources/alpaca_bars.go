@@ -208,6 +208,7 @@ type barFetch struct {
 	tf                marketdata.TimeFrame
 	tfDur             time.Duration
 	start, end        time.Time // end zero: open (the server's now)
+	planEnd           time.Time // with an open end, the end assumed to size calls (default now)
 	adjustment        string
 	symbolsPerRequest int
 	maxBarsPerCall    int
@@ -239,6 +240,9 @@ func (f *barFetch) plan(symbols []string) []*fetchBatch {
 		maxBars = DefaultAlpacaMaxBarsPerCall
 	}
 	end := f.end
+	if end.IsZero() {
+		end = f.planEnd
+	}
 	if end.IsZero() {
 		end = time.Now()
 	}

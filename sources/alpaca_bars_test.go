@@ -64,7 +64,9 @@ func TestAlpacaBarsSurvivesEveryThirdRequestFailing(t *testing.T) {
 		syms := []string{"AAPL", "MSFT", "SPY", "BTC/USD"}
 		srv := alpacatest.NewServer(alpacatest.Options{Bars: multiWalk(syms, 900, alpacaT0), PageSize: 300})
 		srv.SetFaults(alpacatest.Faults{FailEvery: 3, FailStatus: status})
-		src := &sources.AlpacaBars{AlpacaREST: fastREST(srv), Symbols: syms, Start: alpacaT0,
+		rest := fastREST(srv)
+		rest.Concurrency = 1 // one request at a time: a retry is the next request, which succeeds
+		src := &sources.AlpacaBars{AlpacaREST: rest, Symbols: syms, Start: alpacaT0,
 			End: alpacaT0.Add(24 * time.Hour), SymbolsPerRequest: 2}
 		rec, err := runBars(t, src)
 		if err != nil {

@@ -241,6 +241,9 @@ func (c *wsConn) writer(ctx context.Context) {
 			return
 		case b := <-c.out:
 			if isCutMarker(b) {
+				c.srv.mu.Lock()
+				c.killed = true // frees the key's connection slot at once
+				c.srv.mu.Unlock()
 				c.ws.CloseNow()
 				c.cancel()
 				return
