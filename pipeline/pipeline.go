@@ -38,9 +38,11 @@ type Closer interface {
 // goroutine at a time and only while the call that received it is running.
 type Emitter[T any] interface {
 	// Emit passes item downstream. It may hold the item in a batch until the
-	// batch is full or Flush is called; it blocks while the edge is full
-	// (unless the edge drops, see Overflow) and returns an error once the
-	// component's context is done, in which case item was not accepted.
+	// batch is full or Flush is called, and blocks while the edge is full
+	// (unless the edge drops, see Overflow). Once the component's context is
+	// done it may return that error: then item was not accepted and the
+	// component should stop; what was accepted before is still delivered
+	// while the pipeline drains.
 	Emit(item T) error
 	// Flush sends any held items now. A source that waits for outside input
 	// (a live feed) calls it before waiting, so no item sits in a half-full

@@ -1,0 +1,75 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+)
+
+// Overflow is what an edge does when its buffer is full.
+type Overflow uint8
+
+const (
+	// Block makes the producer wait for room: backpressure, nothing lost.
+	Block Overflow = iota
+	// DropOldest discards the oldest queued batch to make room: for a live
+	// feed whose newest data matters most. Every dropped item is counted.
+	DropOldest
+	// DropNewest discards the batch being sent: the producer is never slowed
+	// and what is already queued is kept. Every dropped item is counted.
+	DropNewest
+)
+
+// String returns "block", "drop-oldest" or "drop-newest".
+func (o Overflow) String() string {
+	switch o {
+	case Block:
+		return "block"
+	case DropOldest:
+		return "drop-oldest"
+	case DropNewest:
+		return "drop-newest"
+	}
+	return fmt.Sprintf("Overflow(%d)", uint8(o))
+}
+
+// ParseOverflow is the inverse of [Overflow.String].
+func ParseOverflow(s string) (Overflow, error) {
+	for _, o := range []Overflow{Block, DropOldest, DropNewest} {
+		if o.String() == s {
+			return o, nil
+		}
+	}
+	return 0, fmt.Errorf("pipeline: overflow %q is not block, drop-oldest or drop-newest", s)
+}
+
+// Default sizes used where a Config field is zero.
+const (
+	DefaultBatchSize = 64
+	DefaultBuffer    = 16
+)
+
+// Config configures a Pipeline. Its zero value means the defaults.
+type Config[T any] struct {
+	// Workers is how many goroutines run the stages (default 1). Items are
+	// partitioned among them by Key: every item of a key goes to the same
+	// worker, so each key keeps its order and a worker owns its keys' state.
+	Workers int
+	// Key partitions items among workers. It is required when Workers > 1.
+	Key func(item T) string
+	// BatchSize is how many items travel together through a channel
+	// (default 64). One item per hop costs ~70 ns, a batch of 64 ~10 ns an
+	// item; a source that waits for input flushes partial batches.
+	BatchSize int
+	// Buffer is how many batches each channel holds (default 16).
+	Buffer int
+	// Overflow is what the source's edge does when full (default Block).
+	// Use a dropping policy for a live feed that cannot be slowed; the
+	// workers' edge to the sink always blocks.
+	Overflow Overflow
+	// Observer receives per-batch observations; nil observes nothing.
+	Observer Observer
+	// DrainTimeout bounds a graceful shutdown: once the context given to Run
+	// is done, stages and the sink get this long to drain before the run is
+	// aborted. Zero means no bound.
+	DrainTimeout time.Duration
+}

@@ -1,0 +1,583 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/panics"
+)
+
+// Pipeline joins one Source, a chain of Stages and one Sink:
+//
+//	            ┌─ worker 0: stage 1 → stage 2 → … ─┐
+//	source ──▶──┼─ worker 1: stage 1 → stage 2 → … ─┼──▶── sink
+//	   (by key) └─ worker N-1: …                    ┘ (in source order)
+//
+// Each arrow is a set of bounded, batched channels that the pipeline makes
+// and closes. The source's items are partitioned among the workers by key;
+// each worker runs its own instance of every stage, fused: an item passes
+// from one stage to the next by a function call, because a channel hop
+// costs more than an indicator update. Items keep their source order per
+// key everywhere, and the sink receives them in source order whatever the
+// number of workers, so a parallel run writes exactly what a sequential one
+// writes.
+//
+// Build it with [New], [Pipeline.From], [Pipeline.Then] and [Pipeline.To],
+// then call [Pipeline.Run] once.
+type Pipeline[T any] struct {
+	cfg    Config[T]
+	src    Source[T]
+	srcN   string
+	srcSt  stats
+	stages []*stage[T]
+	sink   Sink[T]
+	sinkN  string
+	sinkSt stats
+	err    error
+
+	started atomic.Bool
+	mu      sync.Mutex
+	fails   map[string]*KeyError
+}
+
+type stage[T any] struct {
+	name string
+	make func() Stage[T]
+	st   stats
+}
+
+type stats struct {
+	in, out, failed atomic.Int64
+	queued, dropped atomic.Int64 // in the edge that feeds the component
+	busy            atomic.Int64 // nanoseconds
+}
+
+// New returns an empty pipeline; see [Config] for the defaults.
+func New[T any](cfg Config[T]) *Pipeline[T] {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = DefaultBuffer
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 1
+	}
+	return &Pipeline[T]{cfg: cfg, fails: map[string]*KeyError{}}
+}
+
+// From sets the pipeline's source.
+func (p *Pipeline[T]) From(name string, src Source[T]) *Pipeline[T] {
+	if p.src != nil {
+		p.fail(fmt.Errorf("%w: second source %q (combine inputs in one Source)", ErrConfig, name))
+	}
+	if src == nil {
+		p.fail(fmt.Errorf("%w: source %q is nil", ErrConfig, name))
+	}
+	p.src, p.srcN = src, name
+	return p
+}
+
+// Then appends a stage. newStage is called once per worker, so each worker
+// owns its instance's state and needs no locks.
+func (p *Pipeline[T]) Then(name string, newStage func() Stage[T]) *Pipeline[T] {
+	if newStage == nil {
+		p.fail(fmt.Errorf("%w: stage %q: nil constructor", ErrConfig, name))
+	}
+	p.stages = append(p.stages, &stage[T]{name: name, make: newStage})
+	return p
+}
+
+// To sets the pipeline's sink.
+func (p *Pipeline[T]) To(name string, sink Sink[T]) *Pipeline[T] {
+	if p.sink != nil {
+		p.fail(fmt.Errorf("%w: second sink %q (fan out with one Sink)", ErrConfig, name))
+	}
+	if sink == nil {
+		p.fail(fmt.Errorf("%w: sink %q is nil", ErrConfig, name))
+	}
+	p.sink, p.sinkN = sink, name
+	return p
+}
+
+func (p *Pipeline[T]) fail(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+func (p *Pipeline[T]) validate() error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.src == nil {
+		return fmt.Errorf("%w: no source", ErrConfig)
+	}
+	if p.sink == nil {
+		return fmt.Errorf("%w: no sink", ErrConfig)
+	}
+	if p.cfg.Workers > 1 && p.cfg.Key == nil {
+		return fmt.Errorf("%w: %d workers but Config.Key is nil", ErrConfig, p.cfg.Workers)
+	}
+	if p.cfg.Overflow > DropNewest {
+		return fmt.Errorf("%w: unknown overflow %d", ErrConfig, p.cfg.Overflow)
+	}
+	names := map[string]bool{p.srcN: true}
+	for _, s := range p.stages {
+		if names[s.name] {
+			return fmt.Errorf("%w: two components named %q", ErrConfig, s.name)
+		}
+		names[s.name] = true
+	}
+	if names[p.sinkN] {
+		return fmt.Errorf("%w: two components named %q", ErrConfig, p.sinkN)
+	}
+	return nil
+}
+
+// Run runs the pipeline until the source is exhausted and everything it
+// produced has reached the sink, or until a fatal error. It returns only
+// after every goroutine it started has exited.
+//
+// Cancelling ctx is a graceful shutdown: the source is stopped, the items
+// already emitted drain through the stages, the stages and the sink are
+// flushed, and Run returns ctx's error (after Config.DrainTimeout, the drain
+// is aborted). The first fatal error (a component returning an error, or
+// panicking) aborts the run at once and is returned. When only some keys
+// failed (see [Emitter.Fail]), Run returns [Failures].
+func (p *Pipeline[T]) Run(ctx context.Context) error {
+	if !p.started.CompareAndSwap(false, true) {
+		return fmt.Errorf("%w: Run called twice", ErrConfig)
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+
+	// work outlives ctx so that the stages can drain after a graceful stop;
+	// it ends on a fatal error or when the drain times out.
+	work, abort := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer abort(nil)
+	srcCtx, stopSrc := context.WithCancel(ctx)
+	defer stopSrc()
+	var once sync.Once
+	var fatal error
+	fail := func(err error) {
+		once.Do(func() {
+			fatal = err
+			abort(err)
+			stopSrc()
+		})
+	}
+	if p.cfg.DrainTimeout > 0 {
+		stop := context.AfterFunc(ctx, func() {
+			t := time.AfterFunc(p.cfg.DrainTimeout, func() {
+				fail(fmt.Errorf("pipeline: drain did not finish within %v", p.cfg.DrainTimeout))
+			})
+			context.AfterFunc(work, func() { t.Stop() })
+		})
+		defer stop()
+	}
+
+	seed := maphash.MakeSeed()
+	bp := newPool[T](p.cfg.BatchSize)
+	n := p.cfg.Workers
+	toWorkers := newEdge[T](p.srcN, 1, n, p.cfg.Buffer, p.cfg.Overflow, &p.srcSt)
+	toSink := newEdge[T](p.sinkN, n, 1, p.cfg.Buffer, Block, &p.sinkSt)
+
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		r := newRouter(toWorkers, bp, p.cfg.Observer, 0, p.cfg.Key, seed, p.cfg.BatchSize)
+		r.published = &p.srcSt.out
+		defer r.close()
+		if err := p.runSource(srcCtx, work, r); err != nil {
+			fail(err)
+		}
+	})
+	for w := range n {
+		wg.Go(func() {
+			r := newRouter(toSink, bp, p.cfg.Observer, w, p.cfg.Key, seed, p.cfg.BatchSize)
+			r.ctx = work
+			defer r.close()
+			if err := p.runWorker(work, newMerge(toWorkers, bp, w), r); err != nil {
+				fail(err)
+			}
+		})
+	}
+	wg.Go(func() {
+		if err := p.runSink(work, newMerge(toSink, bp, 0)); err != nil {
+			fail(err)
+		}
+	})
+	wg.Wait()
+
+	if fatal != nil {
+		return fatal
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if f := p.Failures(); len(f) > 0 {
+		return f
+	}
+	return nil
+}
+
+// Failures returns the keys that have failed so far, sorted by key.
+func (p *Pipeline[T]) Failures() Failures {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := make(Failures, 0, len(p.fails))
+	for _, e := range p.fails {
+		f = append(f, e)
+	}
+	sortFailures(f)
+	return f
+}
+
+// recordFailure keeps the first failure of each key.
+func (p *Pipeline[T]) recordFailure(component, key string, err error) {
+	p.mu.Lock()
+	if _, seen := p.fails[key]; !seen {
+		p.fails[key] = &KeyError{Stage: component, Key: key, Err: err}
+	}
+	p.mu.Unlock()
+	if p.cfg.Observer != nil {
+		p.cfg.Observer.Failed(component, key, err)
+	}
+}
+
+// guard runs f, turning a panic into a *PanicError with its stack.
+func guard(component string, f func() error) (err error) {
+	if r := panics.Try(func() { err = f() }); r != nil {
+		return &PanicError{Component: component, Value: r.Value, Stack: r.Stack}
+	}
+	return err
+}
+
+func wrapComponent(name string, err error) error {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+func (p *Pipeline[T]) runSource(ctx, work context.Context, r *router[T]) error {
+	em := &sourceEmitter[T]{p: p, r: r}
+	r.ctx = ctx
+	err := guard(p.srcN, func() error { return p.src.Produce(ctx, em) })
+	if c, ok := p.src.(Closer); ok {
+		if cerr := guard(p.srcN, c.Close); cerr != nil && err == nil {
+			err = fmt.Errorf("close: %w", cerr)
+		}
+	}
+	stopped := err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err())
+	if err != nil && !stopped {
+		return wrapComponent(p.srcN, err)
+	}
+	// What was emitted before the end (or the stop) is accepted: deliver it.
+	r.ctx = work
+	r.mark = endMark
+	return r.flush()
+}
+
+// sourceEmitter numbers the source's items and routes them.
+type sourceEmitter[T any] struct {
+	p      *Pipeline[T]
+	r      *router[T]
+	seq    uint64
+	failed map[string]bool
+}
+
+func (e *sourceEmitter[T]) Emit(item T) error {
+	if len(e.failed) > 0 && e.p.cfg.Key != nil && e.failed[e.p.cfg.Key(item)] {
+		return nil
+	}
+	e.seq++
+	e.r.mark = e.seq
+	return e.r.push(item, e.seq)
+}
+
+func (e *sourceEmitter[T]) Flush() error { return e.r.flush() }
+
+func (e *sourceEmitter[T]) Fail(key string, err error) {
+	if e.failed == nil {
+		e.failed = map[string]bool{}
+	}
+	e.failed[key] = true
+	e.p.srcSt.failed.Add(1)
+	e.p.recordFailure(e.p.srcN, key, err)
+}
+
+// link is one stage of a worker's fused chain and the Emitter it gives its
+// stage: Emit calls the next stage directly, the last link pushes to the
+// sink's edge. Every output inherits the sequence number of the input it
+// came from.
+type link[T any] struct {
+	w       *worker[T]
+	s       *stage[T]
+	impl    Stage[T]
+	next    *link[T]
+	in, out int // since the last report
+}
+
+type worker[T any] struct {
+	p      *Pipeline[T]
+	ctx    context.Context
+	r      *router[T]
+	seq    uint64
+	failed map[string]bool
+	cur    *stage[T] // the stage running now, to name it in a panic
+}
+
+func (l *link[T]) Emit(item T) error {
+	l.out++
+	if l.next == nil {
+		return l.w.r.push(item, l.w.seq)
+	}
+	l.next.in++
+	if len(l.w.failed) > 0 && l.w.p.cfg.Key != nil && l.w.failed[l.w.p.cfg.Key(item)] {
+		return nil
+	}
+	l.w.cur = l.next.s
+	err := l.next.impl.Process(l.w.ctx, item, l.next)
+	l.w.cur = l.s
+	if err != nil {
+		return chainError(l.next, err)
+	}
+	return nil
+}
+
+func (l *link[T]) Flush() error { return nil } // the worker flushes when idle
+
+func (l *link[T]) Fail(key string, err error) {
+	if l.w.failed == nil {
+		l.w.failed = map[string]bool{}
+	}
+	l.w.failed[key] = true
+	l.s.st.failed.Add(1)
+	l.w.p.recordFailure(l.s.name, key, err)
+}
+
+func (p *Pipeline[T]) runWorker(work context.Context, m *merge[T], r *router[T]) error {
+	w := &worker[T]{p: p, ctx: work, r: r}
+	links := make([]*link[T], len(p.stages))
+	for i := len(p.stages) - 1; i >= 0; i-- {
+		s := p.stages[i]
+		l := &link[T]{w: w, s: s}
+		if i+1 < len(links) {
+			l.next = links[i+1]
+		}
+		if err := guard(s.name, func() error { l.impl = s.make(); return nil }); err != nil {
+			return err
+		}
+		if l.impl == nil {
+			return fmt.Errorf("%w: stage %q: constructor returned nil", ErrConfig, s.name)
+		}
+		links[i] = l
+	}
+	defer func() {
+		for _, l := range links {
+			if c, ok := l.impl.(Closer); ok {
+				_ = guard(l.s.name, c.Close)
+			}
+		}
+	}()
+
+	start := time.Now()
+	report := func() {
+		d := time.Since(start)
+		for i, l := range links {
+			if l.in == 0 && l.out == 0 {
+				continue
+			}
+			l.s.st.in.Add(int64(l.in))
+			l.s.st.out.Add(int64(l.out))
+			var el time.Duration
+			if i == 0 {
+				// Fused stages share one clock: the chain's time is reported
+				// with its first stage.
+				el = d
+				l.s.st.busy.Add(int64(d))
+			}
+			if p.cfg.Observer != nil {
+				p.cfg.Observer.Processed(l.s.name, l.in, l.out, el)
+			}
+			l.in, l.out = 0, 0
+		}
+		start = time.Now()
+	}
+	idle := func() error {
+		report()
+		r.mark = m.frontier()
+		return r.flush()
+	}
+	key := p.cfg.Key
+	err := func() error {
+		for {
+			item, seq, ok, err := m.next(work, idle)
+			if err != nil || !ok {
+				return err
+			}
+			if len(w.failed) > 0 && key != nil && w.failed[key(*item)] {
+				continue
+			}
+			// Outputs of this item may still follow: promise only what
+			// precedes it.
+			w.seq, r.mark = seq, seq-1
+			if len(links) == 0 {
+				if err := r.push(*item, seq); err != nil {
+					return err
+				}
+				continue
+			}
+			links[0].in++
+			w.cur = links[0].s
+			if err := guardStage(links[0], *item); err != nil {
+				return err
+			}
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	// Input has ended: flush each stage in order; what a flush emits goes
+	// through the stages after it. It sorts after every input item.
+	w.seq = endMark - 1
+	r.mark = endMark - 2
+	for _, l := range links {
+		if f, ok := l.impl.(Flusher); ok {
+			if err := guard(l.s.name, func() error { return f.Flush(work) }); err != nil {
+				return wrapComponent(l.s.name, fmt.Errorf("flush: %w", err))
+			}
+		}
+	}
+	report()
+	r.mark = endMark
+	return r.flush()
+}
+
+// guardStage runs the chain on one item, naming the stage that failed.
+func guardStage[T any](l *link[T], item T) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r := panics.NewRecovered(1, v)
+			err = &PanicError{Component: l.w.cur.name, Value: v, Stack: r.Stack}
+		}
+	}()
+	if err := l.impl.Process(l.w.ctx, item, l); err != nil {
+		return chainError(l, err)
+	}
+	return nil
+}
+
+// chainError names the stage an error came from: the deepest stage wraps
+// first, so only the first wrap counts.
+func chainError[T any](l *link[T], err error) error {
+	var se *stageError
+	if errors.As(err, &se) || errors.Is(err, context.Canceled) && l.w.ctx.Err() != nil {
+		return err
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &stageError{name: l.s.name, err: err}
+}
+
+type stageError struct {
+	name string
+	err  error
+}
+
+func (e *stageError) Error() string { return e.name + ": " + e.err.Error() }
+func (e *stageError) Unwrap() error { return e.err }
+
+func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) error {
+	buf := make([]T, 0, p.cfg.BatchSize)
+	start := time.Now()
+	write := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		err := p.sink.Write(work, buf)
+		d := time.Since(start)
+		p.sinkSt.in.Add(int64(len(buf)))
+		p.sinkSt.out.Add(int64(len(buf)))
+		p.sinkSt.busy.Add(int64(d))
+		if p.cfg.Observer != nil {
+			p.cfg.Observer.Processed(p.sinkN, len(buf), len(buf), d)
+		}
+		clear(buf)
+		buf = buf[:0]
+		start = time.Now()
+		return err
+	}
+	err := guard(p.sinkN, func() error {
+		for {
+			item, _, ok, err := m.next(work, write)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return write()
+			}
+			buf = append(buf, *item)
+			if len(buf) == cap(buf) {
+				if err := write(); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	if err == nil {
+		if f, ok := p.sink.(Flusher); ok {
+			if err = guard(p.sinkN, func() error { return f.Flush(work) }); err != nil {
+				err = fmt.Errorf("flush: %w", err)
+			}
+		}
+	}
+	if c, ok := p.sink.(Closer); ok {
+		if cerr := guard(p.sinkN, c.Close); cerr != nil && err == nil {
+			err = fmt.Errorf("close: %w", cerr)
+		}
+	}
+	if err != nil {
+		return wrapComponent(p.sinkN, err)
+	}
+	return nil
+}
+
+// StageStats is a snapshot of one component's counters.
+type StageStats struct {
+	Name    string
+	In, Out int64         // items taken and emitted (the sink: written)
+	Queued  int64         // items waiting in the edge that feeds it
+	Dropped int64         // items that edge dropped (see Overflow)
+	Failed  int64         // keys it failed
+	Busy    time.Duration // processing time summed over workers
+}
+
+// Stats returns a snapshot of the counters of the source (first; Out is
+// what it emitted, Dropped what its edge dropped), each stage, and the sink
+// (last). It is safe to call while the pipeline runs.
+func (p *Pipeline[T]) Stats() []StageStats {
+	snap := func(name string, s *stats) StageStats {
+		return StageStats{Name: name, In: s.in.Load(), Out: s.out.Load(), Failed: s.failed.Load(),
+			Queued: s.queued.Load(), Dropped: s.dropped.Load(), Busy: time.Duration(s.busy.Load())}
+	}
+	out := make([]StageStats, 0, len(p.stages)+2)
+	out = append(out, snap(p.srcN, &p.srcSt))
+	for _, s := range p.stages {
+		out = append(out, snap(s.name, &s.st))
+	}
+	return append(out, snap(p.sinkN, &p.sinkSt))
+}
+
+// Workers returns the number of workers the stages run on.
+func (p *Pipeline[T]) Workers() int { return p.cfg.Workers }
