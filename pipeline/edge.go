@@ -2,9 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"reflect"
 	"hash/maphash"
 	"math"
+	"reflect"
 	"sync"
 	"sync/atomic"
 )
