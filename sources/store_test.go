@@ -203,3 +203,54 @@ func TestStoreSourceRetriesFromWhereItStopped(t *testing.T) {
 		t.Fatalf("fails = %v", em.fails)
 	}
 }
+
+// TestStoreSourceSurvivesLostConnections terminates the source's PostgreSQL
+// connections while it is part way through its reads: each reader
+// reconnects and resumes after its last bar.
+func TestStoreSourceSurvivesLostConnections(t *testing.T) {
+	dbURL := storetest.PostgresURL(t)
+	app := "tickflow_" + storetest.Schema(dbURL)
+	st := openStore(t, dbURL+"&application_name="+app)
+	// Symbols large enough that the server is still sending when its
+	// connections are terminated (loopback buffers hold megabytes).
+	storetest.Exec(t, dbURL, `INSERT INTO bars (symbol, timeframe, time, open, high, low, close, volume)
+		SELECT s, '1h', timestamptz '2023-03-01 00:00:00+00' + i * interval '1 hour', i, i + 2, i - 2, i + 1, i
+		FROM unnest(array['AAA', 'BBB', 'CCC']) AS s, generate_series(1, 60000) AS i`)
+	var all []market.Bar
+	for b, err := range st.Bars(context.Background(), store.Query{Timeframe: "1h"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b)
+	}
+	var retries atomic.Int32
+	src := &Store{DB: st, Timeframe: "1h", MaxConcurrentSymbols: 2, Retry: store.Backoff{Initial: time.Millisecond,
+		OnRetry: func(_ int, _ time.Duration, err error) { retries.Add(1); t.Logf("retry after: %v", err) }}}
+	em := &terminatingEmitter{t: t, dbURL: dbURL, app: app, at: map[int]bool{1000: true, 90_000: true}}
+	if err := src.Produce(context.Background(), em); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(em.bars, all) || len(em.fails) != 0 {
+		t.Fatalf("got %d bars (fails %v), want %d once each in order", len(em.bars), em.fails, len(all))
+	}
+	if retries.Load() == 0 {
+		t.Fatal("no read met a terminated connection")
+	}
+}
+
+// terminatingEmitter records bars and, on reaching each count in at,
+// terminates the server connections of application app.
+type terminatingEmitter struct {
+	storeEmitter
+	t     *testing.T
+	dbURL string
+	app   string
+	at    map[int]bool
+}
+
+func (e *terminatingEmitter) Emit(ev market.Event) error {
+	if e.at[len(e.bars)] {
+		storetest.Exec(e.t, e.dbURL, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, e.app)
+	}
+	return e.storeEmitter.Emit(ev)
+}
