@@ -418,7 +418,15 @@ func (p *Pipeline[T]) runWorker(work context.Context, m *merge[T], r *router[T])
 		return r.flush()
 	}
 	key := p.cfg.Key
-	err := func() error {
+	err := func() (err error) {
+		// One recover for the whole loop: w.cur names the stage that was
+		// running when it panicked.
+		defer func() {
+			if v := recover(); v != nil {
+				r := panics.NewRecovered(1, v)
+				err = &PanicError{Component: w.cur.name, Value: v, Stack: r.Stack}
+			}
+		}()
 		for {
 			item, seq, ok, err := m.next(work, idle)
 			if err != nil || !ok {
@@ -436,10 +444,11 @@ func (p *Pipeline[T]) runWorker(work context.Context, m *merge[T], r *router[T])
 				}
 				continue
 			}
-			links[0].in++
-			w.cur = links[0].s
-			if err := guardStage(links[0], *item); err != nil {
-				return err
+			l := links[0]
+			l.in++
+			w.cur = l.s
+			if err := l.impl.Process(work, *item, l); err != nil {
+				return chainError(l, err)
 			}
 		}
 	}()
@@ -460,20 +469,6 @@ func (p *Pipeline[T]) runWorker(work context.Context, m *merge[T], r *router[T])
 	report()
 	r.mark = endMark
 	return r.flush()
-}
-
-// guardStage runs the chain on one item, naming the stage that failed.
-func guardStage[T any](l *link[T], item T) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			r := panics.NewRecovered(1, v)
-			err = &PanicError{Component: l.w.cur.name, Value: v, Stack: r.Stack}
-		}
-	}()
-	if err := l.impl.Process(l.w.ctx, item, l); err != nil {
-		return chainError(l, err)
-	}
-	return nil
 }
 
 // chainError names the stage an error came from: the deepest stage wraps

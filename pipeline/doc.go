@@ -1,0 +1,27 @@
+// Package pipeline runs a Source, a chain of Stages and a Sink concurrently,
+// joined by bounded, batched channels that the pipeline makes and closes.
+//
+// It knows nothing of markets: items are any type T. The rules it keeps:
+//
+//   - Backpressure: every edge is bounded. A full edge blocks its producer,
+//     or, for a producer that cannot be slowed (a live feed), drops the
+//     oldest or newest batch by Config.Overflow, counting every item dropped.
+//   - Keyed parallelism: Config.Workers goroutines run the stages; items are
+//     partitioned by Config.Key, so each key keeps its order and its state
+//     lives in one worker, without locks.
+//   - Order: the sink receives items in the source's order whatever the
+//     number of workers (sequence numbers and watermarks travel with the
+//     batches), so a parallel run writes exactly what a sequential one does.
+//   - Isolation: Emitter.Fail confines an error to a key (one symbol); the
+//     others go on and Run returns [Failures] at the end. Any other error, or
+//     a panic (turned into a [PanicError] with its stack), aborts the run.
+//   - Shutdown: cancelling Run's context stops the source; what it emitted
+//     drains through the stages and the sink is flushed. Run returns only
+//     after every goroutine it started has exited.
+//
+// Costs, measured on 2 cores: an item costs ~10 ns of channel work in
+// batches of 64 (one by one it would cost ~70 ns a hop, more than a
+// StochRSI update); stages are fused within a worker for the same reason.
+//
+// Package pipelinetest checks user-written components against these rules.
+package pipeline

@@ -1,0 +1,55 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tickflow/tickflow/pipeline"
+)
+
+// Words are counted per first letter by four workers; the output keeps the
+// input's order.
+func Example() {
+	words := strings.Fields("apple avocado banana blueberry cherry apricot beet cress")
+	type count struct {
+		Word string
+		N    int // how many words so far began with the same letter
+	}
+	counter := func() pipeline.Stage[count] {
+		seen := map[byte]int{} // this worker's letters only: no lock needed
+		return pipeline.StageFunc[count](func(_ context.Context, c count, out pipeline.Emitter[count]) error {
+			seen[c.Word[0]]++
+			c.N = seen[c.Word[0]]
+			return out.Emit(c)
+		})
+	}
+	p := pipeline.New(pipeline.Config[count]{Workers: 4, Key: func(c count) string { return c.Word[:1] }}).
+		From("words", pipeline.SourceFunc[count](func(ctx context.Context, out pipeline.Emitter[count]) error {
+			for _, w := range words {
+				if err := out.Emit(count{Word: w}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})).
+		Then("count", counter).
+		To("print", pipeline.SinkFunc[count](func(_ context.Context, cs []count) error {
+			for _, c := range cs {
+				fmt.Println(c.Word, c.N)
+			}
+			return nil
+		}))
+	if err := p.Run(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// apple 1
+	// avocado 2
+	// banana 1
+	// blueberry 2
+	// cherry 1
+	// apricot 3
+	// beet 3
+	// cress 2
+}

@@ -1,0 +1,18 @@
+// Package pipelinetest checks that a Source, Stage or Sink follows the rules
+// a pipeline relies on, so that a user-written component can be tested the
+// same way as the ones in tickflow:
+//
+//   - it emits only while the call that received the Emitter runs, from one
+//     goroutine at a time;
+//   - it stops when its context is cancelled or Emit fails, and reports it;
+//   - it leaves no goroutine behind;
+//   - a stage gives the same output in a parallel pipeline as run alone, key
+//     by key;
+//   - a sink keeps no reference to a batch after Write returns.
+//
+// Channels never appear in the component interfaces: the pipeline owns and
+// closes them, so a component cannot close what it was given.
+//
+// Call the checks from an ordinary test; they use t.Run for each rule and
+// must not run in parallel with other tests (goroutine counting).
+package pipelinetest
