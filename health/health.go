@@ -268,10 +268,9 @@ func (m *Monitor) threadPools(now time.Time) Status {
 	stats := m.o.Stats()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	workers, queued := 0, int64(0)
+	queued := int64(0)
 	var bad []string
 	for _, s := range stats {
-		workers += s.Workers
 		queued += s.Queued
 		p, ok := m.seen[s.Name]
 		if !ok || p.in != s.In {
@@ -279,8 +278,6 @@ func (m *Monitor) threadPools(now time.Time) Status {
 			m.seen[s.Name] = p
 		}
 		switch {
-		case s.Workers < 1:
-			bad = append(bad, fmt.Sprintf("stage %s has no workers", s.Name))
 		case s.Queued > 0 && now.Sub(p.since) > m.o.StaleAfter:
 			bad = append(bad, fmt.Sprintf("stage %s stuck: %d items queued, none taken for %v", s.Name, s.Queued, round(now.Sub(p.since))))
 		case m.o.MaxQueued > 0 && s.Queued > m.o.MaxQueued:
@@ -290,5 +287,5 @@ func (m *Monitor) threadPools(now time.Time) Status {
 	if len(bad) > 0 {
 		return Fail("%s", strings.Join(bad, "; "))
 	}
-	return OK("%d stages, %d workers, %d items queued", len(stats), workers, queued)
+	return OK("%d stages, %d items queued", len(stats), queued)
 }

@@ -2,15 +2,17 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tickflow/tickflow/pipeline"
 )
 
 var (
 	activeDesc = prometheus.NewDesc("active_async_tasks",
-		"Number of active async tasks: workers of the running pipeline plus outbound requests in flight.", nil, nil)
+		"Number of active async tasks: goroutines of the running pipeline (source, workers, sink) plus outbound requests in flight.", nil, nil)
 	queuedDesc = prometheus.NewDesc("tickflow_stage_queued_items",
 		"Items waiting in the edge that feeds a stage (queue depth).", []string{"stage"}, nil)
-	workersDesc = prometheus.NewDesc("tickflow_stage_workers",
-		"Workers of a stage.", []string{"stage"}, nil)
+	workersDesc = prometheus.NewDesc("tickflow_pipeline_workers",
+		"Workers running the pipeline's stages.", nil, nil)
 	busyDesc = prometheus.NewDesc("tickflow_stage_busy_seconds_total",
 		"Time a stage's workers spent processing, summed over workers.", []string{"stage"}, nil)
 	failedDesc = prometheus.NewDesc("tickflow_stage_failed_keys_total",
@@ -27,12 +29,16 @@ func (c stageCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c stageCollector) Collect(ch chan<- prometheus.Metric) {
-	stats := c.m.Stats()
 	active := c.m.inflight.Load()
+	var stats []pipeline.StageStats
+	if p := c.m.watched(); p != nil {
+		stats = p.Stats()
+		// the workers, the source's goroutine and the sink's
+		active += int64(p.Workers()) + 2
+		ch <- prometheus.MustNewConstMetric(workersDesc, prometheus.GaugeValue, float64(p.Workers()))
+	}
 	for _, s := range stats {
-		active += int64(s.Workers)
 		ch <- prometheus.MustNewConstMetric(queuedDesc, prometheus.GaugeValue, float64(s.Queued), s.Name)
-		ch <- prometheus.MustNewConstMetric(workersDesc, prometheus.GaugeValue, float64(s.Workers), s.Name)
 		ch <- prometheus.MustNewConstMetric(busyDesc, prometheus.CounterValue, s.Busy.Seconds(), s.Name)
 		ch <- prometheus.MustNewConstMetric(failedDesc, prometheus.CounterValue, float64(s.Failed), s.Name)
 	}

@@ -2,7 +2,7 @@
 // under ADR-002's names where the ADR names them:
 //
 //	async_operation_duration_seconds{operation_type}  histogram: one stage batch, one webhook request
-//	active_async_tasks                                gauge: pipeline workers running + requests in flight
+//	active_async_tasks                                gauge: pipeline goroutines running + requests in flight
 //	async_errors_total{operation_type,error_type}     counter: failed keys, failed requests
 //
 // and tickflow's own under the tickflow_ prefix: per-stage items in and out,
@@ -15,7 +15,7 @@
 //	source ──m.Source(src)──▶ stages ──▶ fan-out ──▶ m.Sink(), other sinks
 //	             │ arrival time per bar        │ bars, signals, latency
 //	pipeline.Config{Observer: m}  ─ per batch: durations, items, drops, errors
-//	m.WatchPipeline(p.Stats)      ─ at scrape: queue depth, workers, busy time
+//	m.WatchPipeline(p)            ─ at scrape: queue depth, workers, busy time
 //
 // The Observer methods and the source and sink wrappers do not allocate
 // once a stage or symbol has been seen.

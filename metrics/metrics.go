@@ -41,7 +41,7 @@ type Metrics struct {
 	buy, sell prometheus.Counter
 
 	inflight atomic.Int64
-	stats    atomic.Pointer[func() []pipeline.StageStats]
+	pipe     atomic.Pointer[Pipeline]
 
 	base          time.Time // monotonic origin of the int64 times below
 	lastBar       atomic.Int64
@@ -225,22 +225,27 @@ func ErrorType(err error) string {
 	return "error"
 }
 
-// WatchPipeline makes every scrape read stats (a running pipeline's Stats
-// method) for the per-stage queue depth, workers, busy time and failed
-// keys, and for active_async_tasks. Nil stops watching, as when the run
-// has ended.
-func (m *Metrics) WatchPipeline(stats func() []pipeline.StageStats) {
-	if stats == nil {
-		m.stats.Store(nil)
-		return
-	}
-	m.stats.Store(&stats)
+// Pipeline is what the metrics read from a running pipeline at scrape
+// time; *pipeline.Pipeline[T] implements it.
+type Pipeline interface {
+	Stats() []pipeline.StageStats
+	Workers() int
 }
 
-// Stats returns the watched pipeline's stats, or nil.
-func (m *Metrics) Stats() []pipeline.StageStats {
-	if f := m.stats.Load(); f != nil {
-		return (*f)()
+// WatchPipeline makes every scrape read p's Stats, for the per-stage queue
+// depth, busy time and failed keys, and its workers, for
+// active_async_tasks. Nil stops watching, as when the run has ended.
+func (m *Metrics) WatchPipeline(p Pipeline) {
+	if p == nil {
+		m.pipe.Store(nil)
+		return
+	}
+	m.pipe.Store(&p)
+}
+
+func (m *Metrics) watched() Pipeline {
+	if p := m.pipe.Load(); p != nil {
+		return *p
 	}
 	return nil
 }

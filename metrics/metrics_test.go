@@ -73,13 +73,14 @@ func everyTenth(_ context.Context, e market.Event, out pipeline.Emitter[market.E
 func TestADRMetricsMoveWithARealPipeline(t *testing.T) {
 	m, reg := newMetrics(t)
 	p := pipeline.New(pipeline.Config[market.Event]{
+		Workers:  2,
 		Key:      market.Event.Key,
 		Observer: m,
 	}).
 		From("source", m.Source(bars([]string{"AAA", "BBB", "BAD"}, 100))).
-		Then("strategy", func() pipeline.Stage[market.Event] { return pipeline.StageFunc[market.Event](everyTenth) }, pipeline.StageConfig{Workers: 2}).
-		To("sink", m.Sink(), pipeline.StageConfig{})
-	m.WatchPipeline(p.Stats)
+		Then("strategy", func() pipeline.Stage[market.Event] { return pipeline.StageFunc[market.Event](everyTenth) }).
+		To("sink", m.Sink())
+	m.WatchPipeline(p)
 	err := p.Run(context.Background())
 	var f pipeline.Failures
 	if !errors.As(err, &f) || len(f) != 1 {
@@ -126,12 +127,9 @@ tickflow_signals_total{side="sell"} 0
 	if n := histogramCount(t, reg, "tickflow_signal_latency_seconds"); n != 20 {
 		t.Errorf("latency observations = %d, want one per signal (20)", n)
 	}
-	workers := 0
-	for _, s := range p.Stats() {
-		workers += s.Workers
-	}
+	workers := p.Workers() + 2
 	want = fmt.Sprintf(`
-# HELP active_async_tasks Number of active async tasks: workers of the running pipeline plus outbound requests in flight.
+# HELP active_async_tasks Number of active async tasks: goroutines of the running pipeline (source, workers, sink) plus outbound requests in flight.
 # TYPE active_async_tasks gauge
 active_async_tasks %d
 `, workers)
@@ -201,7 +199,7 @@ func TestOutboundHooks(t *testing.T) {
 	m.BreakerState("webhook", "open")
 	m.Dropped("indicators", 64)
 	want := `
-# HELP active_async_tasks Number of active async tasks: workers of the running pipeline plus outbound requests in flight.
+# HELP active_async_tasks Number of active async tasks: goroutines of the running pipeline (source, workers, sink) plus outbound requests in flight.
 # TYPE active_async_tasks gauge
 active_async_tasks 1
 # HELP async_errors_total Total async operation errors: keys failed by a stage, failed outbound requests.
