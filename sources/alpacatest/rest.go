@@ -210,8 +210,13 @@ func exportOrder(o order) Order {
 		Qty: f(o.Qty), Notional: f(o.Notional), FilledQty: fq, Price: f(o.FilledAvg)}
 }
 
+// posKey names a position as Alpaca does: crypto without the slash
+// (BTC/USD's position is BTCUSD).
+func posKey(sym string) string { return strings.ReplaceAll(sym, "/", "") }
+
 // SetPosition sets the account's position in symbol (0 removes it).
 func (s *Server) SetPosition(symbol string, qty float64) {
+	symbol = posKey(symbol)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if qty == 0 {
@@ -226,7 +231,7 @@ func (s *Server) SetPosition(symbol string, qty float64) {
 func (s *Server) Position(symbol string) float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.positions[symbol]
+	return s.positions[posKey(symbol)]
 }
 
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -244,11 +249,13 @@ func (s *Server) handleAccount(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) positionJSON(sym string, qty float64) map[string]any {
 	price := 0.0
-	if h := s.bars[sym]; len(h) > 0 {
-		price = h[len(h)-1].Close
+	for bsym, h := range s.bars {
+		if posKey(bsym) == sym && len(h) > 0 {
+			price = h[len(h)-1].Close
+		}
 	}
 	class := "us_equity"
-	if strings.Contains(sym, "/") {
+	if _, stock := s.bars[sym]; !stock && price > 0 {
 		class = "crypto"
 	}
 	return map[string]any{
@@ -275,7 +282,7 @@ func (s *Server) handlePositions(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
-	sym := r.PathValue("symbol")
+	sym := posKey(r.PathValue("symbol"))
 	s.mu.Lock()
 	qty, ok := s.positions[sym]
 	var body map[string]any
@@ -349,9 +356,10 @@ func (s *Server) handlePostOrder(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusForbidden, 40310000, "insufficient buying power")
 		return
 	}
-	if req.Side == "sell" && s.positions[req.Symbol] < qty-1e-9 {
+	pk := posKey(req.Symbol)
+	if req.Side == "sell" && s.positions[pk] < qty-1e-9 {
 		reject(http.StatusForbidden, 40310000, fmt.Sprintf("insufficient qty available for order (requested: %s, available: %s)",
-			fmtNum(qty), fmtNum(s.positions[req.Symbol])))
+			fmtNum(qty), fmtNum(s.positions[pk])))
 		return
 	}
 	now := s.opts.Now().UTC().Format(time.RFC3339Nano)
@@ -373,7 +381,7 @@ func (s *Server) handlePostOrder(w http.ResponseWriter, r *http.Request) {
 	o.Status, o.FilledQty, o.FilledAt = "filled", fmtNum(qty), &now
 	p := fmtNum(price)
 	o.FilledAvg = &p
-	pos := s.positions[o.Symbol]
+	pos := s.positions[pk]
 	if o.Side == "buy" {
 		pos += qty
 		s.opts.BuyingPower -= qty * price
@@ -382,10 +390,10 @@ func (s *Server) handlePostOrder(w http.ResponseWriter, r *http.Request) {
 		s.opts.BuyingPower += qty * price
 	}
 	if pos <= 1e-12 {
-		delete(s.positions, o.Symbol)
+		delete(s.positions, pk)
 		pos = 0
 	} else {
-		s.positions[o.Symbol] = pos
+		s.positions[pk] = pos
 	}
 	s.orders = append(s.orders, o)
 	s.orderIDs[o.ClientOrderID] = len(s.orders)
@@ -399,9 +407,30 @@ func (s *Server) handlePostOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, accepted)
 }
 
-func (s *Server) handleListOrders(w http.ResponseWriter, _ *http.Request) {
+// handleListOrders honours status (open, closed, all; default open) and
+// symbols; the fake's market orders fill at once, so none stays open.
+func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	status := q.Get("status")
+	var syms map[string]bool
+	if v := q.Get("symbols"); v != "" {
+		syms = map[string]bool{}
+		for _, sym := range strings.Split(v, ",") {
+			syms[sym] = true
+		}
+	}
 	s.mu.Lock()
-	out := slices.Clone(s.orders)
+	out := []order{}
+	for _, o := range s.orders {
+		open := o.Status != "filled" && o.Status != "canceled" && o.Status != "expired" && o.Status != "rejected"
+		if (status == "" || status == "open") && !open || status == "closed" && open {
+			continue
+		}
+		if syms != nil && !syms[o.Symbol] {
+			continue
+		}
+		out = append(out, o)
+	}
 	s.mu.Unlock()
 	writeJSON(w, out)
 }
