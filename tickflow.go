@@ -1,0 +1,77 @@
+package tickflow
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/tickflow/tickflow/indicators"
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/signals"
+)
+
+// Config configures the StochRSI/EMA pipeline. Its zero value means the
+// defaults: EMA 20, StochRSI 14 14 3, the default strategy with thresholds
+// 20/80, one worker per CPU, every event to the sink.
+type Config struct {
+	// Indicators are the periods; zero fields mean the defaults.
+	Indicators indicators.Config
+	// Strategy makes each symbol's strategy; nil means signals.StochRSIEMA
+	// with Oversold and Overbought.
+	Strategy             signals.Factory
+	Oversold, Overbought float64
+	// Stages run between the indicators and the strategy, in order, with
+	// their names (a filter, an extra indicator).
+	Stages []Stage
+	// SignalsOnly drops events without a signal before the sink.
+	SignalsOnly bool
+	// Workers is the parallelism (0 means GOMAXPROCS; 1 is sequential and
+	// writes the same output).
+	Workers int
+	// BatchSize, Buffer, Overflow, Observer and DrainTimeout are passed to
+	// pipeline.Config.
+	BatchSize, Buffer int
+	Overflow          pipeline.Overflow
+	Observer          pipeline.Observer
+	DrainTimeout      time.Duration
+}
+
+// Stage is a named stage constructor for Config.Stages.
+type Stage struct {
+	Name string
+	New  func() pipeline.Stage[market.Event]
+}
+
+// New composes source → indicators → cfg.Stages → strategy → sink.
+func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cfg Config) (*pipeline.Pipeline[market.Event], error) {
+	ind, err := signals.Indicators(cfg.Indicators)
+	if err != nil {
+		return nil, fmt.Errorf("tickflow: %w", err)
+	}
+	strategy := cfg.Strategy
+	if strategy == nil {
+		if strategy, err = signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought); err != nil {
+			return nil, fmt.Errorf("tickflow: %w", err)
+		}
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	p := pipeline.New(pipeline.Config[market.Event]{
+		Workers: workers, Key: market.Event.Key,
+		BatchSize: cfg.BatchSize, Buffer: cfg.Buffer, Overflow: cfg.Overflow, Observer: cfg.Observer,
+		DrainTimeout: cfg.DrainTimeout,
+	})
+	p.From("source", src).Then("indicators", ind)
+	for _, s := range cfg.Stages {
+		p.Then(s.Name, s.New)
+	}
+	p.Then("strategy", signals.Decisions(strategy))
+	if cfg.SignalsOnly {
+		p.Then("signals-only", signals.OnlySignals)
+	}
+	p.To("sink", sink)
+	return p, nil
+}
