@@ -116,7 +116,8 @@
     const hst = s.hist, n = hst.c.length, css = getComputedStyle(document.documentElement);
     const color = (v) => css.getPropertyValue(v).trim();
     const pad = 44, top = 8, priceH = h * 0.62, gap = 18, oscTop = top + priceH + gap, oscH = h - oscTop - 8;
-    const xs = (i) => pad + (n <= 1 ? 0 : (i * (w - pad - 8)) / (HISTORY - 1));
+    const span = Math.max(n, 60) - 1; // fill from the left until 60 points, then scroll
+    const xs = (i) => pad + (i * (w - pad - 8)) / span;
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < n; i++) {
       for (const v of [hst.c[i], hst.e[i]]) if (v !== null && v !== undefined) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
@@ -179,7 +180,9 @@
       const syms = await getJSON("/api/symbols");
       for (const s of syms.body) {
         update({ symbol: s.symbol, time: s.time, close: s.close, ema: s.ema, stochrsi_k: s.stochrsi_k, stochrsi_d: s.stochrsi_d });
-        if (s.last_signal) state(s.symbol).last = s.last_signal;
+        const st = state(s.symbol);
+        st.bars = s.bars;
+        if (s.last_signal) st.last = s.last_signal;
       }
       const sigs = await getJSON("/api/signals?limit=" + SIGNAL_ROWS);
       for (const sig of sigs.body) signal(sig, false);
