@@ -191,7 +191,11 @@ type csvReader struct {
 	out  pipeline.Emitter[market.Event]
 	br   *bufio.Reader
 	syms map[string]*symState
-	prev *symState // the previous row's symbol: rows of a symbol often come together
+	// recent holds the last symbols looked up: files hold one symbol or a
+	// few interleaved, so this saves hashing the name on nearly every row.
+	recent [8]*symState
+	next   int // the slot of recent to replace next
+	dates  dateCache
 
 	// per file
 	path     string
@@ -351,15 +355,19 @@ func (r *csvReader) skip(err error) {
 
 // symbol returns the state of the symbol named b, making it on first sight.
 func (r *csvReader) symbol(b []byte) *symState {
-	s := r.prev
-	if s == nil || s.name != string(b) { // no allocation: the compiler compares bytes
-		s = r.syms[string(b)]
-		if s == nil {
-			s = &symState{name: string(b)}
-			r.syms[s.name] = s
+	for _, s := range r.recent {
+		if s != nil && s.name == string(b) { // no allocation: compares bytes
+			r.seen(s)
+			return s
 		}
-		r.prev = s
 	}
+	s := r.syms[string(b)]
+	if s == nil {
+		s = &symState{name: string(b)}
+		r.syms[s.name] = s
+	}
+	r.recent[r.next] = s
+	r.next = (r.next + 1) % len(r.recent)
 	r.seen(s)
 	return s
 }
@@ -410,7 +418,7 @@ func (r *csvReader) parse(b []byte, line int) (market.Bar, *symState, *RowError)
 	bar.Symbol = sym.name
 
 	var err error
-	if bar.Time, err = parseTime(fields[cols.time]); err != nil {
+	if bar.Time, err = parseTime(fields[cols.time], &r.dates); err != nil {
 		return bar, sym, r.rowErr(line, cols.time, err)
 	}
 	if bar.Open, err = parseNumber(fields[cols.open]); err != nil {

@@ -113,8 +113,9 @@ func BenchmarkStrconvParseFloat(b *testing.B) {
 
 func BenchmarkParseTime(b *testing.B) {
 	in := []byte("2020-11-17T00:00:00Z")
+	var dc dateCache
 	for b.Loop() {
-		if _, err := parseTime(in); err != nil {
+		if _, err := parseTime(in, &dc); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -142,14 +142,39 @@ func FuzzParseTime(f *testing.F) {
 		"2024-01-02T24:00:00Z", "2024-01-02T14:30:60Z", "2024-01-02T14:30:00+24:00"} {
 		f.Add(s)
 	}
+	var dc dateCache // shared, so that the cache is fuzzed too
 	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := fastRFC3339([]byte(s))
+		got, ok := fastRFC3339([]byte(s), &dc)
 		if !ok {
 			return
 		}
 		want, err := time.Parse(time.RFC3339, s)
 		if err != nil || got != want.UTC() {
 			t.Fatalf("fastRFC3339(%q) = %v; time.Parse gives %v, %v", s, got, want, err)
+		}
+	})
+}
+
+// FuzzSplit checks the word-at-a-time field splitter against strings.Split
+// on lines without quotes.
+func FuzzSplit(f *testing.F) {
+	f.Add("SPY,2024-01-02T14:30:00Z,1,2,0.5,1.5,3")
+	f.Add(",,, a ,\t,,,,,,,,,,,,,,,,")
+	f.Add("x")
+	r := newCSVReader(&CSV{}, &emitRecorder{})
+	f.Fuzz(func(t *testing.T, line string) {
+		if strings.Contains(line, `"`) {
+			return
+		}
+		fields, qerr := r.split([]byte(line), 7)
+		want := strings.Split(line, ",")
+		if qerr != nil || len(fields) != len(want) {
+			t.Fatalf("split(%q) = %q, %v; want %q", line, fields, qerr, want)
+		}
+		for i, w := range want {
+			if string(fields[i]) != strings.Trim(w, " \t") {
+				t.Fatalf("split(%q) = %q; want %q", line, fields, want)
+			}
 		}
 	})
 }

@@ -382,3 +382,32 @@ func TestCSVSharedData(t *testing.T) {
 }
 
 func unsafeData(s string) *byte { return unsafe.StringData(s) }
+
+// Reading allocates per file and per distinct symbol, never per row.
+func TestCSVAllocs(t *testing.T) {
+	syms := []string{"SPY", "QQQ", "IWM", "DIA", "TLT", "GLD", "USO", "UUP", "XLF", "XLE"}
+	file := func(rows int) string {
+		var b strings.Builder
+		b.WriteString(csvHeader)
+		start := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
+		for i := range rows {
+			t := start.Add(time.Duration(i/len(syms)) * time.Minute)
+			b.WriteString(syms[i%len(syms)] + "," + t.Format(time.RFC3339) + ",100.25,101.5,99.75,100.5,1200\n")
+		}
+		return b.String()
+	}
+	allocs := func(rows int) float64 {
+		content := file(rows)
+		return testing.AllocsPerRun(5, func() {
+			r := newCSVReader(&CSV{}, &countingEmitter{})
+			if err := r.read(context.Background(), "a.csv", strings.NewReader(content)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// A row's allocation would show 4000 times; allow for one or two from
+	// the runtime.
+	if small, large := allocs(1000), allocs(5000); large > small+2 {
+		t.Errorf("%v allocations for 1000 rows, %v for 5000: rows allocate", small, large)
+	}
+}

@@ -91,6 +91,7 @@ type synth struct {
 	interval time.Duration
 	vol      float64
 	tick     float64
+	perUnit  float64 // 1/tick when that is a whole number, else 0
 }
 
 func (s *Synthetic) prepare() (*synth, error) {
@@ -146,6 +147,9 @@ func (s *Synthetic) prepare() (*synth, error) {
 	case s.Bars < 0:
 		return nil, fmt.Errorf("sources.Synthetic: Bars %d is negative", s.Bars)
 	}
+	if inv := 1 / g.tick; g.tick > 0 && g.tick < 1 && inv == math.Round(inv) {
+		g.perUnit = inv
+	}
 	for i := range g.walks {
 		// The second PCG word selects the symbol's stream; mixing i through
 		// a constant keeps streams of neighbouring symbols unrelated.
@@ -200,8 +204,14 @@ func (g *synth) bar(k, i int) market.Bar {
 	}
 }
 
-// round is monotonic, so low <= open, close <= high survives it.
+// round is monotonic, so low <= open, close <= high survives it. For a
+// decimal tick like 0.01 it divides by 100 rather than multiplying by 0.01:
+// k/100 is the float64 nearest to the decimal, so prices print as 185.64,
+// not 185.64000000000001.
 func (g *synth) round(p float64) float64 {
+	if g.perUnit > 0 {
+		return max(math.Round(p*g.perUnit)/g.perUnit, g.tick)
+	}
 	return max(math.Round(p/g.tick)*g.tick, g.tick)
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -111,6 +112,14 @@ func TestSyntheticTicks(t *testing.T) {
 			for _, p := range []float64{e.Open, e.High, e.Low, e.Close} {
 				if k := p / tick; math.Abs(k-math.Round(k)) > 1e-6 || p < tick {
 					t.Fatalf("tick %v: price %v is not a multiple of the tick", tick, p)
+				}
+			}
+			if tick == 0.01 {
+				// Decimal ticks print as short decimals.
+				for _, p := range []float64{e.Open, e.High, e.Low, e.Close} {
+					if s := fmtNum(p); len(s) > len(strconv.FormatFloat(p, 'f', 2, 64)) {
+						t.Fatalf("price %s is not a 2-decimal number", s)
+					}
 				}
 			}
 			if j >= 2 && e.Close == events[j-2].Close {
