@@ -94,13 +94,15 @@ type AlpacaOrders struct {
 	InitialBackoff, MaxBackoff time.Duration
 	BackoffFactor              float64
 	RequestTimeout             time.Duration
-	// Transport performs HTTP requests (default http.DefaultTransport).
+	// Transport performs HTTP requests (default: a private clone of
+	// http.DefaultTransport, whose idle connections Close releases).
 	Transport http.RoundTripper
 	// Logger receives orders, skips and rejections (default slog.Default()).
 	Logger *slog.Logger
 
 	once    sync.Once
 	initErr error
+	own     *http.Transport
 	cfg     ordersConfig
 	held    map[string]float64 // positions this sink knows of (qty; -1 = held, quantity unknown)
 	placed  map[string]bool    // client_order_ids placed
@@ -108,7 +110,10 @@ type AlpacaOrders struct {
 	signals, orders, duplicates, skippedHeld, skippedFlat, rejected, retries atomic.Int64
 }
 
-var _ pipeline.Sink[market.Event] = (*AlpacaOrders)(nil)
+var (
+	_ pipeline.Sink[market.Event] = (*AlpacaOrders)(nil)
+	_ pipeline.Closer             = (*AlpacaOrders)(nil)
+)
 
 const alpacaOrdersName = "sinks.AlpacaOrders"
 
@@ -189,9 +194,21 @@ func (o *AlpacaOrders) init() error {
 		if o.initErr == nil && o.Live && !o.DryRun {
 			c.log.Warn("LIVE TRADING: orders are sent to Alpaca's live endpoint and use real money", "sink", alpacaOrdersName, "url", c.url)
 		}
+		if o.Transport == nil {
+			o.own = http.DefaultTransport.(*http.Transport).Clone()
+		}
 		o.cfg = c
 	})
 	return o.initErr
+}
+
+// Close releases idle connections; the pipeline calls it after the last
+// Write.
+func (o *AlpacaOrders) Close() error {
+	if o.own != nil {
+		o.own.CloseIdleConnections()
+	}
+	return nil
 }
 
 func firstSet(v ...string) string {
@@ -237,9 +254,9 @@ func (o *AlpacaOrders) Write(ctx context.Context, items []market.Event) error {
 // RequestTimeout. The SDK's own 429 retry is off: it resends an emptied
 // body.
 func (o *AlpacaOrders) client(ctx context.Context) *alpaca.Client {
-	base := o.Transport
-	if base == nil {
-		base = http.DefaultTransport
+	var base http.RoundTripper = o.own
+	if o.Transport != nil {
+		base = o.Transport
 	}
 	return alpaca.NewClient(alpaca.ClientOpts{
 		APIKey: o.cfg.key, APISecret: o.cfg.secret, BaseURL: o.cfg.url, RetryLimit: -1,

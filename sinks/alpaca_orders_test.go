@@ -15,6 +15,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/pipeline/pipelinetest"
 	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources/alpacatest"
 )
@@ -31,7 +33,13 @@ func ordersFake(t *testing.T, closes map[string]float64) *alpacatest.Server {
 		bars = append(bars, market.Bar{Symbol: sym, Time: ordT0, Open: c, High: c, Low: c, Close: c, Volume: 1})
 	}
 	srv := alpacatest.NewServer(alpacatest.Options{Bars: bars})
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		for _, s := range srvSinks[srv] {
+			s.Close()
+		}
+		delete(srvSinks, srv)
+		srv.Close()
+	})
 	return srv
 }
 
@@ -46,12 +54,17 @@ func signal(sym string, minute int, side market.Side) market.Event {
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func paperSink(srv *alpacatest.Server) *sinks.AlpacaOrders {
-	return &sinks.AlpacaOrders{
+	s := &sinks.AlpacaOrders{
 		KeyID: alpacatest.Key, SecretKey: alpacatest.Secret, TradingURL: srv.TradingURL,
 		Qty: 10, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, RetryAttempts: 5,
 		Logger: quiet,
 	}
+	srvSinks[srv] = append(srvSinks[srv], s)
+	return s
 }
+
+// srvSinks are the sinks made for a fake, closed with it.
+var srvSinks = map[*alpacatest.Server][]*sinks.AlpacaOrders{}
 
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -225,4 +238,27 @@ func TestAlpacaOrdersErrors(t *testing.T) {
 	if !errors.Is(err, sinks.ErrAlpacaOrderUnknown) || !strings.Contains(err.Error(), "3 attempts") {
 		t.Fatalf("storm: %v", err)
 	}
+}
+
+func TestAlpacaOrdersConformance(t *testing.T) {
+	srv := ordersFake(t, map[string]float64{"AAPL": 100, "MSFT": 50})
+	var items []market.Event
+	for i := range 12 {
+		sym := []string{"AAPL", "MSFT"}[i%2]
+		side := market.Buy
+		if i%4 >= 2 {
+			side = market.Sell
+		}
+		items = append(items, signal(sym, i, side), market.Event{Bar: market.Bar{Symbol: sym}})
+	}
+	pipelinetest.TestSink(t, func() pipeline.Sink[market.Event] { return paperSink(srv) }, items,
+		func(t *testing.T, s pipeline.Sink[market.Event]) {
+			// Whichever run placed them, each signal became one order.
+			if n := len(srv.Orders()); n != 12 {
+				t.Errorf("%d orders, want 12", n)
+			}
+			if st := s.(*sinks.AlpacaOrders).Stats(); st.Signals != 12 || st.Orders+st.Duplicates != 12 {
+				t.Errorf("stats %+v", st)
+			}
+		})
 }

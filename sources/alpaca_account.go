@@ -131,7 +131,8 @@ func (a *AlpacaTradeUpdates) Produce(ctx context.Context, out pipeline.Emitter[T
 			req.Since = started
 		}
 		a.connects.Add(1)
-		err := client.StreamTradeUpdates(ctx, func(tu alpaca.TradeUpdate) {
+		connCtx, stop := context.WithCancel(ctx) // ends the stream when Emit fails
+		err := client.StreamTradeUpdates(connCtx, func(tu alpaca.TradeUpdate) {
 			if emitErrV != nil {
 				return
 			}
@@ -151,18 +152,21 @@ func (a *AlpacaTradeUpdates) Produce(ctx context.Context, out pipeline.Emitter[T
 			got = true
 			if err := out.Emit(convertTradeUpdate(tu)); err != nil {
 				emitErrV = err
+				stop()
 				return
 			}
 			a.events.Add(1)
 			if err := out.Flush(); err != nil {
 				emitErrV = err
+				stop()
 			}
 		}, req)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+		stop()
 		if emitErrV != nil {
 			return emitErr(ctx, emitErrV)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		if err != nil && (strings.Contains(err.Error(), "(HTTP 401)") || strings.Contains(err.Error(), "(HTTP 403)")) {
 			return fmt.Errorf("%s: %w (%s); check APCA_API_KEY_ID and APCA_API_SECRET_KEY", alpacaTradesName, ErrAlpacaAuth, httpStatusOf(err))

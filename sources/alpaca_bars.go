@@ -297,62 +297,66 @@ func (f *barFetch) run(ctx context.Context, symbols []string,
 	}
 	batches := f.plan(f.symbols)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	md := f.rc.marketData(ctx)
-	jobs := make(chan *fetchBatch)
-	results := make(chan fetchResult)
+	// One channel per batch, read in batch order: the output does not
+	// depend on which request finishes first, and a worker ahead of its
+	// turn holds one result, so memory stays bounded.
+	results := make([]chan fetchResult, len(batches))
+	for i := range results {
+		results[i] = make(chan fetchResult)
+	}
+	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range min(f.rc.cfg.Concurrency, len(batches)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for b := range jobs {
-				f.fetchBatch(ctx, md, b, results)
+			for i := range jobs {
+				f.fetchBatch(ctx, md, batches[i], results[i])
+				close(results[i])
 			}
 		}()
 	}
 	go func() {
 		defer close(jobs)
-		for _, b := range batches {
+		for i := range batches {
 			select {
-			case jobs <- b:
+			case jobs <- i:
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	go func() {
+	defer func() {
+		cancel() // workers ahead of their turn stop waiting
 		wg.Wait()
-		close(results)
 	}()
-	var fatal error
-	for res := range results {
-		if fatal != nil {
-			continue // draining after cancel
+	for i := range batches {
+		var res fetchResult
+		var ok bool
+		select {
+		case res, ok = <-results[i]:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		if res.fatal != nil {
-			fatal = res.fatal
-			cancel()
-			continue
-		}
-		for _, sym := range res.batch.syms {
-			if err, ok := res.failed[sym]; ok {
-				fail(sym, err)
-				continue
+		for ; ok; res, ok = <-results[i] {
+			if res.fatal != nil {
+				return res.fatal
 			}
-			if bars := res.bars[sym]; len(bars) > 0 {
-				if err := emit(sym, bars); err != nil {
-					fatal = err
-					cancel()
-					break
+			for _, sym := range res.batch.syms {
+				if err, bad := res.failed[sym]; bad {
+					fail(sym, err)
+					continue
+				}
+				if bars := res.bars[sym]; len(bars) > 0 {
+					if err := emit(sym, bars); err != nil {
+						return err
+					}
 				}
 			}
 		}
 	}
-	if fatal == nil && ctx.Err() != nil {
-		fatal = ctx.Err()
-	}
-	return fatal
+	return ctx.Err()
 }
 
 // fetchBatch runs one batch's windows in order, sending each result; a
