@@ -157,25 +157,25 @@ func TestSignalsEqualBatchReference(t *testing.T) {
 }
 
 func TestStochRSIEMARules(t *testing.T) {
-	ev := func(close, ema, k, d float64) *market.Event {
-		return &market.Event{Bar: market.Bar{Symbol: "X", Close: close},
+	ev := func(close, ema, k, d float64) market.Event {
+		return market.Event{Bar: market.Bar{Symbol: "X", Close: close},
 			Indicators: market.Indicators{EMA: ema, StochK: k, StochD: d, HasEMA: true, HasStoch: true}}
 	}
 	for _, tc := range []struct {
 		name  string
-		steps []*market.Event
+		steps []market.Event
 		want  []market.Side // per step, 0 for none
 	}{
-		{"buy on cross up below oversold above ema", []*market.Event{ev(10, 9, 5, 10), ev(10, 9, 15, 12)}, []market.Side{0, market.Buy}},
-		{"no buy when D not oversold", []*market.Event{ev(10, 9, 20, 30), ev(10, 9, 35, 25)}, []market.Side{0, 0}},
-		{"no buy below ema", []*market.Event{ev(10, 11, 5, 10), ev(10, 11, 15, 12)}, []market.Side{0, 0}},
-		{"equal then above is a cross", []*market.Event{ev(10, 9, 10, 10), ev(10, 9, 11, 10)}, []market.Side{0, market.Buy}},
-		{"sell on cross down above overbought", []*market.Event{ev(10, 9, 5, 10), ev(10, 9, 15, 12), ev(10, 9, 95, 90), ev(10, 9, 85, 88)},
+		{"buy on cross up below oversold above ema", []market.Event{ev(10, 9, 5, 10), ev(10, 9, 15, 12)}, []market.Side{0, market.Buy}},
+		{"no buy when D not oversold", []market.Event{ev(10, 9, 20, 30), ev(10, 9, 35, 25)}, []market.Side{0, 0}},
+		{"no buy below ema", []market.Event{ev(10, 11, 5, 10), ev(10, 11, 15, 12)}, []market.Side{0, 0}},
+		{"equal then above is a cross", []market.Event{ev(10, 9, 10, 10), ev(10, 9, 11, 10)}, []market.Side{0, market.Buy}},
+		{"sell on cross down above overbought", []market.Event{ev(10, 9, 5, 10), ev(10, 9, 15, 12), ev(10, 9, 95, 90), ev(10, 9, 85, 88)},
 			[]market.Side{0, market.Buy, 0, market.Sell}},
-		{"sell below ema", []*market.Event{ev(10, 9, 5, 10), ev(10, 9, 15, 12), ev(8, 9, 50, 40)}, []market.Side{0, market.Buy, market.Sell}},
-		{"no second buy while long", []*market.Event{ev(10, 9, 5, 10), ev(10, 9, 15, 12), ev(10, 9, 5, 10), ev(10, 9, 15, 12)},
+		{"sell below ema", []market.Event{ev(10, 9, 5, 10), ev(10, 9, 15, 12), ev(8, 9, 50, 40)}, []market.Side{0, market.Buy, market.Sell}},
+		{"no second buy while long", []market.Event{ev(10, 9, 5, 10), ev(10, 9, 15, 12), ev(10, 9, 5, 10), ev(10, 9, 15, 12)},
 			[]market.Side{0, market.Buy, 0, 0}},
-		{"nothing without a previous bar", []*market.Event{ev(10, 9, 15, 12)}, []market.Side{0}},
+		{"nothing without a previous bar", []market.Event{ev(10, 9, 15, 12)}, []market.Side{0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &signals.StochRSIEMA{}

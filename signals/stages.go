@@ -58,7 +58,7 @@ func (s *decisionStage) Process(_ context.Context, e market.Event, out pipeline.
 		st = s.newStrategy(e.Symbol)
 		s.strategies[e.Symbol] = st
 	}
-	e.Signal = st.Decide(&e)
+	e.Signal = st.Decide(e)
 	return out.Emit(e)
 }
 

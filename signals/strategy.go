@@ -14,8 +14,9 @@ type Signal = market.Signal
 // (position, previous values) in plain fields.
 type Strategy interface {
 	// Decide returns a signal for the bar e (whose Indicators are filled),
-	// or nil. It must not keep e.
-	Decide(e *market.Event) *Signal
+	// or nil. e is passed by value: a pointer would escape to the heap and
+	// cost an allocation per bar.
+	Decide(e market.Event) *Signal
 }
 
 // Factory makes the Strategy for a symbol.
@@ -63,7 +64,7 @@ func NewStochRSIEMA(oversold, overbought float64) (Factory, error) {
 }
 
 // Decide implements Strategy.
-func (s *StochRSIEMA) Decide(e *market.Event) *Signal {
+func (s *StochRSIEMA) Decide(e market.Event) *Signal {
 	in := &e.Indicators
 	prevK, prevD, hasPrev := s.prevK, s.prevD, s.hasPrev
 	s.prevK, s.prevD, s.hasPrev = in.StochK, in.StochD, in.HasStoch

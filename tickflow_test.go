@@ -1,0 +1,71 @@
+package tickflow_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/tickflow/tickflow"
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/sources"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestWorkersDoNotChangeOutput(t *testing.T) {
+	run := func(workers int) []market.Event {
+		var got []market.Event
+		p, err := tickflow.New(&sources.Synthetic{Symbols: 40, Bars: 1500, Seed: 9},
+			pipeline.SinkFunc[market.Event](func(_ context.Context, es []market.Event) error {
+				for _, e := range es {
+					if e.Signal != nil {
+						s := *e.Signal
+						e.Signal = &s // the pointer differs run to run, the value must not
+					}
+					got = append(got, e)
+				}
+				return nil
+			}), tickflow.Config{Workers: workers})
+		require.NoError(t, err)
+		require.NoError(t, p.Run(context.Background()))
+		return got
+	}
+	want := run(1)
+	require.Len(t, want, 40*1500)
+	for _, w := range []int{2, 3, 8} {
+		require.Equal(t, want, run(w), "workers=%d", w)
+	}
+}
+
+// BenchmarkEndToEnd is the ADR's throughput figure: 1,000 symbols x 2,000
+// bars from memory through indicators and strategy into a discarding sink.
+func BenchmarkEndToEnd(b *testing.B) {
+	const symbols, bars = 1000, 2000
+	evs := make(sources.Slice[market.Event], 0, symbols*bars)
+	for i := range bars {
+		for s := range symbols {
+			evs = append(evs, market.Event{Bar: market.Bar{Symbol: fmt.Sprintf("S%04d", s), Close: 100 + float64((i*7+s*13)%97)/10}})
+		}
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				var d sinks.Discard
+				p, err := tickflow.New(evs, &d, tickflow.Config{Workers: workers, SignalsOnly: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := p.Run(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "bars/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/bar")
+		})
+	}
+}
