@@ -164,10 +164,10 @@ func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources
 	err = p.Run(c.Context)
 	elapsed := time.Since(start)
 	bars, symbols := t.totals()
-	fmt.Fprintf(c.App.ErrWriter, "tickflow: %d symbols, %d bars, %d signals, %d failed, %s, %.0f bars/s\n",
-		symbols, bars, sig.n, len(p.Failures()), elapsed.Round(time.Millisecond), float64(bars)/elapsed.Seconds())
+	fmt.Fprintf(c.App.ErrWriter, "tickflow: %s, %d bars, %d signals, %d failed, %s, %.0f bars/s\n",
+		plural(symbols, "symbol"), bars, sig.n, len(p.Failures()), elapsed.Round(time.Millisecond), float64(bars)/elapsed.Seconds())
 	if csv != nil && csv.Skipped() > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "tickflow: skipped %d bad rows; first: %v\n", csv.Skipped(), csv.SkipReasons()[0])
+		fmt.Fprintf(c.App.ErrWriter, "tickflow: skipped %s; first: %v\n", plural(int(csv.Skipped()), "bad row"), csv.SkipReasons()[0])
 	}
 	var failures pipeline.Failures
 	switch {
@@ -178,9 +178,16 @@ func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources
 		for _, f := range failures {
 			fmt.Fprintf(&b, "\n  %s: %v", f.Key, f.Err)
 		}
-		return cli.Exit(fmt.Sprintf("%d symbols failed:%s", len(failures), b.String()), exitFailure)
+		return cli.Exit(fmt.Sprintf("%s failed:%s", plural(len(failures), "symbol"), b.String()), exitFailure)
 	case errors.Is(err, c.Context.Err()):
 		return cli.Exit("interrupted; what was read before was processed and written", exitFailure)
 	}
 	return cli.Exit(err.Error(), exitFailure)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
