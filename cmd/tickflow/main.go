@@ -105,6 +105,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 func commands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(),
+		streamCommand(), configCommand(),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -15,6 +16,7 @@ import (
 	"github.com/tickflow/tickflow/indicators"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/signals"
 	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
 )
@@ -150,10 +152,18 @@ func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources
 	if err != nil {
 		return err
 	}
-	t := &tally{}
-	cfg.Stages = append(cfg.Stages, tickflow.Stage{Name: "tally", New: t.stage})
-	// Counting happens before the strategy in the chain, so only signals need
-	// reach the sink when only signals are written.
+	strategy, err := signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	// The strategy is made once per symbol: counting there costs nothing
+	// per bar.
+	var symbols atomic.Int64
+	cfg.Strategy = func(symbol string) signals.Strategy {
+		symbols.Add(1)
+		return strategy(symbol)
+	}
+	// Only signals need reach the sink when only signals are written.
 	cfg.SignalsOnly = emit == sinks.EmitSignals
 	sig := &signalCount{next: sink}
 	p, err := tickflow.New(src, sig, cfg)
@@ -163,9 +173,9 @@ func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources
 	start := time.Now()
 	err = p.Run(c.Context)
 	elapsed := time.Since(start)
-	bars, symbols := t.totals()
+	bars := p.Stats()[0].Out
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: %s, %d bars, %d signals, %d failed, %s, %.0f bars/s\n",
-		plural(symbols, "symbol"), bars, sig.n, len(p.Failures()), elapsed.Round(time.Millisecond), float64(bars)/elapsed.Seconds())
+		plural(int(symbols.Load()), "symbol"), bars, sig.n, len(p.Failures()), elapsed.Round(time.Millisecond), float64(bars)/elapsed.Seconds())
 	if csv != nil && csv.Skipped() > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "tickflow: skipped %s; first: %v\n", plural(int(csv.Skipped()), "bad row"), csv.SkipReasons()[0])
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,7 +45,7 @@ func writeSynthetic(t testing.TB, dir string, symbols, bars int) string {
 	p := pipeline.New(pipeline.Config[market.Event]{}).From("synthetic", src).
 		To("csv", pipeline.SinkFunc[market.Event](func(_ context.Context, es []market.Event) error {
 			for _, e := range es {
-				fmt.Fprintf(w, "%s,%d,%g,%g,%g,%g,%g\n", e.Symbol, e.Time.Unix(), e.Open, e.High, e.Low, e.Close, e.Volume)
+				fmt.Fprintf(w, "%s,%s,%.2f,%.2f,%.2f,%.2f,%.0f\n", e.Symbol, e.Time.Format(time.RFC3339), e.Open, e.High, e.Low, e.Close, e.Volume)
 			}
 			return nil
 		}))

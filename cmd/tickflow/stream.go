@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/urfave/cli/v2"
+
+	"github.com/tickflow/tickflow"
+	"github.com/tickflow/tickflow/config"
+	"github.com/tickflow/tickflow/health"
+	"github.com/tickflow/tickflow/indicators"
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/metrics"
+	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/server"
+	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/sources"
+)
+
+func streamCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "stream",
+		Usage: "run the pipeline live until stopped, with a dashboard, metrics and health checks",
+		Description: `Runs the StochRSI/EMA pipeline on a live feed (by default synthetic ticks for
+--symbols symbols at --rate bars per second in all: no keys, no network) and serves, on
+--listen (loopback by default):
+
+  /              the live dashboard       /metrics     Prometheus metrics
+  /events        server-sent events       /healthz     health checks (200 or 503)
+  /api/signals   recent signals           /readyz      readiness
+  /api/symbols   latest bar per symbol
+
+Signals are also written to stdout (see --format). With --webhook URL each signal is POSTed
+as JSON. Settings come from --config FILE, TICKFLOW_* variables and flags (see "tickflow
+config"). Interrupt (Ctrl-C or SIGTERM) to stop: in-flight bars drain and sinks flush; a
+second interrupt exits at once.`,
+		Flags: append(configFlags(), append(outputFlags(),
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the synthetic feed"},
+			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: run until interrupted)"},
+		)...),
+		Action: streamAction,
+	}
+}
+
+func streamAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageError("stream takes no arguments, got %q", c.Args().First())
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	out, _, err := output(c, c.App.Writer)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	ctx := c.Context
+	if d := c.Duration("duration"); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := metrics.New(reg)
+	if err != nil {
+		return err
+	}
+
+	sinkList := []pipeline.Sink[market.Event]{m.Sink()}
+	var hook *sinks.Webhook
+	if cfg.Webhook.URL != "" {
+		retries := cfg.Async.RetryAttempts
+		if retries == 0 {
+			retries = -1 // none
+		}
+		hook = &sinks.Webhook{
+			URL: cfg.Webhook.URL, Timeout: cfg.Async.RequestTimeout, Retries: retries,
+			BackoffFactor: cfg.Async.BackoffFactor, Rate: cfg.Webhook.Rate, Burst: cfg.Webhook.Burst,
+			Hook: m, Logger: log,
+		}
+		sinkList = append(sinkList, hook)
+	}
+
+	src := m.Source(syntheticFeed(cfg, c.Uint64("seed")))
+	var p *pipeline.Pipeline[market.Event]
+	stats := func() []pipeline.StageStats { return p.Stats() }
+	mon := health.New(health.Options{StaleAfter: cfg.Stream.StaleAfter, Activity: m, Stats: stats})
+	if hook != nil {
+		mon.AddAPI("webhook", health.CheckerFunc(func(context.Context) health.Status {
+			if st := hook.BreakerState(); st != "closed" {
+				return health.Fail("circuit breaker %s", st)
+			}
+			return health.OK("circuit breaker closed")
+		}))
+	}
+	srv, err := server.New(server.Options{
+		Gatherer: reg, Registerer: reg, Health: mon, Stats: stats,
+		RecentSignals: cfg.Stream.RecentSignals, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	sinkList = append(sinkList, srv.Feed(), out)
+
+	p, err = tickflow.New(src, sinks.Tee(sinkList...), tickflow.Config{
+		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
+		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
+		Workers:  cfg.Async.CPUThreadPoolSize,
+		Overflow: pipeline.DropOldest, // a live feed is never slowed: overload drops the oldest, counted
+		Observer: m, DrainTimeout: 10 * time.Second,
+	})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	m.WatchPipeline(p)
+
+	ln, err := net.Listen("tcp", cfg.Stream.Listen)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("stream.listen: %v", err), exitFailure)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "tickflow: streaming %d synthetic symbols at %g bars/s; dashboard on http://%s/\n",
+		cfg.Stream.Symbols, cfg.Stream.Rate, ln.Addr())
+
+	// The server outlives the pipeline's drain, so /healthz can tell; it
+	// stops when the pipeline has stopped, or stops the pipeline if it fails.
+	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
+	pipeCtx, stopPipe := context.WithCancel(ctx)
+	defer stopPipe()
+	var wg sync.WaitGroup
+	var srvErr error
+	wg.Go(func() {
+		if srvErr = srv.Serve(srvCtx, ln); srvErr != nil {
+			stopPipe()
+		}
+	})
+	start := time.Now()
+	mon.Start()
+	runErr := p.Run(pipeCtx)
+	mon.Stop(runErr)
+	stopSrv()
+	wg.Wait()
+	m.WatchPipeline(nil)
+
+	st := srv.Feed().Stats()
+	elapsed := time.Since(start)
+	fmt.Fprintf(c.App.ErrWriter, "tickflow: stopped after %s: %s, %d bars, %d signals, %.0f bars/s\n",
+		elapsed.Round(time.Millisecond), plural(st.Symbols, "symbol"), st.Bars, st.Signals, float64(st.Bars)/elapsed.Seconds())
+	if hook != nil {
+		fmt.Fprintf(c.App.ErrWriter, "tickflow: webhook: %d delivered, %d discarded\n", hook.Delivered(), hook.DiscardedSignals())
+	}
+	switch {
+	case srvErr != nil:
+		return cli.Exit(fmt.Sprintf("server: %v", srvErr), exitFailure)
+	case runErr == nil, errors.Is(runErr, context.Canceled), errors.Is(runErr, context.DeadlineExceeded):
+		return nil // stopped as asked: drained and flushed
+	}
+	return cli.Exit(runErr.Error(), exitFailure)
+}
+
+// syntheticFeed is the live synthetic source for cfg: bar times follow the
+// wall clock, each symbol getting a bar every Symbols/Rate seconds.
+func syntheticFeed(cfg *config.Config, seed uint64) *sources.Synthetic {
+	interval := time.Duration(float64(time.Second) * float64(cfg.Stream.Symbols) / cfg.Stream.Rate)
+	if interval < time.Microsecond {
+		interval = time.Microsecond
+	}
+	return &sources.Synthetic{
+		Live: true, Symbols: cfg.Stream.Symbols, Rate: cfg.Stream.Rate, Seed: seed,
+		Start: time.Now().UTC().Truncate(time.Second), Interval: interval,
+	}
+}
