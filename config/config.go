@@ -13,12 +13,13 @@ import (
 
 // Async is ADR-002's AsyncConfig.
 type Async struct {
-	// MaxConcurrentSymbols bounds how many symbols are processed at once:
-	// the indicator stage's worker count.
+	// MaxConcurrentSymbols bounds how many symbols per-symbol I/O (a
+	// history fetch) handles at once.
 	MaxConcurrentSymbols int
 	// MaxConcurrentRequests bounds concurrent outbound requests.
 	MaxConcurrentRequests int
-	// CPUThreadPoolSize is the number of workers for CPU-bound stages.
+	// CPUThreadPoolSize is the number of pipeline workers computing
+	// indicators and signals (CPU-bound).
 	CPUThreadPoolSize int
 	// IOThreadPoolSize is the number of workers for I/O-bound stages.
 	IOThreadPoolSize int

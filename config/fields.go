@@ -86,9 +86,9 @@ func field(key, usage string, get func(*Config) any) *Field {
 }
 
 var fields = []*Field{
-	field("async.max_concurrent_symbols", "symbols processed at once (indicator workers)", func(c *Config) any { return &c.Async.MaxConcurrentSymbols }),
+	field("async.max_concurrent_symbols", "symbols fetched at once by per-symbol I/O", func(c *Config) any { return &c.Async.MaxConcurrentSymbols }),
 	field("async.max_concurrent_requests", "outbound requests at once", func(c *Config) any { return &c.Async.MaxConcurrentRequests }),
-	field("async.cpu_thread_pool_size", "workers for CPU-bound stages", func(c *Config) any { return &c.Async.CPUThreadPoolSize }),
+	field("async.cpu_thread_pool_size", "pipeline workers computing indicators and signals", func(c *Config) any { return &c.Async.CPUThreadPoolSize }),
 	field("async.io_thread_pool_size", "workers for I/O-bound stages", func(c *Config) any { return &c.Async.IOThreadPoolSize }),
 	field("async.request_timeout", "timeout of one outbound request", func(c *Config) any { return &c.Async.RequestTimeout }),
 	field("async.retry_attempts", "retries of a failed request", func(c *Config) any { return &c.Async.RetryAttempts }),
