@@ -9,6 +9,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sources"
 )
 
@@ -118,6 +120,21 @@ func alpacaBars(c *cli.Context) (*sources.AlpacaBars, error) {
 
 func stderrLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// alpacaInput is input's --source alpaca branch.
+func alpacaInput(c *cli.Context, err error) (pipeline.Source[market.Event], *sources.CSV, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(c.StringSlice("csv")) > 0 {
+		return nil, nil, usageError("--source alpaca and --csv: choose one")
+	}
+	src, err := alpacaBars(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, nil, nil
 }
 
 // alpacaNote names the source for summaries.

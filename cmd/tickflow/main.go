@@ -104,7 +104,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 // commands lists the subcommands, one file each.
 func commands() []*cli.Command {
 	return []*cli.Command{
-		runCommand(),
+		runCommand(), fetchCommand(),
 		streamCommand(), configCommand(),
 	}
 }

@@ -37,13 +37,13 @@ Output goes to stdout, a summary to stderr. Exit status: 0 success, 1 failure
 }
 
 func inputFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "csv", Usage: "read bars from CSV `PATH` (file or folder; repeatable)"},
 		&cli.BoolFlag{Name: "skip-bad-rows", Usage: "skip and count bad CSV rows instead of failing their symbol"},
 		&cli.IntFlag{Name: "synthetic-symbols", Value: 5, Usage: "symbols of the built-in synthetic data"},
 		&cli.IntFlag{Name: "synthetic-bars", Value: 5000, Usage: "bars per symbol of the built-in synthetic data"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the built-in synthetic data"},
-	}
+	}, alpacaFlags()...) // --source alpaca --symbols ... (alpaca.go)
 }
 
 func outputFlags() []cli.Flag {
@@ -68,6 +68,9 @@ func pipelineFlags() []cli.Flag {
 
 // input builds the source the flags ask for, and a name for it.
 func input(c *cli.Context) (pipeline.Source[market.Event], *sources.CSV, error) {
+	if alp, err := alpacaSelected(c); alp || err != nil {
+		return alpacaInput(c, err)
+	}
 	if paths := c.StringSlice("csv"); len(paths) > 0 {
 		src := &sources.CSV{Paths: paths, SkipBadRows: c.Bool("skip-bad-rows")}
 		return src, src, nil

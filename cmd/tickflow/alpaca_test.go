@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bufio"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/sources/alpacatest"
+)
+
+var alpT0 = time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC)
+
+// alpacaWalks returns n minute bars per symbol, seeded random walks.
+func alpacaWalks(syms []string, n int) []market.Bar {
+	var out []market.Bar
+	for k, s := range syms {
+		r := rand.New(rand.NewPCG(uint64(k+1), 3))
+		p := 100.0
+		for i := range n {
+			o := p
+			p = max(1, p+r.NormFloat64()*0.3)
+			out = append(out, market.Bar{Symbol: s, Time: alpT0.Add(time.Duration(i) * time.Minute),
+				Open: o, High: max(o, p) + 0.2, Low: min(o, p) - 0.2, Close: p, Volume: float64(100 + r.IntN(900))})
+		}
+	}
+	return out
+}
+
+// writeBarsCSV writes bars as the CSV "run --csv" reads, independently of
+// the fetch command.
+func writeBarsCSV(t *testing.T, path string, bars []market.Bar) {
+	t.Helper()
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	w := bufio.NewWriter(f)
+	w.WriteString("symbol,time,open,high,low,close,volume\n")
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, b := range bars {
+		w.WriteString(strings.Join([]string{b.Symbol, b.Time.Format(time.RFC3339), g(b.Open), g(b.High), g(b.Low), g(b.Close), g(b.Volume)}, ",") + "\n")
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, f.Close())
+}
+
+func alpacaArgs(srv *alpacatest.Server, syms string, minutes int) []string {
+	return []string{"--key", alpacatest.Key, "--secret", alpacatest.Secret, "--data-url", srv.DataURL,
+		"--symbols", syms, "--timeframe", "1Min", "--start", alpT0.Format(time.RFC3339),
+		"--end", alpT0.Add(time.Duration(minutes-1) * time.Minute).Format(time.RFC3339)}
+}
+
+// run --source alpaca against the fake equals run --csv on the same bars,
+// for indicators and signals alike; fetch writes those bars exactly.
+func TestRunAlpacaEqualsCSV(t *testing.T) {
+	syms := []string{"AAPL", "MSFT", "BTC/USD"}
+	bars := alpacaWalks(syms, 1500)
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: bars, PageSize: 1000})
+	defer srv.Close()
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "bars.csv")
+	writeBarsCSV(t, csvPath, bars)
+
+	for _, emit := range []string{"indicators", "signals"} {
+		want, stderr, code := cmdline(t, "run", "--csv", csvPath, "--emit", emit, "--format", "jsonl")
+		require.Equal(t, 0, code, stderr)
+		args := append([]string{"run", "--source", "alpaca", "--emit", emit, "--format", "jsonl"}, alpacaArgs(srv, "AAPL,MSFT,BTC/USD", 1500)...)
+		got, stderr, code := cmdline(t, args...)
+		require.Equal(t, 0, code, stderr)
+		require.NotEmpty(t, want)
+		if emit == "indicators" {
+			assert.Equal(t, 4500, strings.Count(want, "\n"))
+		}
+		assert.True(t, want == got, "%s: run --source alpaca differs from run --csv", emit)
+	}
+
+	fetched := filepath.Join(dir, "fetched.csv")
+	_, stderr, code := cmdline(t, append([]string{"fetch", "--out", fetched}, alpacaArgs(srv, "AAPL,MSFT,BTC/USD", 1500)...)...)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "fetched 4500 bars of 3 symbols")
+	want, _, _ := cmdline(t, "run", "--csv", csvPath, "--emit", "indicators", "--format", "jsonl")
+	got, stderr, code := cmdline(t, "run", "--csv", fetched, "--emit", "indicators", "--format", "jsonl")
+	require.Equal(t, 0, code, stderr)
+	assert.True(t, want == got, "run on the fetched CSV differs")
+}
+
+func TestFetchUnknownSymbolFailsAlone(t *testing.T) {
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: alpacaWalks([]string{"AAPL"}, 10)})
+	defer srv.Close()
+	out, stderr, code := cmdline(t, append([]string{"fetch"}, alpacaArgs(srv, "AAPL,NOPE", 10)...)...)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr, "NOPE: no bars")
+	assert.Equal(t, 11, strings.Count(out, "\n"), out) // header and AAPL's 10 bars
+}
+
+func TestAlpacaMissingKeyIsOneLine(t *testing.T) {
+	t.Setenv("APCA_API_KEY_ID", "")
+	t.Setenv("APCA_API_SECRET_KEY", "")
+	for _, args := range [][]string{
+		{"run", "--source", "alpaca", "--symbols", "AAPL", "--start", "2024-01-02"},
+		{"fetch", "--symbols", "AAPL", "--start", "2024-01-02"},
+	} {
+		_, stderr, code := cmdline(t, args...)
+		assert.Equal(t, exitUsage, code)
+		assert.Contains(t, stderr, "set APCA_API_KEY_ID")
+		assert.Equal(t, 1, strings.Count(stderr, "\n"), stderr)
+	}
+	t.Setenv("APCA_API_KEY_ID", "k")
+	_, stderr, code := cmdline(t, "fetch", "--symbols", "AAPL", "--start", "2024-01-02")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "set APCA_API_SECRET_KEY")
+	assert.NotContains(t, stderr, "k ")
+}
+
+func TestAlpacaAuthFailureIsOneLine(t *testing.T) {
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: alpacaWalks([]string{"AAPL"}, 10)})
+	defer srv.Close()
+	args := alpacaArgs(srv, "AAPL", 10)
+	args[3] = "wrong-secret"
+	_, stderr, code := cmdline(t, append([]string{"fetch"}, args...)...)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr, "authentication failed (HTTP 401")
+	assert.NotContains(t, stderr, "wrong-secret")
+}
