@@ -3,6 +3,7 @@ package sources
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -177,4 +178,41 @@ func FuzzSplit(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestQuotient compares the integer-division path with strconv on random
+// long decimals and on exact ties between two float64 values.
+func TestQuotient(t *testing.T) {
+	cases := []string{"4503599627370496.5", "4503599627370497.5", "2251799813685248.25", "2251799813685248.75",
+		"9007199254740993.0", "99.25010361306825", "0.9999999999999999999", "1.000000000000000001",
+		"9999999999999999999", "999999999999999999.9", "0.0000000000000000001", "18446744073709551.615"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 300_000 {
+		n := 1 + r.IntN(19)
+		digits := []byte(strconv.FormatUint(r.Uint64(), 10))
+		if len(digits) > n {
+			digits = digits[:n]
+		}
+		d := r.IntN(len(digits) + 1)
+		s := string(digits[:len(digits)-d])
+		if d > 0 {
+			s += "." + string(digits[len(digits)-d:])
+		}
+		cases = append(cases, s)
+	}
+	missed := 0
+	for _, s := range cases {
+		want, err := strconv.ParseFloat(s, 64)
+		got, ok := fastFloat([]byte(s))
+		if !ok {
+			missed++ // left to strconv: more than 19 digits, or 60-bit integers
+			continue
+		}
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("fastFloat(%q) = %v; strconv gives %v, %v", s, got, want, err)
+		}
+	}
+	if missed > len(cases)/20 {
+		t.Errorf("the fast paths took only %d of %d decimals", len(cases)-missed, len(cases))
+	}
 }

@@ -186,11 +186,13 @@ func parseNumber(b []byte) (float64, error) {
 	return v, nil
 }
 
-// fastFloat reads [-]digits[.digits] when the digits, read as an integer m,
-// fit in 53 bits and there are at most 22 decimals d: then m and 10^d are
-// exact float64 values and m / 10^d is correctly rounded, the same as
-// strconv.ParseFloat gives (Clinger's fast path). Bar prices nearly always
-// qualify.
+// fastFloat reads [-]digits[.digits] of at most 19 digits, giving the
+// float64 nearest to the decimal, as strconv.ParseFloat does:
+//   - when the digits, read as an integer m, fit in 53 bits and there are at
+//     most 22 decimals d, m and 10^d are exact float64 values and m / 10^d
+//     is correctly rounded (Clinger's fast path); bar prices nearly always
+//     qualify;
+//   - otherwise, with 1 to 19 decimals, [quotient] divides in integers.
 func fastFloat(b []byte) (float64, bool) {
 	i := 0
 	neg := len(b) > 0 && b[0] == '-'
@@ -213,19 +215,78 @@ func fastFloat(b []byte) (float64, bool) {
 		decimals = i - fstart
 		digits += decimals
 	}
-	// More than 19 digits could overflow m; 53 bits and 22 decimals keep
-	// the division exact-then-rounded.
-	if i != len(b) || digits == 0 || digits > 19 || m > 1<<53 || decimals >= len(pow10) {
+	// More than 19 digits could overflow m.
+	if i != len(b) || digits == 0 || digits > 19 {
 		return 0, false
 	}
-	v := float64(m)
-	if decimals > 0 {
-		v /= pow10[decimals]
+	var v float64
+	switch {
+	case m <= 1<<53 && decimals < len(pow10):
+		v = float64(m)
+		if decimals > 0 {
+			v /= pow10[decimals]
+		}
+	case decimals > 0:
+		var ok bool
+		if v, ok = quotient(m, decimals); !ok {
+			return 0, false
+		}
+	default:
+		return 0, false
 	}
 	if neg {
 		v = -v
 	}
 	return v, true
+}
+
+// pow10u holds 10^0 .. 10^19, the powers of ten that fit in a uint64.
+var pow10u = func() (p [20]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// quotient returns m / 10^d (m > 0, 1 <= d <= 19) rounded to the nearest
+// float64, ties to even: the long decimals that a float64 printed in full
+// has (99.25010361306825). It shifts m left so that the integer quotient
+// has 55 or 56 bits, divides once (128 by 64 bits), and rounds the quotient
+// to 53 bits with the remainder as sticky bit: exact integer arithmetic, so
+// no case needs a slower path. It fails only when m would have to shift
+// right (m of 60 bits or more with few decimals).
+func quotient(m uint64, d int) (float64, bool) {
+	p := pow10u[d]
+	s := 55 - bits.Len64(m) + bits.Len64(p)
+	if s < 0 {
+		return 0, false
+	}
+	// m << s as 128 bits; m·2^s / p < 2^56, so hi < p as Div64 requires.
+	var hi, lo uint64
+	if s >= 64 {
+		hi, lo = m<<(s-64), 0
+	} else {
+		hi, lo = m>>(64-s), m<<s
+		if s == 0 {
+			hi = 0
+		}
+	}
+	q, r := bits.Div64(hi, lo, p)
+	extra := bits.Len64(q) - 53 // 2 or 3 bits below the mantissa
+	mant := q >> extra
+	rest := q & (1<<extra - 1)
+	half := uint64(1) << (extra - 1)
+	if rest > half || rest == half && (r != 0 || mant&1 == 1) {
+		mant++
+		if mant == 1<<53 {
+			mant >>= 1
+			extra++
+		}
+	}
+	// The value is mant · 2^(extra-s), mant in [2^52, 2^53).
+	exp := extra - s + 52 + 1023
+	return math.Float64frombits(uint64(exp)<<52 | mant&(1<<52-1)), true
 }
 
 // unixMilliFrom is the magnitude from which an integer time is taken as
