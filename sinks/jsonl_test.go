@@ -11,8 +11,16 @@ import (
 	"testing/synctest"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/tickflow/tickflow/market"
 )
+
+// TestMain checks that no test of the package (the pipeline conformance runs,
+// the other sinks' tests) leaves a goroutine behind.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 var (
 	t0 = time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC)
