@@ -43,8 +43,7 @@ func (m *Metrics) symbol(sym string) *pending {
 	return a
 }
 
-func (m *Metrics) arrived(b *market.Bar, now int64) {
-	a := m.symbol(b.Symbol)
+func (m *Metrics) arrived(a *pending, b *market.Bar, now int64) {
 	a.mu.Lock()
 	if a.n == len(a.bar) {
 		if a.n < maxPending {
@@ -88,10 +87,7 @@ func (a *pending) pop(t int64) (int64, bool) {
 	return 0, false
 }
 
-func (m *Metrics) reached(b *market.Bar, now int64) (time.Duration, bool) {
-	m.mu.RLock()
-	a := m.syms[b.Symbol]
-	m.mu.RUnlock()
+func (m *Metrics) reached(a *pending, b *market.Bar, now int64) (time.Duration, bool) {
 	if a == nil {
 		return 0, false
 	}
@@ -118,21 +114,29 @@ type timedSource struct {
 }
 
 func (s timedSource) Produce(ctx context.Context, out pipeline.Emitter[market.Event]) error {
-	return s.src.Produce(ctx, &timedEmitter{m: s.m, out: out})
+	return s.src.Produce(ctx, &timedEmitter{m: s.m, out: out, local: map[string]*pending{}})
 }
 
 type closingSource struct{ timedSource }
 
 func (s closingSource) Close() error { return s.src.(pipeline.Closer).Close() }
 
+// timedEmitter is used by the source's one goroutine: its local map saves
+// the shared map's lock on every bar.
 type timedEmitter struct {
-	m   *Metrics
-	out pipeline.Emitter[market.Event]
+	m     *Metrics
+	out   pipeline.Emitter[market.Event]
+	local map[string]*pending
 }
 
 func (e *timedEmitter) Emit(item market.Event) error {
 	now := e.m.now()
-	e.m.arrived(&item.Bar, now)
+	a := e.local[item.Symbol]
+	if a == nil {
+		a = e.m.symbol(item.Symbol)
+		e.local[item.Symbol] = a
+	}
+	e.m.arrived(a, &item.Bar, now)
 	e.m.lastBar.Store(now)
 	return e.out.Emit(item)
 }
@@ -143,11 +147,30 @@ func (e *timedEmitter) Fail(key string, err error) { e.out.Fail(key, err) }
 // Sink returns a sink that counts the bars and signals reaching it and
 // observes each signal's latency from its bar's arrival. Put it beside the
 // real sinks (a fan-out).
-func (m *Metrics) Sink() pipeline.Sink[market.Event] { return eventSink{m} }
+func (m *Metrics) Sink() pipeline.Sink[market.Event] {
+	return &eventSink{m: m, local: map[string]*pending{}}
+}
 
-type eventSink struct{ m *Metrics }
+// eventSink is used by the sink's one goroutine, as the pipeline does.
+type eventSink struct {
+	m     *Metrics
+	local map[string]*pending
+}
 
-func (s eventSink) Write(_ context.Context, items []market.Event) error {
+func (s *eventSink) lookup(sym string) *pending {
+	if a, ok := s.local[sym]; ok {
+		return a
+	}
+	s.m.mu.RLock()
+	a := s.m.syms[sym]
+	s.m.mu.RUnlock()
+	if a != nil { // known once the source has seen it
+		s.local[sym] = a
+	}
+	return a
+}
+
+func (s *eventSink) Write(_ context.Context, items []market.Event) error {
 	m := s.m
 	if len(items) == 0 {
 		return nil
@@ -155,7 +178,7 @@ func (s eventSink) Write(_ context.Context, items []market.Event) error {
 	now := m.now()
 	m.bars.Add(float64(len(items)))
 	for i := range items {
-		d, known := m.reached(&items[i].Bar, now)
+		d, known := m.reached(s.lookup(items[i].Symbol), &items[i].Bar, now)
 		sig := items[i].Signal
 		if sig == nil {
 			continue
