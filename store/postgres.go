@@ -266,16 +266,26 @@ func pgWhere(fixed []string, args []any, symbols []string, start, end time.Time)
 	} else if len(symbols) > 1 {
 		conds = append(conds, "symbol = ANY("+arg(symbols)+")")
 	}
+	// timestamptz holds microseconds and pgx truncates finer times: round
+	// the bounds up instead, so [Start, End) keeps its meaning.
 	if !start.IsZero() {
-		conds = append(conds, "time >= "+arg(start))
+		conds = append(conds, "time >= "+arg(ceilMicro(start)))
 	}
 	if !end.IsZero() {
-		conds = append(conds, "time < "+arg(end))
+		conds = append(conds, "time < "+arg(ceilMicro(end)))
 	}
 	if len(conds) == 0 {
 		return "", args
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// ceilMicro rounds t up to a whole microsecond.
+func ceilMicro(t time.Time) time.Time {
+	if r := t.Truncate(time.Microsecond); !r.Equal(t) {
+		return r.Add(time.Microsecond)
+	}
+	return t
 }
 
 func (s *pgStore) Bars(ctx context.Context, q Query) iter.Seq2[market.Bar, error] {

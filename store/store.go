@@ -250,11 +250,24 @@ func oneLine(s string) string {
 	if !strings.ContainsAny(s, "\r\n") {
 		return s
 	}
-	f := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
-	for i := range f {
-		f[i] = strings.TrimSpace(f[i])
+	var b strings.Builder
+	var prev string
+	for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		line = strings.TrimSpace(line)
+		if line == "" || line == prev { // pgx repeats a failure per connection attempt
+			continue
+		}
+		if b.Len() > 0 {
+			if strings.HasSuffix(prev, ":") {
+				b.WriteByte(' ')
+			} else {
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(line)
+		prev = line
 	}
-	return strings.Join(f, "; ")
+	return b.String()
 }
 
 // BarError reports a bar that the store rejected, with its key.

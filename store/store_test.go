@@ -532,3 +532,29 @@ func TestReadDoesNotHoldTheTable(t *testing.T) {
 		}
 	})
 }
+
+// TestRangeBoundsFinerThanTheStore: bounds between two representable times
+// keep [Start, End) exact on PostgreSQL's microsecond timestamps too.
+func TestRangeBoundsFinerThanTheStore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := open(t, dbURL)
+		bars := makeBars([]string{"A"}, 3)
+		if err := st.WriteBars(context.Background(), "", bars); err != nil {
+			t.Fatal(err)
+		}
+		mid := bars[1].Time
+		for _, tc := range []struct {
+			start, end time.Time
+			want       int
+		}{
+			{mid, mid.Add(time.Nanosecond), 1},
+			{mid.Add(time.Nanosecond), time.Time{}, 1},
+			{time.Time{}, mid, 1},
+			{mid.Add(-time.Nanosecond), mid.Add(time.Nanosecond), 1},
+		} {
+			if got := readAll(t, st, store.Query{Start: tc.start, End: tc.end}); len(got) != tc.want {
+				t.Errorf("[%v, %v): %d bars, want %d", tc.start, tc.end, len(got), tc.want)
+			}
+		}
+	})
+}
