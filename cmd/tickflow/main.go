@@ -106,6 +106,7 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(), fetchCommand(),
 		streamCommand(), configCommand(),
+		importCommand(), signalsCommand(), // db.go, import.go, signals.go
 	}
 }
 

@@ -31,7 +31,7 @@ time in RFC 3339 or Unix seconds/milliseconds; without a symbol column the file 
 
 Output goes to stdout, a summary to stderr. Exit status: 0 success, 1 failure
 (any symbol failed), 2 usage error.`,
-		Flags:  append(inputFlags(), append(outputFlags(), pipelineFlags()...)...),
+		Flags:  append(append(inputFlags(), storeRunFlags()...), append(outputFlags(), pipelineFlags()...)...),
 		Action: runAction,
 	}
 }
@@ -68,6 +68,9 @@ func pipelineFlags() []cli.Flag {
 
 // input builds the source the flags ask for, and a name for it.
 func input(c *cli.Context) (pipeline.Source[market.Event], *sources.CSV, error) {
+	if c.IsSet("db") {
+		return storeInput(c) // db.go
+	}
 	if alp, err := alpacaSelected(c); alp || err != nil {
 		return alpacaInput(c, err)
 	}
@@ -154,6 +157,9 @@ func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources
 	sink, emit, err := output(c, c.App.Writer)
 	if err != nil {
 		return err
+	}
+	if sink, err = withJournal(c, sink); err != nil { // db.go
+		return cli.Exit(err.Error(), exitFailure)
 	}
 	strategy, err := signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought)
 	if err != nil {

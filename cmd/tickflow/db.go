@@ -1,0 +1,112 @@
+package main
+
+import (
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/sources"
+	"github.com/tickflow/tickflow/store"
+)
+
+// The database side of the command line: --db where bars are stored,
+// --journal where signals are recorded. Both take sqlite:PATH ("sqlite:"
+// alone is the default file in the user's data directory) or a postgres://
+// URL; see package store.
+
+const dbURLForms = "sqlite:PATH (sqlite: alone: the default file in your data directory) or postgres://USER@HOST/DB"
+
+// dbFlag is the --db flag of import and signals.
+func dbFlag(what string) *cli.StringFlag {
+	return &cli.StringFlag{Name: "db", Usage: what + " `URL`: " + dbURLForms, EnvVars: []string{"TICKFLOW_DB"}, Value: "sqlite:"}
+}
+
+// storeRunFlags are run's flags for reading bars from a database and
+// journaling signals; --symbols, --start, --end and --timeframe are shared
+// with --source alpaca.
+func storeRunFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "db", EnvVars: []string{"TICKFLOW_DB"},
+			Usage: "read bars from the database at `URL` (" + dbURLForms + "), all symbols in name order " +
+				"or --symbols in their order, within --start and --end (inclusive), of --timeframe if set (default: bars imported without one)"},
+		&cli.StringFlag{Name: "journal", EnvVars: []string{"TICKFLOW_JOURNAL"},
+			Usage: "record every signal once, with its indicator values, in the journal at `URL` (same forms as --db; list it with tickflow signals)"},
+	}
+}
+
+// timeframeOf is the stored-bars timeframe the flags select: --timeframe
+// when given, else the empty one an import without --timeframe uses.
+func timeframeOf(c *cli.Context) string {
+	if c.IsSet("timeframe") {
+		return c.String("timeframe")
+	}
+	return ""
+}
+
+// storeInput is run's source for --db. The source owns the store and closes
+// it when the pipeline is done with it.
+func storeInput(c *cli.Context) (pipeline.Source[market.Event], *sources.CSV, error) {
+	if len(c.StringSlice("csv")) > 0 || c.String("source") == "alpaca" {
+		return nil, nil, usageError("--db is an input of its own: drop --csv or --source")
+	}
+	start, err := parseTime("start", c.String("start"))
+	if err != nil {
+		return nil, nil, err
+	}
+	end, err := parseTime("end", c.String("end"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !end.IsZero() {
+		end = end.Add(time.Nanosecond) // --end is inclusive, Query.End is not
+	}
+	st, err := store.Open(c.Context, c.String("db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return &ownedSource{Store: sources.Store{DB: st, Symbols: splitSymbols(c.String("symbols")),
+		Timeframe: timeframeOf(c), Start: start, End: end}}, nil, nil
+}
+
+// ownedSource is a Store source that closes its store after its last call.
+type ownedSource struct{ sources.Store }
+
+func (s *ownedSource) Close() error { return s.DB.Close() }
+
+// withJournal adds the --journal sink beside sink, if the flag is set. Over
+// history, signals are held up to a second between commits: a rerun after
+// a crash journals what was held. A live source commits every batch.
+func withJournal(c *cli.Context, sink pipeline.Sink[market.Event]) (pipeline.Sink[market.Event], error) {
+	if !c.IsSet("journal") {
+		return sink, nil
+	}
+	st, err := store.Open(c.Context, c.String("journal"))
+	if err != nil {
+		return nil, err
+	}
+	j := &ownedJournal{Journal: sinks.Journal{DB: st}}
+	if c.String("source") != "alpaca" {
+		j.MaxHold = time.Second
+	}
+	return sinks.Tee(sink, j), nil
+}
+
+// ownedJournal is a Journal sink that closes its store after its last call.
+type ownedJournal struct{ sinks.Journal }
+
+func (j *ownedJournal) Close() error { return j.DB.Close() }
+
+// splitSymbols splits a comma-separated --symbols value.
+func splitSymbols(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
