@@ -7,6 +7,9 @@
 //   - [Discard] only counts, for benchmarks.
 //   - [Tee] hands every batch to several sinks in turn.
 //
+// The package also holds the sinks that act on signals (a store, the signal
+// journal, webhooks, Alpaca orders), each documented with its type.
+//
 // Each writing sink either writes one record per signal ([EmitSignals], the
 // default) or one record per event with its close and indicator values
 // ([EmitIndicators]). Records are encoded by hand into a buffer, without

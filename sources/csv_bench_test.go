@@ -46,7 +46,7 @@ func writeBenchFile(b *testing.B, rows int) string {
 	}
 	buf := []byte(csvHeader)
 	for i := range rows {
-		bar := g.bar(i%4, i/4)
+		bar := g.bar(i%4, g.at(i/4))
 		buf = append(buf, bar.Symbol...)
 		buf = append(buf, ',')
 		buf = bar.Time.AppendFormat(buf, time.RFC3339)

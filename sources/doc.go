@@ -8,6 +8,10 @@
 //   - [Slice] and [BarSlice] emit items held in memory, for tests and
 //     benchmarks.
 //
+// The package also holds the sources of live and stored data (Alpaca's
+// historical bars, stream and trade updates, and the bar store), each
+// documented with its type.
+//
 // Every source returns ctx.Err() promptly once its context is done, and a
 // failure confined to one symbol is reported through Emitter.Fail so that the
 // other symbols go on:
