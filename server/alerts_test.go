@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/metrics"
 	"github.com/tickflow/tickflow/pipeline"
@@ -41,7 +42,7 @@ func TestAlertRulesNameExportedMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := server.New(server.Options{Registerer: reg}); err != nil {
+	if _, err := server.New(server.Options{Registerer: reg, Health: health.New(health.Options{})}); err != nil {
 		t.Fatal(err)
 	}
 	// Touch every labelled family so that it is exported.

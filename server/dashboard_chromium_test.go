@@ -148,7 +148,7 @@ func serveDashboard(t *testing.T, ctx context.Context) (url string, stop func())
 				e := market.Event{
 					Bar: market.Bar{Symbol: sym, Time: t0.Add(time.Duration(i) * time.Minute), Open: p, High: p * 1.01, Low: p * 0.99, Close: p, Volume: 1000},
 					Indicators: market.Indicators{EMA: p * 0.995, HasEMA: i > 3,
-						StochK: float64(i*13%100), StochD: float64(i*13%100+50) / 2, HasStoch: i > 5},
+						StochK: float64(i * 13 % 100), StochD: float64(i*13%100+50) / 2, HasStoch: i > 5},
 				}
 				if i%8 == 7 {
 					side := market.Buy

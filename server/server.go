@@ -40,7 +40,8 @@ type Options struct {
 	// Gatherer is what /metrics exposes; nil serves 404 there.
 	Gatherer prometheus.Gatherer
 	// Registerer, if set, gets the server's own metrics: SSE clients,
-	// dropped clients, messages sent.
+	// dropped clients, messages sent, and tickflow_health_check{check}
+	// (1 or 0 per check of Health, run at scrape time).
 	Registerer prometheus.Registerer
 	// Health answers /healthz and /readyz; nil answers 503.
 	Health *health.Monitor
@@ -109,7 +110,11 @@ func New(o Options) (*Server, error) {
 			Name: "tickflow_sse_messages_sent_total",
 			Help: "Server-sent-event messages written to clients.",
 		}, func() float64 { return float64(s.feed.sent.Load()) })
-		for _, c := range []prometheus.Collector{dropped, clients, sent} {
+		cs := []prometheus.Collector{dropped, clients, sent}
+		if o.Health != nil {
+			cs = append(cs, healthCollector{o.Health})
+		}
+		for _, c := range cs {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, err
 			}
@@ -392,4 +397,24 @@ func (s *Server) apiStats(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+var healthDesc = prometheus.NewDesc("tickflow_health_check",
+	"ADR-002 health checks at scrape time: 1 passing, 0 failing.", []string{"check"}, nil)
+
+// healthCollector exports the health checks, so alerts can use them.
+type healthCollector struct{ h *health.Monitor }
+
+func (c healthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- healthDesc }
+
+func (c healthCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for name, st := range c.h.Check(ctx).Checks {
+		v := 0.0
+		if st.OK {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, v, name)
+	}
 }

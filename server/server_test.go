@@ -118,6 +118,9 @@ func TestHealthzTurns503WhenTheSourceStallsAndBack(t *testing.T) {
 		if rec := get(t, h, "/healthz"); rec.Code != http.StatusOK {
 			t.Errorf("/healthz after recovery = %d %s", rec.Code, rec.Body)
 		}
+		if rec := get(t, h, "/metrics"); !strings.Contains(rec.Body.String(), `tickflow_health_check{check="data_streaming"} 1`) {
+			t.Errorf("/metrics lacks the passing data_streaming check:\n%s", rec.Body)
+		}
 	})
 }
 

@@ -1,0 +1,45 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/server"
+)
+
+// The Feed is the pipeline's sink; the API shows what it was given.
+func ExampleServer() {
+	s, err := server.New(server.Options{})
+	if err != nil {
+		panic(err)
+	}
+	t := time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC)
+	_ = s.Feed().Write(context.Background(), []market.Event{{
+		Bar:        market.Bar{Symbol: "AAPL", Time: t, Open: 185, High: 186, Low: 184.5, Close: 185.5, Volume: 1200},
+		Indicators: market.Indicators{EMA: 184.9, HasEMA: true},
+	}})
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/symbols", nil))
+	fmt.Print(rec.Body.String())
+	// Output:
+	// [
+	//   {
+	//     "symbol": "AAPL",
+	//     "time": "2024-01-02T14:30:00Z",
+	//     "open": 185,
+	//     "high": 186,
+	//     "low": 184.5,
+	//     "close": 185.5,
+	//     "volume": 1200,
+	//     "ema": 184.9,
+	//     "stochrsi_k": null,
+	//     "stochrsi_d": null,
+	//     "bars": 1,
+	//     "last_signal": null
+	//   }
+	// ]
+}

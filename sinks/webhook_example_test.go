@@ -1,0 +1,36 @@
+package sinks_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/sinks"
+)
+
+func ExampleWebhook() {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	defer srv.Close()
+
+	w := &sinks.Webhook{URL: srv.URL, Timeout: 5 * time.Second, Retries: 3, Rate: 10}
+	t := time.Date(2024, 1, 2, 15, 10, 0, 0, time.UTC)
+	_ = w.Write(context.Background(), []market.Event{{
+		Bar:    market.Bar{Symbol: "AAPL", Time: t, Close: 185.1},
+		Signal: &market.Signal{Symbol: "AAPL", Time: t, Side: market.Buy, Price: 185.1, Reason: "cross up"},
+	}})
+	_ = w.Flush(context.Background())
+	_ = w.Close()
+	fmt.Println(<-got)
+	fmt.Println("delivered:", w.Delivered())
+	// Output:
+	// {"symbol":"AAPL","time":"2024-01-02T15:10:00Z","side":"buy","price":185.1,"reason":"cross up","ema":null,"stochrsi_k":null,"stochrsi_d":null}
+	// delivered: 1
+}
