@@ -13,9 +13,9 @@ import (
 )
 
 // DefaultStoreBatchSize is the bars a Store sink writes per transaction by
-// default. Measured on both backends (see store's benchmarks): SQLite gains
-// little past 1,000 rows a transaction, PostgreSQL's COPY path little past
-// 5,000.
+// default. Measured on both backends (see package store): SQLite gains
+// little past 1,000 rows a transaction (about 130,000 rows/s), PostgreSQL
+// little past 5,000 (about 110,000 rows/s).
 const DefaultStoreBatchSize = 5000
 
 // Store is a sink that records the bar of every event in a bar store

@@ -54,4 +54,25 @@
 // away mid-run is waited for and the run resumes, or stops with the last
 // error. A bar that breaks the store's constraints is rejected with its key
 // ([*BarError], [ErrConstraint]) and nothing of its batch is written.
+//
+// # Measured
+//
+// go test ./store -bench . (2 shared cores under a load average of about 5,
+// PostgreSQL 15 on loopback with default settings, so figures vary by ±30%),
+// rows per second:
+//
+//	                               SQLite      PostgreSQL
+//	import, batch of 100           44,000        37,000
+//	import, batch of 1,000        133,000        82,000
+//	import, batch of 5,000        132,000       110,000
+//	import, batch of 20,000       134,000       114,000
+//	re-import (no change), 5,000  448,000       173,000
+//	streaming read                666,000       848,000
+//	journal, 1 signal a commit     13,500         1,160
+//	journal, 100 a commit         131,000        19,000
+//	journal, 1,000 a commit       133,000        48,000
+//
+// Hence the sinks' defaults: bars in transactions of 5,000; signals
+// committed with each pipeline batch, or held up to a second in runs over
+// history, where a rerun after a crash journals them again.
 package store
