@@ -30,7 +30,9 @@ func dbFlag(what string) *cli.StringFlag {
 // with --source alpaca.
 func storeRunFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "db", EnvVars: []string{"TICKFLOW_DB"},
+		// No environment variable here: TICKFLOW_DB (import's and signals'
+		// default) must not turn every run into a database run.
+		&cli.StringFlag{Name: "db",
 			Usage: "read bars from the database at `URL` (" + dbURLForms + "), all symbols in name order " +
 				"or --symbols in their order, within --start and --end (inclusive), of --timeframe if set (default: bars imported without one)"},
 		&cli.StringFlag{Name: "journal", EnvVars: []string{"TICKFLOW_JOURNAL"},
