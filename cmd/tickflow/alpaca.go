@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,8 +10,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/config"
+	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
 )
 
@@ -18,7 +22,7 @@ import (
 // credential and endpoint flags read the SDK's environment variables.
 func alpacaFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "source", Usage: "where bars come from: alpaca (default: --csv, else built-in synthetic data)"},
+		&cli.StringFlag{Name: "source", Usage: "where bars come from: alpaca (default: built-in synthetic data; run also reads --csv)"},
 		&cli.StringFlag{Name: "symbols", Usage: "with --source alpaca: comma-separated `SYMBOLS` (crypto as BTC/USD)"},
 		&cli.StringFlag{Name: "timeframe", Value: "1Min", Usage: "with --source alpaca: bar size (1Min, 5Min, 15Min, 1Hour, 1Day, ...)"},
 		&cli.StringFlag{Name: "start", Usage: "with --source alpaca: first bar `TIME` (RFC 3339 or 2006-01-02; inclusive)"},
@@ -141,4 +145,106 @@ func alpacaInput(c *cli.Context, err error) (pipeline.Source[market.Event], *sou
 func alpacaNote(src *sources.AlpacaBars) string {
 	st := src.Stats()
 	return fmt.Sprintf("alpaca: %d requests, %d retries, circuit breaker %s", st.Requests, st.Retries, src.BreakerState())
+}
+
+// alpacaStreamFlags are the Alpaca flags of "tickflow stream": with
+// --source alpaca, stream's --symbols lists the symbols (otherwise it counts
+// synthetic ones); live bars are one-minute bars, so no --timeframe,
+// --start or --end. Orders are off unless --orders asks.
+func alpacaStreamFlags() []cli.Flag {
+	var flags []cli.Flag
+	for _, f := range alpacaFlags() {
+		switch f.Names()[0] {
+		case "symbols", "timeframe", "start", "end":
+			continue
+		}
+		flags = append(flags, f)
+	}
+	return append(flags,
+		&cli.IntFlag{Name: "warmup", Value: sources.DefaultAlpacaWarmupBars, Usage: "with --source alpaca: bars of history per symbol before live bars (exact indicators need 500)"},
+		&cli.DurationFlag{Name: "alpaca-stale-after", Value: sources.DefaultAlpacaStaleAfter, Usage: "with --source alpaca: replace a socket silent this long (stocks are silent outside trading hours)"},
+		&cli.StringFlag{Name: "orders", Value: "off", Usage: "turn signals into Alpaca orders: off, dry-run (log only), paper, live (real money)"},
+		&cli.Float64Flag{Name: "qty", Usage: "with --orders: shares per buy (default 1)"},
+		&cli.Float64Flag{Name: "notional", Usage: "with --orders: dollars per buy, instead of --qty"},
+	)
+}
+
+// streamFeed is stream's live source: the synthetic feed, or Alpaca's
+// stream with --source alpaca (then --symbols lists the symbols).
+func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.Source[market.Event], error) {
+	alp, err := alpacaSelected(c)
+	if err != nil || !alp {
+		return syntheticFeed(cfg, c.Uint64("seed")), err
+	}
+	rest, err := alpacaREST(c, log)
+	if err != nil {
+		return nil, err
+	}
+	rest.RequestTimeout, rest.RetryAttempts, rest.BackoffFactor = cfg.Async.RequestTimeout, cfg.Async.RetryAttempts, cfg.Async.BackoffFactor
+	if rest.RetryAttempts == 0 {
+		rest.RetryAttempts = -1 // the config's 0 means none
+	}
+	syms, err := alpacaSymbols(c)
+	if err != nil {
+		return nil, err
+	}
+	warm := c.Int("warmup")
+	if warm == 0 {
+		warm = -1
+	}
+	return &sources.AlpacaStream{AlpacaREST: rest, Symbols: syms, StreamURL: c.String("stream-url"),
+		CryptoStreamURL: c.String("crypto-stream-url"), WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after")}, nil
+}
+
+// alpacaHealth adds the REST circuit breaker of an Alpaca feed to the
+// health checks.
+func alpacaHealth(mon *health.Monitor, feed pipeline.Source[market.Event]) {
+	if s, ok := feed.(*sources.AlpacaStream); ok {
+		mon.AddAPI("alpaca", health.CheckerFunc(func(ctx context.Context) health.Status {
+			if err := s.Health(ctx); err != nil {
+				return health.Fail("%v", err)
+			}
+			return health.OK("circuit breaker %s", s.BreakerState())
+		}))
+	}
+}
+
+// alpacaOrders is the order sink --orders asks for, if any.
+func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger) ([]pipeline.Sink[market.Event], error) {
+	mode := c.String("orders")
+	o := &sinks.AlpacaOrders{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
+		Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log,
+		RetryAttempts: cfg.Async.RetryAttempts, BackoffFactor: cfg.Async.BackoffFactor, RequestTimeout: cfg.Async.RequestTimeout}
+	if o.RetryAttempts == 0 {
+		o.RetryAttempts = -1
+	}
+	switch mode {
+	case "", "off":
+		return nil, nil
+	case "dry-run":
+		o.DryRun = true
+	case "paper":
+	case "live":
+		o.Live = true
+	default:
+		return nil, usageError("--orders: %q is not off, dry-run, paper or live", mode)
+	}
+	if !o.DryRun && (o.KeyID == "" || o.SecretKey == "") {
+		return nil, usageError("--orders %s needs API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY (or --key, --secret)", mode)
+	}
+	if o.Qty > 0 && o.Notional > 0 {
+		return nil, usageError("--qty and --notional: choose one")
+	}
+	return []pipeline.Sink[market.Event]{o}, nil
+}
+
+// streamOverflow is the edges' policy for a live feed: drop the oldest,
+// except for Alpaca, whose source queues live bars itself and back-fills
+// what its own queue drops: there blocking loses nothing, and the warm-up
+// history (a burst of 500 bars a symbol) must not be dropped.
+func streamOverflow(feed pipeline.Source[market.Event]) pipeline.Overflow {
+	if _, ok := feed.(*sources.AlpacaStream); ok {
+		return pipeline.Block
+	}
+	return pipeline.DropOldest
 }

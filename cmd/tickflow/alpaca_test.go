@@ -2,11 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,4 +132,141 @@ func TestAlpacaAuthFailureIsOneLine(t *testing.T) {
 	assert.Equal(t, exitFailure, code)
 	assert.Contains(t, stderr, "authentication failed (HTTP 401")
 	assert.NotContains(t, stderr, "wrong-secret")
+}
+
+// lineWriter counts the lines written to it and signals each write.
+type lineWriter struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	close(w.changed)
+	w.changed = make(chan struct{})
+	return n, err
+}
+
+func (w *lineWriter) waitLines(ctx context.Context, n int) error {
+	for {
+		w.mu.Lock()
+		ok, ch := bytes.Count(w.buf.Bytes(), []byte("\n")) >= n, w.changed
+		w.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// linesBySymbol groups JSON lines by their "symbol" field, in order.
+func linesBySymbol(out string) map[string][]string {
+	m := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var rec struct{ Symbol string }
+		if json.Unmarshal([]byte(line), &rec) == nil {
+			m[rec.Symbol] = append(m[rec.Symbol], line)
+		}
+	}
+	return m
+}
+
+// stream --source alpaca: warm-up from REST, then live bars from the
+// websocket, gives each symbol the same indicators and signals as run --csv
+// on those bars. (Symbols on different sockets interleave as they arrive,
+// so lines are compared symbol by symbol.)
+func TestStreamAlpacaEqualsCSV(t *testing.T) {
+	syms := []string{"AAPL", "BTC/USD"}
+	const hist, live = 600, 20
+	all := alpacaWalks(syms, hist+live+200) // the last 200 pad the end
+	// Recent times, so the warm-up's look-back finds them.
+	shift := time.Now().UTC().Truncate(time.Minute).Add(-hist * time.Minute).Sub(alpT0)
+	per := map[string][]market.Bar{}
+	for i := range all {
+		all[i].Time = all[i].Time.Add(shift)
+		per[all[i].Symbol] = append(per[all[i].Symbol], all[i])
+	}
+	var history, compared []market.Bar
+	for _, s := range syms {
+		history = append(history, per[s][:hist]...)
+		compared = append(compared, per[s][:hist+live]...)
+	}
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: history, Now: func() time.Time { return time.Now().Add(24 * time.Hour) }})
+	defer srv.Close()
+	csvPath := filepath.Join(t.TempDir(), "bars.csv")
+	writeBarsCSV(t, csvPath, compared)
+
+	for _, emit := range []string{"indicators", "signals"} {
+		wantOut, stderr, code := cmdline(t, "run", "--csv", csvPath, "--emit", emit, "--format", "jsonl")
+		require.Equal(t, 0, code, stderr)
+		want := linesBySymbol(wantOut)
+
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		out := &lineWriter{changed: make(chan struct{})}
+		errOut := &lineWriter{changed: make(chan struct{})}
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, []string{"tickflow", "stream", "--source", "alpaca", "--symbols", "AAPL,BTC/USD",
+				"--key", alpacatest.Key, "--secret", alpacatest.Secret, "--data-url", srv.DataURL,
+				"--stream-url", srv.StreamURL, "--crypto-stream-url", srv.CryptoStreamURL,
+				"--warmup", "5000", "--listen", "127.0.0.1:0", "--emit", emit, "--format", "jsonl",
+				"--orders", map[string]string{"signals": "paper", "indicators": "off"}[emit], "--base-url", srv.TradingURL}, out, errOut)
+		}()
+		before := srv.Stats().StreamAuthorized
+		require.NoError(t, srv.Wait(ctx, func(s alpacatest.Stats) bool { return s.StreamAuthorized >= before+2 && s.Subscribed == 2 }))
+		for i := hist; i < hist+live; i++ {
+			srv.Publish(per["AAPL"][i], per["BTC/USD"][i])
+		}
+		// The output is written out in batches: pad with later bars until
+		// every symbol's expected lines are out (bounded: 200 rounds).
+		complete := func() bool {
+			got := linesBySymbol(out.String())
+			for _, s := range syms {
+				if len(got[s]) < len(want[s]) {
+					return false
+				}
+			}
+			return true
+		}
+		for i := hist + live; !complete(); i++ {
+			require.Less(t, i, hist+live+200, "output incomplete: %s", errOut.String())
+			srv.Publish(per["AAPL"][i], per["BTC/USD"][i])
+			wctx, wcancel := context.WithTimeout(ctx, 50*time.Millisecond)
+			out.waitLines(wctx, strings.Count(out.String(), "\n")+1) // a write, or a little time
+			wcancel()
+		}
+		cancel()
+		assert.Equal(t, 0, <-done)
+		got := linesBySymbol(out.String())
+		for _, s := range syms {
+			require.GreaterOrEqual(t, len(got[s]), len(want[s]))
+			assert.Equal(t, want[s], got[s][:len(want[s])], "%s %s: stream --source alpaca differs from run --csv", emit, s)
+		}
+		if st := srv.Stats(); emit == "signals" {
+			// Every compared signal became an order, once.
+			n := len(want["AAPL"]) + len(want["BTC/USD"])
+			assert.GreaterOrEqual(t, st.OrdersPlaced, n)
+			assert.Equal(t, st.OrderPosts, st.OrdersPlaced)
+		} else {
+			assert.Zero(t, st.OrderPosts, "orders are off unless asked")
+		}
+		srv.CutStreams() // the next run starts afresh
+		require.NoError(t, srv.Wait(context.Background(), func(s alpacatest.Stats) bool { return s.StreamOpen == 0 }))
+	}
 }

@@ -42,7 +42,7 @@ func configFlags() []cli.Flag {
 func loadConfig(c *cli.Context) (*config.Config, error) {
 	set := map[string]string{}
 	for _, f := range config.Fields() {
-		if c.IsSet(f.Flag) {
+		if c.IsSet(f.Flag) && !(f.Flag == "symbols" && c.String("source") == "alpaca") { // then a list (alpaca.go)
 			set[f.Flag] = c.String(f.Flag)
 		}
 	}

@@ -42,10 +42,10 @@ Signals are also written to stdout (see --format). With --webhook URL each signa
 as JSON. Settings come from --config FILE, TICKFLOW_* variables and flags (see "tickflow
 config"). Interrupt (Ctrl-C or SIGTERM) to stop: in-flight bars drain and sinks flush; a
 second interrupt exits at once.`,
-		Flags: append(configFlags(), append(outputFlags(),
+		Flags: append(append(configFlags(), append(outputFlags(),
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the synthetic feed"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: run until interrupted)"},
-		)...),
+		)...), alpacaStreamFlags()...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go)
 		Action: streamAction,
 	}
 }
@@ -93,10 +93,15 @@ func streamAction(c *cli.Context) error {
 		sinkList = append(sinkList, hook)
 	}
 
-	src := m.Source(syntheticFeed(cfg, c.Uint64("seed")))
+	feed, err := streamFeed(c, cfg, log)
+	if err != nil {
+		return err
+	}
+	src := m.Source(feed)
 	var p *pipeline.Pipeline[market.Event]
 	stats := func() []pipeline.StageStats { return p.Stats() }
 	mon := health.New(health.Options{StaleAfter: cfg.Stream.StaleAfter, Activity: m, Stats: stats})
+	alpacaHealth(mon, feed)
 	if hook != nil {
 		mon.AddAPI("webhook", health.CheckerFunc(func(context.Context) health.Status {
 			if st := hook.BreakerState(); st != "closed" {
@@ -113,12 +118,17 @@ func streamAction(c *cli.Context) error {
 		return err
 	}
 	sinkList = append(sinkList, srv.Feed(), out)
+	orders, err := alpacaOrders(c, cfg, log) // --orders: none unless asked
+	if err != nil {
+		return err
+	}
+	sinkList = append(sinkList, orders...)
 
 	p, err = tickflow.New(src, sinks.Tee(sinkList...), tickflow.Config{
 		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
 		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
 		Workers:  cfg.Async.CPUThreadPoolSize,
-		Overflow: pipeline.DropOldest, // a live feed is never slowed: overload drops the oldest, counted
+		Overflow: streamOverflow(feed), // a live feed is never slowed: overload drops the oldest, counted
 		Observer: m, DrainTimeout: 10 * time.Second,
 	})
 	if err != nil {
