@@ -140,6 +140,9 @@ func streamAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("stream.listen: %v", err), exitFailure)
 	}
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+		fmt.Fprintf(c.App.ErrWriter, "tickflow: warning: stream.listen %s is reachable from other machines; the server has no authentication\n", cfg.Stream.Listen)
+	}
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: streaming %d synthetic symbols at %g bars/s; dashboard on http://%s/\n",
 		cfg.Stream.Symbols, cfg.Stream.Rate, ln.Addr())
 
