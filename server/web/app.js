@@ -91,6 +91,10 @@
   });
 
   function line(ctx, xs, ys, color, width) {
+    if (ys.length === 1 && ys[0] !== null && ys[0] !== undefined) { // one point: a dot
+      ctx.fillStyle = color; ctx.beginPath(); ctx.arc(xs(0), ys[0], 2.5, 0, 2 * Math.PI); ctx.fill();
+      return;
+    }
     ctx.strokeStyle = color; ctx.lineWidth = width; ctx.beginPath();
     let pen = false;
     for (let i = 0; i < ys.length; i++) {
