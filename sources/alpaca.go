@@ -480,6 +480,21 @@ func parseTimeFrame(s string) (marketdata.TimeFrame, time.Duration, error) {
 	default:
 		return marketdata.TimeFrame{}, 0, fmt.Errorf("timeframe %q: unit must be Min, Hour, Day, Week or Month", s)
 	}
+	// Alpaca's ranges: 1-59Min, 1-23Hour, 1Day, 1Week, 1, 2, 3, 4, 6 or 12Month.
+	ok := false
+	switch unit {
+	case marketdata.Min:
+		ok = n <= 59
+	case marketdata.Hour:
+		ok = n <= 23
+	case marketdata.Day, marketdata.Week:
+		ok = n == 1
+	case marketdata.Month:
+		ok = n == 1 || n == 2 || n == 3 || n == 4 || n == 6 || n == 12
+	}
+	if !ok {
+		return marketdata.TimeFrame{}, 0, fmt.Errorf("timeframe %q: Alpaca allows 1-59Min, 1-23Hour, 1Day, 1Week, 1/2/3/4/6/12Month", s)
+	}
 	return marketdata.NewTimeFrame(n, unit), time.Duration(n) * d, nil
 }
 

@@ -165,6 +165,24 @@ func TestAlpacaStreamCutEveryNBarsExactlyOnce(t *testing.T) {
 	}
 }
 
+// The same, with every cut breaking off a frame in the middle: the SDK
+// gets half a message.
+func TestAlpacaStreamCutMidFrameExactlyOnce(t *testing.T) {
+	syms := []string{"AAPL", "MSFT", "BTC/USD"}
+	f := newStreamFixture(t, syms, 510, alpacatest.Options{}, nil)
+	f.srv.SetFaults(alpacatest.Faults{DisconnectAfter: 5, CutMidFrame: true})
+	f.start()
+	f.waitUntil(f.next.Add(-time.Minute))
+	for range 20 {
+		f.waitUntil(f.publish())
+	}
+	f.stop()
+	f.checkExactlyOnce(500, 510)
+	if cuts := f.srv.Stats().StreamCuts; cuts < 5 {
+		t.Errorf("%d cuts", cuts)
+	}
+}
+
 // A socket that stays open but sends nothing is replaced by the watchdog,
 // and what it withheld is back-filled.
 func TestAlpacaStreamStaleSocketReplaced(t *testing.T) {

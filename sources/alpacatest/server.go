@@ -60,6 +60,10 @@ type Faults struct {
 	// after it has sent that many bars; later connections get the same
 	// budget.
 	DisconnectAfter int
+	// CutMidFrame breaks the connection in the middle of the frame that
+	// reaches DisconnectAfter: the client gets half a message, and its bars
+	// are lost to the stream (they stay in the REST history).
+	CutMidFrame bool
 	// PlaceThenFailEvery > 0 places every such order POST and then answers
 	// 500, as when a response is lost: a retry must not place a second order.
 	PlaceThenFailEvery int

@@ -96,7 +96,7 @@ type wsConn struct {
 	ws       *websocket.Conn
 	endpoint string // "stocks/iex", "crypto/us", ...
 	crypto   bool
-	out      chan []byte // frames for the writer
+	out      chan outFrame // frames for the writer
 	done     chan struct{}
 	cancel   context.CancelFunc
 
@@ -115,17 +115,40 @@ func (c *wsConn) kill() {
 	}
 }
 
+// outFrame is what the writer sends: a frame, the first part of one
+// before breaking the connection (partial), or only the break (cut).
+type outFrame struct {
+	data    []byte
+	partial bool
+	cut     bool
+}
+
+// padMsg is an element of a type the SDK skips, making a frame long enough
+// that half of it reaches the wire before the connection is broken.
+type padMsg struct {
+	T   string `msgpack:"T"`
+	Pad string `msgpack:"pad"`
+}
+
 // enqueueLocked queues a frame; a full queue is a slow client (407).
 func (c *wsConn) enqueueLocked(v any) {
-	if c.killed {
+	if _, cut := v.(cutMarker); cut {
+		c.enqueueFrameLocked(outFrame{cut: true})
 		return
 	}
 	b, err := msgpack.Marshal(v)
 	if err != nil {
 		panic(err) // our own structs always encode
 	}
+	c.enqueueFrameLocked(outFrame{data: b})
+}
+
+func (c *wsConn) enqueueFrameLocked(f outFrame) {
+	if c.killed {
+		return
+	}
 	select {
-	case c.out <- b:
+	case c.out <- f:
 	default:
 		c.killed = true
 		go func() { // best effort, then close
@@ -160,12 +183,18 @@ func (c *wsConn) sendBarsLocked(bars []market.Bar) {
 		}
 		c.sent++
 	}
+	if f.DisconnectAfter > 0 && c.sent >= f.DisconnectAfter {
+		cut = true
+	}
+	if cut && f.CutMidFrame && len(frame) > 0 && !c.killed {
+		b, _ := msgpack.Marshal(append(frame, padMsg{"pad", strings.Repeat("x", 16<<10)}))
+		c.srv.stats.StreamCuts++
+		c.enqueueFrameLocked(outFrame{data: b[:len(b)/2], partial: true})
+		return
+	}
 	if len(frame) > 0 {
 		c.enqueueLocked(frame)
 		c.srv.stats.BarsSent += len(frame)
-	}
-	if f.DisconnectAfter > 0 && c.sent >= f.DisconnectAfter {
-		cut = true
 	}
 	if cut && !c.killed {
 		c.srv.stats.StreamCuts++
@@ -197,7 +226,7 @@ func (s *Server) handleStream(crypto bool) http.HandlerFunc {
 		ctx, cancel := context.WithCancel(s.ctx)
 		defer cancel()
 		c := &wsConn{srv: s, ws: ws, endpoint: endpoint, crypto: crypto,
-			out: make(chan []byte, connQueueFrames), done: make(chan struct{}), cancel: cancel,
+			out: make(chan outFrame, connQueueFrames), done: make(chan struct{}), cancel: cancel,
 			bars: map[string]bool{}}
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
@@ -239,17 +268,24 @@ func (c *wsConn) writer(ctx context.Context) {
 		case <-ctx.Done():
 			c.ws.CloseNow()
 			return
-		case b := <-c.out:
-			if isCutMarker(b) {
+		case f := <-c.out:
+			if f.cut || f.partial {
 				c.srv.mu.Lock()
 				c.killed = true // frees the key's connection slot at once
 				c.srv.mu.Unlock()
+				if f.partial { // the message's first fragment, then the break
+					wctx, cancel := context.WithTimeout(ctx, writeFrameDeadline)
+					if w, err := c.ws.Writer(wctx, websocket.MessageBinary); err == nil {
+						_, _ = w.Write(f.data)
+					}
+					cancel()
+				}
 				c.ws.CloseNow()
 				c.cancel()
 				return
 			}
 			wctx, cancel := context.WithTimeout(ctx, writeFrameDeadline)
-			err := c.ws.Write(wctx, websocket.MessageBinary, b)
+			err := c.ws.Write(wctx, websocket.MessageBinary, f.data)
 			cancel()
 			if err != nil {
 				c.ws.CloseNow()
@@ -259,10 +295,6 @@ func (c *wsConn) writer(ctx context.Context) {
 		}
 	}
 }
-
-var cutBytes, _ = msgpack.Marshal(cutMarker{})
-
-func isCutMarker(b []byte) bool { return string(b) == string(cutBytes) }
 
 // reader handles client messages until the connection ends. Reading also
 // answers pings.
