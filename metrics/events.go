@@ -12,7 +12,7 @@ import (
 // maxPending bounds the arrival times kept per symbol for bars that have
 // not reached the sink yet; past it the oldest are forgotten, and their
 // signals have no latency (counted in tickflow_signal_latency_unknown_total).
-const maxPending = 4096
+const maxPending = 256
 
 // pending is one symbol's bars between the source and the sink, oldest
 // first: a ring of bar times (Unix nanoseconds) and arrivals (Metrics.now).
