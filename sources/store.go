@@ -74,7 +74,14 @@ func (s *Store) Produce(ctx context.Context, out pipeline.Emitter[market.Event])
 	if s.DB == nil {
 		return errors.New("sources.Store: no DB")
 	}
-	symbols := s.Symbols
+	var symbols []string
+	seen := make(map[string]bool, len(s.Symbols))
+	for _, sym := range s.Symbols { // a symbol named twice is read once
+		if !seen[sym] {
+			seen[sym] = true
+			symbols = append(symbols, sym)
+		}
+	}
 	if len(symbols) == 0 {
 		err := s.Retry.Do(ctx, func(ctx context.Context) error {
 			var err error

@@ -96,6 +96,7 @@ func TestStoreSource(t *testing.T) {
 		t.Run("symbols and range", func(t *testing.T) {
 			start, end := storeT0.Add(100*time.Hour), storeT0.Add(1000*time.Hour)
 			order := []string{"EEE", "CCC", "AAA", "NOPE"}
+			asked := append(slices.Clone(order), "EEE") // named twice, read once
 			var want []market.Bar
 			for _, s := range order {
 				for _, b := range all {
@@ -105,7 +106,7 @@ func TestStoreSource(t *testing.T) {
 				}
 			}
 			em := &storeEmitter{}
-			src := &Store{DB: st, Timeframe: "1h", Symbols: order, Start: start, End: end, MaxConcurrentSymbols: 2}
+			src := &Store{DB: st, Timeframe: "1h", Symbols: asked, Start: start, End: end, MaxConcurrentSymbols: 2}
 			if err := src.Produce(context.Background(), em); err != nil {
 				t.Fatal(err)
 			}
