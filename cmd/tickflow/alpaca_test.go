@@ -95,6 +95,29 @@ func TestRunAlpacaEqualsCSV(t *testing.T) {
 	assert.True(t, want == got, "run on the fetched CSV differs")
 }
 
+// fetch --db stores the bars; run --db reads them back to the same
+// output as run --csv.
+func TestFetchToDBThenRun(t *testing.T) {
+	syms := []string{"AAPL", "MSFT"}
+	bars := alpacaWalks(syms, 400)
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: bars})
+	defer srv.Close()
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "bars.csv")
+	writeBarsCSV(t, csvPath, bars)
+	db := "sqlite:" + filepath.Join(dir, "bars.db")
+	for range 2 { // a second fetch updates the same rows
+		_, stderr, code := cmdline(t, append([]string{"fetch", "--db", db}, alpacaArgs(srv, "AAPL,MSFT", 400)...)...)
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, stderr, "stored 800 bars")
+	}
+	want, stderr, code := cmdline(t, "run", "--csv", csvPath, "--emit", "indicators", "--format", "jsonl")
+	require.Equal(t, 0, code, stderr)
+	got, stderr, code := cmdline(t, "run", "--db", db, "--symbols", "AAPL,MSFT", "--timeframe", "1Min", "--emit", "indicators", "--format", "jsonl")
+	require.Equal(t, 0, code, stderr)
+	assert.True(t, want == got, "run --db after fetch --db differs from run --csv")
+}
+
 func TestFetchUnknownSymbolFailsAlone(t *testing.T) {
 	srv := alpacatest.NewServer(alpacatest.Options{Bars: alpacaWalks([]string{"AAPL"}, 10)})
 	defer srv.Close()

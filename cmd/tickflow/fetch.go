@@ -14,6 +14,9 @@ import (
 
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/sources"
+	"github.com/tickflow/tickflow/store"
 )
 
 func fetchCommand() *cli.Command {
@@ -22,7 +25,8 @@ func fetchCommand() *cli.Command {
 		Usage: "download historical bars from Alpaca to CSV",
 		Description: `Fetches bars of --symbols from --start to --end (both inclusive) from Alpaca's
 market-data API and writes them as CSV (symbol,time,open,high,low,close,volume; the format
-"tickflow run --csv" reads), each symbol's bars in time order, to --out or stdout.
+"tickflow run --csv" reads), each symbol's bars in time order, to --out or stdout; or, with
+--db, stores them in a database ("tickflow run --db" reads them back).
 
 Credentials come from APCA_API_KEY_ID and APCA_API_SECRET_KEY (or --key, --secret), the endpoint
 from APCA_API_DATA_URL (or --data-url). Requests are batched across symbols, rate limited
@@ -33,7 +37,8 @@ is reported and the others are written. Exit status: 0 success, 1 some symbol fa
 Example:
   tickflow fetch --symbols AAPL,MSFT,BTC/USD --timeframe 1Day --start 2024-01-01 --end 2024-06-30 --out bars.csv`,
 		Flags: append(alpacaFlags()[1:], // all but --source
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write to `FILE` (default stdout)"}),
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write to `FILE` (default stdout)"},
+			&cli.StringFlag{Name: "db", Usage: "store the bars in the database at `URL` (" + dbURLForms + ") under --timeframe, instead of CSV"}),
 		Action: fetchAction,
 	}
 }
@@ -45,6 +50,9 @@ func fetchAction(c *cli.Context) error {
 	src, err := alpacaBars(c)
 	if err != nil {
 		return err
+	}
+	if c.IsSet("db") {
+		return fetchToDB(c, src)
 	}
 	out := c.App.Writer
 	name := "stdout"
@@ -85,6 +93,27 @@ func fetchAction(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: fetched %d bars of %s to %s in %s (%s)\n",
 		bars, plural(len(symbols), "symbol"), name, time.Since(start).Round(time.Millisecond), alpacaNote(src))
+	return fetchResult(c, runErr)
+}
+
+// fetchToDB stores the fetched bars with the Store sink; fetching again
+// updates the same rows.
+func fetchToDB(c *cli.Context, src *sources.AlpacaBars) error {
+	db, err := store.Open(c.Context, c.String("db"))
+	if err != nil {
+		return cli.Exit(err.Error(), exitFailure)
+	}
+	defer db.Close()
+	sink := &sinks.Store{DB: db, Timeframe: c.String("timeframe"), MaxHold: time.Second}
+	start := time.Now()
+	runErr := pipeline.New(pipeline.Config[market.Event]{}).From("alpaca", src).To("db", sink).Run(c.Context)
+	fmt.Fprintf(c.App.ErrWriter, "tickflow: stored %d bars (timeframe %s) in %s (%s)\n",
+		sink.Written(), c.String("timeframe"), time.Since(start).Round(time.Millisecond), alpacaNote(src))
+	return fetchResult(c, runErr)
+}
+
+// fetchResult turns the run's error into fetch's exit.
+func fetchResult(c *cli.Context, runErr error) error {
 	var failures pipeline.Failures
 	switch {
 	case runErr == nil:
