@@ -183,6 +183,28 @@ func TestAlpacaStreamCutMidFrameExactlyOnce(t *testing.T) {
 	}
 }
 
+// With the SDK allowed one reconnection attempt and the server refusing
+// a few after each cut, the SDK gives up: the source replaces the client,
+// with back-off, and back-fills. Still every bar once.
+func TestAlpacaStreamReplacesAClientThatGaveUp(t *testing.T) {
+	syms := []string{"AAPL", "ETH/USD"}
+	f := newStreamFixture(t, syms, 505, alpacatest.Options{}, func(s *sources.AlpacaStream) {
+		s.ReconnectLimit = 1
+	})
+	f.srv.SetFaults(alpacatest.Faults{DisconnectAfter: 6, RefuseAfterCut: 2})
+	f.start()
+	f.waitUntil(f.next.Add(-time.Minute))
+	for range 12 {
+		f.waitUntil(f.publish())
+	}
+	f.stop()
+	f.checkExactlyOnce(500, 505)
+	st := f.src.Stats()
+	if st.Replaced < 2 || f.srv.Stats().UpgradesRefused < 4 {
+		t.Errorf("stats %+v, server %+v", st, f.srv.Stats())
+	}
+}
+
 // A socket that stays open but sends nothing is replaced by the watchdog,
 // and what it withheld is back-filled.
 func TestAlpacaStreamStaleSocketReplaced(t *testing.T) {

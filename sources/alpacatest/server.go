@@ -64,6 +64,9 @@ type Faults struct {
 	// reaches DisconnectAfter: the client gets half a message, and its bars
 	// are lost to the stream (they stay in the REST history).
 	CutMidFrame bool
+	// RefuseAfterCut > 0 answers the next that many websocket upgrades
+	// after each cut with HTTP 503, as a server restarting would.
+	RefuseAfterCut int
 	// PlaceThenFailEvery > 0 places every such order POST and then answers
 	// 500, as when a response is lost: a retry must not place a second order.
 	PlaceThenFailEvery int
@@ -84,6 +87,7 @@ type Stats struct {
 	Subscribed       int // bar symbols subscribed across open connections
 	BarsSent         int // bars written to stream connections
 	StreamCuts       int // connections cut by DisconnectAfter
+	UpgradesRefused  int // websocket upgrades answered 503 (RefuseAfterCut)
 	TradeStreams     int // trade-update streams opened
 	TradeStreamsOpen int // trade-update streams open now
 	TradeEvents      int // trade-update events written
@@ -117,6 +121,7 @@ type Server struct {
 	events    []tradeEvent
 	sse       map[*sseConn]struct{}
 	postCount int
+	refusals  int // upgrades still to refuse
 }
 
 // NewServer starts a fake on 127.0.0.1. Close it when done.
@@ -202,6 +207,7 @@ func (s *Server) SetFaults(f Faults) {
 		f.FailStatus = http.StatusInternalServerError
 	}
 	s.faults = f
+	s.refusals = 0
 	s.stats.RESTRequests = 0
 	s.postCount = 0
 }

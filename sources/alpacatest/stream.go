@@ -188,6 +188,7 @@ func (c *wsConn) sendBarsLocked(bars []market.Bar) {
 	}
 	if cut && f.CutMidFrame && len(frame) > 0 && !c.killed {
 		b, _ := msgpack.Marshal(append(frame, padMsg{"pad", strings.Repeat("x", 16<<10)}))
+		c.srv.refusals += f.RefuseAfterCut
 		c.srv.stats.StreamCuts++
 		c.enqueueFrameLocked(outFrame{data: b[:len(b)/2], partial: true})
 		return
@@ -197,6 +198,7 @@ func (c *wsConn) sendBarsLocked(bars []market.Bar) {
 		c.srv.stats.BarsSent += len(frame)
 	}
 	if cut && !c.killed {
+		c.srv.refusals += f.RefuseAfterCut
 		c.srv.stats.StreamCuts++
 		// Let the writer send what is queued, then break the connection.
 		c.enqueueLocked(cutMarker{})
@@ -214,6 +216,18 @@ func (s *Server) handleStream(crypto bool) http.HandlerFunc {
 		}
 		if !websocketRequest(r) {
 			apiError(w, http.StatusNotFound, 40410000, "not found")
+			return
+		}
+		s.mu.Lock()
+		refuse := s.refusals > 0
+		if refuse {
+			s.refusals--
+			s.stats.UpgradesRefused++
+			s.notifyLocked()
+		}
+		s.mu.Unlock()
+		if refuse { // a 5xx on the upgrade: the SDK counts a failed attempt and retries
+			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 			return
 		}
 		s.wg.Add(1)
