@@ -57,8 +57,9 @@ var (
 //   - DryRun logs every order it would send and sends nothing (no keys
 //     needed); positions are then tracked locally.
 //   - One position per symbol, long only: a BUY is skipped while the symbol
-//     is held (Alpaca's position, an open buy order, or a buy this sink
-//     placed), a SELL closes the whole position and is skipped when flat.
+//     is held (Alpaca's position or an open buy order: Alpaca is asked
+//     before every order), a SELL closes the whole position and is skipped
+//     when flat.
 //   - Idempotent: every order's client_order_id is derived from the signal
 //     (symbol, time, side), so a retry, or the same signal again after a
 //     restart, can never place a second order. Alpaca's 422
@@ -104,7 +105,7 @@ type AlpacaOrders struct {
 	initErr error
 	own     *http.Transport
 	cfg     ordersConfig
-	held    map[string]float64 // positions this sink knows of (qty; -1 = held, quantity unknown)
+	held    map[string]float64 // dry run: the positions it would hold (qty; -1 = notional, quantity unknown)
 	placed  map[string]bool    // client_order_ids placed
 
 	signals, orders, duplicates, skippedHeld, skippedFlat, rejected, retries atomic.Int64
@@ -343,7 +344,7 @@ func (o *AlpacaOrders) handle(ctx context.Context, client *alpaca.Client, sig *m
 				return o.closeUnknown(log, sym, cid)
 			}
 			o.skippedFlat.Add(1)
-			log.Warn("alpaca sell skipped: the buy has not filled yet")
+			log.Warn("alpaca sell skipped: the buy order has not filled yet")
 			return nil
 		}
 		q := decimal.NewFromFloat(qty)
@@ -397,25 +398,17 @@ func (o *AlpacaOrders) record(sym string, side market.Side, req alpaca.PlaceOrde
 	}
 }
 
-// position is the quantity held in sym: what this sink placed, else
-// Alpaca's position, plus open buy orders (as held, quantity unknown).
-// 0 means flat.
+// position is the quantity held in sym, 0 when flat, -1 when held in an
+// unknown quantity (an open buy order). Alpaca is the source of truth: its
+// position, then its open buy orders, so an order that was cancelled or
+// expired unfilled does not block the next BUY. A dry run has only what it
+// would have done.
 func (o *AlpacaOrders) position(ctx context.Context, client *alpaca.Client, sym string) (float64, error) {
-	q, known := o.held[sym]
-	if known && (q > 0 || o.DryRun) {
-		return q, nil
-	}
 	if o.DryRun {
-		return 0, nil
+		return o.held[sym], nil
 	}
-	if known { // bought by notional, or not filled yet: ask Alpaca for the quantity
-		if apiQ, err := o.alpacaPosition(ctx, client, sym); err != nil || apiQ > 0 {
-			return apiQ, err
-		}
-		return -1, nil
-	}
-	if apiQ, err := o.alpacaPosition(ctx, client, sym); err != nil || apiQ > 0 {
-		return apiQ, err
+	if q, err := o.alpacaPosition(ctx, client, sym); err != nil || q > 0 {
+		return q, err
 	}
 	var open []alpaca.Order
 	err := o.retry(ctx, func() error {

@@ -257,7 +257,9 @@ func TestAlpacaOrdersConformance(t *testing.T) {
 			if n := len(srv.Orders()); n != 12 {
 				t.Errorf("%d orders, want 12", n)
 			}
-			if st := s.(*sinks.AlpacaOrders).Stats(); st.Signals != 12 || st.Orders+st.Duplicates != 12 {
+			// A later run finds its buys placed (422) and, Alpaca's position
+			// being flat, skips its sells: nothing happens twice.
+			if st := s.(*sinks.AlpacaOrders).Stats(); st.Signals != 12 || st.Orders+st.Duplicates+st.SkippedFlat != 12 {
 				t.Errorf("stats %+v", st)
 			}
 		})
