@@ -180,7 +180,9 @@ func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources
 		return usageError("%v", err)
 	}
 	start := time.Now()
+	stopProgress := progress(c.App.ErrWriter, p.Stats)
 	err = p.Run(c.Context)
+	stopProgress()
 	elapsed := time.Since(start)
 	bars := p.Stats()[0].Out
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: %s, %d bars, %d signals, %d failed, %s, %.0f bars/s\n",
