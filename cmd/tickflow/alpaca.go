@@ -248,3 +248,11 @@ func streamOverflow(feed pipeline.Source[market.Event]) pipeline.Overflow {
 	}
 	return pipeline.DropOldest
 }
+
+// feedName tells what stream is streaming.
+func feedName(feed pipeline.Source[market.Event], cfg *config.Config) string {
+	if s, ok := feed.(*sources.AlpacaStream); ok {
+		return fmt.Sprintf("%s from Alpaca (1-minute bars)", plural(len(s.Symbols), "symbol"))
+	}
+	return fmt.Sprintf("%d synthetic symbols at %g bars/s", cfg.Stream.Symbols, cfg.Stream.Rate)
+}

@@ -143,8 +143,7 @@ func streamAction(c *cli.Context) error {
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
 		fmt.Fprintf(c.App.ErrWriter, "tickflow: warning: stream.listen %s is reachable from other machines; the server has no authentication\n", cfg.Stream.Listen)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "tickflow: streaming %d synthetic symbols at %g bars/s; dashboard on http://%s/\n",
-		cfg.Stream.Symbols, cfg.Stream.Rate, ln.Addr())
+	fmt.Fprintf(c.App.ErrWriter, "tickflow: streaming %s; dashboard on http://%s/\n", feedName(feed, cfg), ln.Addr())
 
 	// The server outlives the pipeline's drain, so /healthz can tell; it
 	// stops when the pipeline has stopped, or stops the pipeline if it fails.
