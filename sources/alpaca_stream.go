@@ -64,8 +64,9 @@ var ErrAlpacaGap = errors.New("gap not back-filled")
 // replay) is skipped and counted, so no bar is processed twice, and each
 // symbol's bars are emitted in time order.
 //
-// Refused keys (402), an insufficient subscription (409, 411) or an
-// invalid feed (410) end Produce with a one-line error; a back-fill that
+// Refused keys (402), too many symbols for the plan (405), an insufficient
+// subscription (409, 411) or an invalid feed (410) end Produce with a
+// one-line error; a back-fill that
 // fails after its retries fails its symbols (ErrAlpacaGap).
 type AlpacaStream struct {
 	AlpacaREST
@@ -370,6 +371,8 @@ func fatalStreamErr(err error) error {
 		return nil
 	case errors.Is(err, stream.ErrInvalidCredentials):
 		return fmt.Errorf("%s: %w (402 auth failed); check APCA_API_KEY_ID and APCA_API_SECRET_KEY", alpacaStreamName, ErrAlpacaAuth)
+	case errors.Is(err, stream.ErrSymbolLimitExceeded):
+		return fmt.Errorf("%s: %w (405 symbol limit exceeded): the plan streams fewer symbols", alpacaStreamName, ErrAlpacaConfig)
 	case errors.Is(err, stream.ErrInsufficientSubscription), errors.Is(err, stream.ErrInsufficientScope),
 		errors.Is(err, stream.ErrSubscriptionChangeInvalidForFeed), strings.Contains(err.Error(), "irrecoverable"):
 		return fmt.Errorf("%s: %w", alpacaStreamName, err)

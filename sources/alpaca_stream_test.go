@@ -301,6 +301,17 @@ func TestAlpacaStreamQueueOverflowBackfilled(t *testing.T) {
 	}
 }
 
+func TestAlpacaStreamSymbolLimit(t *testing.T) {
+	f := newStreamFixture(t, []string{"AAPL", "MSFT", "SPY"}, 5, alpacatest.Options{MaxStreamSymbols: 2}, func(s *sources.AlpacaStream) {
+		s.ReconnectLimit = 1
+	})
+	err := f.src.Produce(testCtx(t), f.rec)
+	f.src.Close()
+	if !errors.Is(err, sources.ErrAlpacaConfig) || !strings.Contains(err.Error(), "405") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestAlpacaStreamAuthFailureIsOneLine(t *testing.T) {
 	f := newStreamFixture(t, []string{"AAPL"}, 5, alpacatest.Options{}, func(s *sources.AlpacaStream) {
 		s.SecretKey = "wrong-secret"

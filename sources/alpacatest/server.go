@@ -43,6 +43,10 @@ type Options struct {
 	// MaxStreamConnections per endpoint and key (default 1, as on Alpaca):
 	// one more gets 406 "connection limit exceeded".
 	MaxStreamConnections int
+	// MaxStreamSymbols, when > 0, caps the symbols a stream connection may
+	// subscribe to (Alpaca's Basic plan allows 30): more gets 405 "symbol
+	// limit exceeded".
+	MaxStreamSymbols int
 	// Now is the fake's clock (default time.Now): it fills missing start/end
 	// and decides what is "recent".
 	Now func() time.Time

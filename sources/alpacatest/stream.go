@@ -83,7 +83,6 @@ var (
 	errAuthTimeout     = errMsg{"error", 404, "auth timeout"}
 	errInvalidForFeed  = errMsg{"error", 410, "invalid subscribe action for this feed"}
 	errSymbolLimit     = errMsg{"error", 405, "symbol limit exceeded"}
-	maxSymbolsPerConn  = 100000
 	authTimeout        = 10 * time.Second
 	connQueueFrames    = 4096
 	writeFrameDeadline = 5 * time.Second
@@ -403,15 +402,23 @@ func (c *wsConn) subscribeLocked(sub bool, msg map[string]any) {
 		}
 	}
 	before := len(c.bars)
+	var added []string
 	for _, sym := range stringList(msg["bars"]) {
 		if sub {
+			if !c.bars[sym] {
+				added = append(added, sym)
+			}
 			c.bars[sym] = true
 		} else {
 			delete(c.bars, sym)
 		}
 	}
-	if len(c.bars) > maxSymbolsPerConn {
+	if limit := s.opts.MaxStreamSymbols; limit > 0 && len(c.bars) > limit {
+		for _, sym := range added { // the request is refused whole
+			delete(c.bars, sym)
+		}
 		c.enqueueLocked([]any{errSymbolLimit})
+		return
 	}
 	s.stats.Subscribed += len(c.bars) - before
 	bars := make([]string, 0, len(c.bars))
