@@ -26,11 +26,15 @@
 //     close of the symbol and move the position.
 //
 // Faults are injected with [Server.SetFaults]: every Nth REST request fails
-// with 429 or 500, a stream connection is cut after N bars, open stream
-// connections stall (stay open, answer pings, send nothing), order POSTs are
-// placed but answered with an error. [Server.Stats] counts what was served
-// and [Server.Wait] blocks until a condition on those counts holds, so tests
-// synchronise on events instead of sleeping.
+// with 429 or 500; a stream connection is cut after N bars, abruptly or in
+// the middle of a message, and the next upgrades can be refused with 503;
+// order POSTs are placed but answered with an error. [Server.StallStreams]
+// makes open stream connections go silent (open, answering pings, sending
+// nothing), [Server.CutStreams] breaks them, [Server.DropTradeStreams] ends
+// the trade-update streams; Options set a rate limit (429), a symbol limit
+// (405) and the free plan's recent-SIP refusal (403). [Server.Stats] counts
+// what was served and [Server.Wait] blocks until a condition on those
+// counts holds, so tests synchronise on events instead of sleeping.
 //
 //	srv := alpacatest.NewServer(alpacatest.Options{Bars: bars})
 //	defer srv.Close()
