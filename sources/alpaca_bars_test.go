@@ -160,7 +160,7 @@ func TestAlpacaBars429StormOpensBreaker(t *testing.T) {
 	srv.SetFaults(alpacatest.Faults{FailEvery: 1, FailStatus: 429})
 	rest := fastREST(srv)
 	rest.BreakerFailures = 3
-	rest.BreakerCooldown = 20 * time.Millisecond
+	rest.BreakerCooldown = 200 * time.Millisecond
 	rest.Concurrency = 1
 	src := &sources.AlpacaBars{AlpacaREST: rest, Symbols: syms, Start: alpacaT0, End: alpacaT0.Add(time.Hour), SymbolsPerRequest: 1}
 	rec, err := runBars(t, src)
@@ -184,8 +184,8 @@ func TestAlpacaBars429StormOpensBreaker(t *testing.T) {
 	}
 
 	srv.SetFaults(alpacatest.Faults{})
-	src.InitialBackoff, src.MaxBackoff = 30*time.Millisecond, 60*time.Millisecond
-	src.RetryAttempts = 5
+	src.InitialBackoff, src.MaxBackoff = 100*time.Millisecond, 200*time.Millisecond
+	src.RetryAttempts = 6 // waits outlast the cooldown: a half-open trial gets through
 	rec = newRecorder()
 	if err := src.Produce(testCtx(t), rec); err != nil {
 		t.Fatal(err)
