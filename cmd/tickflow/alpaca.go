@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -235,8 +237,59 @@ func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger) ([]pipel
 	if o.Qty > 0 && o.Notional > 0 {
 		return nil, usageError("--qty and --notional: choose one")
 	}
-	return []pipeline.Sink[market.Event]{o}, nil
+	if o.DryRun {
+		return []pipeline.Sink[market.Event]{o}, nil
+	}
+	updates := &sources.AlpacaTradeUpdates{KeyID: o.KeyID, SecretKey: o.SecretKey, TradingURL: o.TradingURL, Logger: log}
+	return []pipeline.Sink[market.Event]{&ordersSink{AlpacaOrders: o, updates: updates, log: log}}, nil
 }
+
+// ordersSink places orders and, from its first Write until Close, logs the
+// account's trade updates (the ADR's stream_account_updates): fills,
+// cancellations and rejections of the orders it placed.
+type ordersSink struct {
+	*sinks.AlpacaOrders
+	updates *sources.AlpacaTradeUpdates
+	log     *slog.Logger
+	once    sync.Once
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+func (o *ordersSink) Write(ctx context.Context, items []market.Event) error {
+	o.once.Do(func() {
+		uctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		o.stop, o.done = stop, make(chan struct{})
+		go func() {
+			defer close(o.done)
+			err := o.updates.Produce(uctx, tradeLog{o.log})
+			if err != nil && !errors.Is(err, context.Canceled) {
+				o.log.Error("alpaca trade updates stopped", "err", err)
+			}
+		}()
+	})
+	return o.AlpacaOrders.Write(ctx, items)
+}
+
+// Close stops the trade updates, then releases the sink's connections.
+func (o *ordersSink) Close() error {
+	if o.stop != nil {
+		o.stop()
+		<-o.done
+	}
+	return o.AlpacaOrders.Close()
+}
+
+// tradeLog is an Emitter that logs trade updates.
+type tradeLog struct{ log *slog.Logger }
+
+func (t tradeLog) Emit(u sources.TradeUpdate) error {
+	t.log.Info("alpaca trade update", "event", u.Event, "symbol", u.Symbol, "side", u.Side, "qty", u.Qty,
+		"price", u.Price, "position_qty", u.PositionQty, "order_status", u.OrderStatus, "client_order_id", u.ClientOrderID)
+	return nil
+}
+func (tradeLog) Flush() error       { return nil }
+func (tradeLog) Fail(string, error) {}
 
 // streamOverflow is the edges' policy for a live feed: drop the oldest,
 // except for Alpaca, whose source queues live bars itself and back-fills

@@ -286,6 +286,7 @@ func TestStreamAlpacaEqualsCSV(t *testing.T) {
 			n := len(want["AAPL"]) + len(want["BTC/USD"])
 			assert.GreaterOrEqual(t, st.OrdersPlaced, n)
 			assert.Equal(t, st.OrderPosts, st.OrdersPlaced)
+			assert.GreaterOrEqual(t, st.TradeStreams, 1, "trade updates followed")
 		} else {
 			assert.Zero(t, st.OrderPosts, "orders are off unless asked")
 		}
