@@ -25,10 +25,10 @@ import (
 func alpacaFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "source", Usage: "where bars come from: alpaca (default: built-in synthetic data; run also reads --csv)"},
-		&cli.StringFlag{Name: "symbols", Usage: "with --source alpaca: comma-separated `SYMBOLS` (crypto as BTC/USD)"},
-		&cli.StringFlag{Name: "timeframe", Value: "1Min", Usage: "with --source alpaca: bar size (1Min, 5Min, 15Min, 1Hour, 1Day, ...)"},
-		&cli.StringFlag{Name: "start", Usage: "with --source alpaca: first bar `TIME` (RFC 3339 or 2006-01-02; inclusive)"},
-		&cli.StringFlag{Name: "end", Usage: "with --source alpaca: last bar `TIME` (RFC 3339 or 2006-01-02; inclusive; default now)"},
+		&cli.StringFlag{Name: "symbols", Usage: "comma-separated `SYMBOLS` (crypto pairs as BTC/USD)"},
+		&cli.StringFlag{Name: "timeframe", Value: "1Min", Usage: "bar size: 1Min, 5Min, 15Min, 1Hour, 1Day, ... (Alpaca's 1-59Min, 1-23Hour, 1Day, 1Week, 1-12Month)"},
+		&cli.StringFlag{Name: "start", Usage: "first bar `TIME` (RFC 3339 or 2006-01-02; inclusive)"},
+		&cli.StringFlag{Name: "end", Usage: "last bar `TIME` (RFC 3339 or 2006-01-02; inclusive; default now)"},
 		&cli.StringFlag{Name: "feed", Value: "iex", Usage: "Alpaca stock feed: iex (free), sip, delayed_sip"},
 		&cli.IntFlag{Name: "rate-limit", Value: sources.DefaultAlpacaRequestsPerMinute, Usage: "Alpaca REST requests per minute (200 on the Basic plan)"},
 		&cli.StringFlag{Name: "key", EnvVars: []string{"APCA_API_KEY_ID"}, Usage: "Alpaca API key ID"},
@@ -60,10 +60,10 @@ func alpacaREST(c *cli.Context, log *slog.Logger) (sources.AlpacaREST, error) {
 		Feed: c.String("feed"), RequestsPerMinute: c.Int("rate-limit"), Logger: log,
 	}
 	if rest.KeyID == "" {
-		return rest, usageError("--source alpaca needs an API key: set APCA_API_KEY_ID (or --key)")
+		return rest, usageError("Alpaca needs an API key: set APCA_API_KEY_ID (or --key)")
 	}
 	if rest.SecretKey == "" {
-		return rest, usageError("--source alpaca needs an API secret: set APCA_API_SECRET_KEY (or --secret)")
+		return rest, usageError("Alpaca needs an API secret: set APCA_API_SECRET_KEY (or --secret)")
 	}
 	return rest, nil
 }
@@ -77,7 +77,7 @@ func alpacaSymbols(c *cli.Context) ([]string, error) {
 		}
 	}
 	if len(syms) == 0 {
-		return nil, usageError("--source alpaca needs --symbols, e.g. --symbols AAPL,MSFT,BTC/USD")
+		return nil, usageError("Alpaca needs --symbols, e.g. --symbols AAPL,MSFT,BTC/USD")
 	}
 	return syms, nil
 }
@@ -116,7 +116,7 @@ func alpacaBars(c *cli.Context) (*sources.AlpacaBars, error) {
 		return nil, err
 	}
 	if start.IsZero() {
-		return nil, usageError("--source alpaca needs --start (and --end, default now)")
+		return nil, usageError("Alpaca history needs --start (and --end, default now)")
 	}
 	if !end.IsZero() && end.Before(start) {
 		return nil, usageError("--end %s is before --start %s: the range is empty", end.Format(time.RFC3339), start.Format(time.RFC3339))
