@@ -45,12 +45,9 @@ type Stage struct {
 
 // New composes source → indicators → cfg.Stages → strategy → sink.
 func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cfg Config) (*pipeline.Pipeline[market.Event], error) {
-	ind, err := signals.Indicators(cfg.Indicators)
-	if err != nil {
-		return nil, fmt.Errorf("tickflow: %w", err)
-	}
 	strategy := cfg.Strategy
 	if strategy == nil {
+		var err error
 		if strategy, err = signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought); err != nil {
 			return nil, fmt.Errorf("tickflow: %w", err)
 		}
@@ -64,11 +61,25 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 		BatchSize: cfg.BatchSize, Buffer: cfg.Buffer, Overflow: cfg.Overflow, Observer: cfg.Observer,
 		DrainTimeout: cfg.DrainTimeout,
 	})
-	p.From("source", src).Then("indicators", ind)
-	for _, s := range cfg.Stages {
-		p.Then(s.Name, s.New)
+	p.From("source", src)
+	if len(cfg.Stages) == 0 {
+		// Nothing between the two: one stage, one state lookup per bar.
+		both, err := signals.IndicatorsAndDecisions(cfg.Indicators, strategy)
+		if err != nil {
+			return nil, fmt.Errorf("tickflow: %w", err)
+		}
+		p.Then("indicators+strategy", both)
+	} else {
+		ind, err := signals.Indicators(cfg.Indicators)
+		if err != nil {
+			return nil, fmt.Errorf("tickflow: %w", err)
+		}
+		p.Then("indicators", ind)
+		for _, s := range cfg.Stages {
+			p.Then(s.Name, s.New)
+		}
+		p.Then("strategy", signals.Decisions(strategy))
 	}
-	p.Then("strategy", signals.Decisions(strategy))
 	if cfg.SignalsOnly {
 		p.Then("signals-only", signals.OnlySignals)
 	}

@@ -3,6 +3,7 @@ package signals_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -214,4 +215,52 @@ func TestStagesConform(t *testing.T) {
 	strat, err := signals.NewStochRSIEMA(0, 0)
 	require.NoError(t, err)
 	pipelinetest.TestStage(t, signals.Decisions(strat), market.Event.Key, in)
+}
+
+func TestFusedStageEqualsTwoStages(t *testing.T) {
+	strat, err := signals.NewStochRSIEMA(0, 0)
+	require.NoError(t, err)
+	both, err := signals.IndicatorsAndDecisions(indicators.Config{}, strat)
+	require.NoError(t, err)
+	bars := append(randomWalk("A", 3000, 11, 0), randomWalk("B", 3000, 12, 1)...)
+	var in []market.Event
+	for i := range 3000 { // interleave the two symbols
+		in = append(in, market.Event{Bar: bars[i]}, market.Event{Bar: bars[3000+i]})
+	}
+	collect := func(stages ...func() pipeline.Stage[market.Event]) []market.Event {
+		var got []market.Event
+		p := pipeline.New(pipeline.Config[market.Event]{Workers: 2, Key: market.Event.Key}).From("in", sourcesSlice(in))
+		for i, s := range stages {
+			p.Then(fmt.Sprint("s", i), s)
+		}
+		p.To("out", pipeline.SinkFunc[market.Event](func(_ context.Context, es []market.Event) error {
+			for _, e := range es {
+				if e.Signal != nil {
+					s := *e.Signal
+					e.Signal = &s
+				}
+				got = append(got, e)
+			}
+			return nil
+		}))
+		require.NoError(t, p.Run(context.Background()))
+		return got
+	}
+	ind, err := signals.Indicators(indicators.Config{})
+	require.NoError(t, err)
+	two := collect(ind, signals.Decisions(strat))
+	require.Len(t, two, 6000)
+	require.Equal(t, two, collect(both))
+	pipelinetest.TestStage(t, both, market.Event.Key, in)
+}
+
+func sourcesSlice(in []market.Event) pipeline.Source[market.Event] {
+	return pipeline.SourceFunc[market.Event](func(ctx context.Context, out pipeline.Emitter[market.Event]) error {
+		for _, e := range in {
+			if err := out.Emit(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

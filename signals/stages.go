@@ -62,6 +62,44 @@ func (s *decisionStage) Process(_ context.Context, e market.Event, out pipeline.
 	return out.Emit(e)
 }
 
+// IndicatorsAndDecisions returns the constructor of one stage that does the
+// work of [Indicators] followed by [Decisions] with a single lookup of the
+// symbol's state per bar: the default pipeline's path, where the two stages
+// have nothing between them.
+func IndicatorsAndDecisions(cfg indicators.Config, newStrategy Factory) (func() pipeline.Stage[market.Event], error) {
+	cfg = cfg.WithDefaults()
+	if _, err := indicators.NewSet(cfg); err != nil {
+		return nil, fmt.Errorf("signals.IndicatorsAndDecisions: %w", err)
+	}
+	return func() pipeline.Stage[market.Event] {
+		return &fusedStage{cfg: cfg, newStrategy: newStrategy, symbols: map[string]*symbolState{}}
+	}, nil
+}
+
+type symbolState struct {
+	set      *indicators.Set
+	strategy Strategy
+}
+
+type fusedStage struct {
+	cfg         indicators.Config
+	newStrategy Factory
+	symbols     map[string]*symbolState
+}
+
+func (s *fusedStage) Process(_ context.Context, e market.Event, out pipeline.Emitter[market.Event]) error {
+	st := s.symbols[e.Symbol]
+	if st == nil {
+		set, _ := indicators.NewSet(s.cfg) // cfg was checked by IndicatorsAndDecisions
+		st = &symbolState{set: set, strategy: s.newStrategy(e.Symbol)}
+		s.symbols[e.Symbol] = st
+	}
+	in := &e.Indicators
+	in.EMA, in.HasEMA, in.StochK, in.StochD, in.HasStoch = st.set.Update(e.Close)
+	e.Signal = st.strategy.Decide(e)
+	return out.Emit(e)
+}
+
 // OnlySignals is a stage that passes on only the events that carry a signal,
 // so that a sink of signals is not handed every bar.
 func OnlySignals() pipeline.Stage[market.Event] {
