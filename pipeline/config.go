@@ -44,7 +44,7 @@ func ParseOverflow(s string) (Overflow, error) {
 
 // Default sizes used where a Config field is zero.
 const (
-	DefaultBatchSize = 64
+	DefaultBatchSize = 256
 	DefaultBuffer    = 16
 )
 
@@ -57,8 +57,11 @@ type Config[T any] struct {
 	// Key partitions items among workers. It is required when Workers > 1.
 	Key func(item T) string
 	// BatchSize is how many items travel together through a channel
-	// (default 64). One item per hop costs ~70 ns, a batch of 64 ~10 ns an
-	// item; a source that waits for input flushes partial batches.
+	// (default 256). One item per hop costs ~70 ns; a batch also pays for
+	// waking the goroutine that receives it, so larger batches keep that
+	// cost off each item (BenchmarkEndToEnd: 7.9M bars/s with 64, 10.2M
+	// with 256). Batches wait only while items keep coming: a source that
+	// waits for input flushes, and a worker flushes whenever it is idle.
 	BatchSize int
 	// Buffer is how many batches each channel holds (default 16).
 	Buffer int

@@ -19,9 +19,10 @@
 //     drains through the stages and the sink is flushed. Run returns only
 //     after every goroutine it started has exited.
 //
-// Costs, measured on 2 cores: an item costs ~10 ns of channel work in
-// batches of 64 (one by one it would cost ~70 ns a hop, more than a
-// StochRSI update); stages are fused within a worker for the same reason.
+// Costs, measured on 2 cores: moved one by one, an item would cost ~70 ns a
+// hop, more than a StochRSI update; in batches of 256 the channel work and
+// the wake-ups of receivers nearly vanish per item. Stages are fused within a
+// worker for the same reason.
 //
 // Package pipelinetest checks user-written components against these rules.
 package pipeline

@@ -606,13 +606,17 @@ func (r *streamRun) backfill(ctx context.Context, syms map[string]bool) error {
 			continue
 		}
 		for _, b := range ring {
+			// Counted before the hand-off, so that whoever sees the bar
+			// downstream also sees it counted.
+			st.emitted.Add(1)
+			st.warmup.Add(1)
 			if err := r.out.Emit(market.Event{Bar: b}); err != nil {
+				st.emitted.Add(-1)
+				st.warmup.Add(-1)
 				return emitErr(ctx, err)
 			}
 		}
 		r.last[sym] = ring[len(ring)-1].Time
-		st.emitted.Add(int64(len(ring)))
-		st.warmup.Add(int64(len(ring)))
 	}
 	return nil
 }
