@@ -7,8 +7,14 @@
 //   - [Discard] only counts, for benchmarks.
 //   - [Tee] hands every batch to several sinks in turn.
 //
-// The package also holds the sinks that act on signals (a store, the signal
-// journal, webhooks, Alpaca orders), each documented with its type.
+// The sinks that act on signals or record them:
+//
+//   - [Store] records bars in a SQLite or PostgreSQL store (package store).
+//   - [Journal] records every signal once, with its indicator values.
+//   - [Webhook] posts each signal as JSON, with retries, a circuit breaker
+//     and a rate limit, never slowing the pipeline.
+//   - [AlpacaOrders] turns signals into Alpaca orders: paper trading by
+//     default, idempotent client order ids, a position check per symbol.
 //
 // Each writing sink either writes one record per signal ([EmitSignals], the
 // default) or one record per event with its close and indicator values
