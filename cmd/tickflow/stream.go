@@ -100,7 +100,13 @@ func streamAction(c *cli.Context) error {
 	src := m.Source(feed)
 	var p *pipeline.Pipeline[market.Event]
 	stats := func() []pipeline.StageStats { return p.Stats() }
-	mon := health.New(health.Options{StaleAfter: cfg.Stream.StaleAfter, Activity: m, Stats: stats})
+	staleAfter := cfg.Stream.StaleAfter
+	if _, alpaca := feed.(*sources.AlpacaStream); alpaca && cfg.Origin("stream.stale_after") == "default" {
+		// Alpaca sends a bar a minute per symbol: the synthetic feed's 10 s
+		// would report every quiet minute as a stalled stream.
+		staleAfter = c.Duration("alpaca-stale-after")
+	}
+	mon := health.New(health.Options{StaleAfter: staleAfter, Activity: m, Stats: stats})
 	alpacaHealth(mon, feed)
 	if hook != nil {
 		mon.AddAPI("webhook", health.CheckerFunc(func(context.Context) health.Status {
