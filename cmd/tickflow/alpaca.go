@@ -183,6 +183,9 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.
 		return nil, err
 	}
 	rest.RequestTimeout, rest.RetryAttempts, rest.BackoffFactor = cfg.Async.RequestTimeout, cfg.Async.RetryAttempts, cfg.Async.BackoffFactor
+	// max_concurrent_requests caps the REST requests in flight (warm-up and
+	// back-fill); the rate limit still paces them.
+	rest.Concurrency = min(sources.DefaultAlpacaConcurrency, cfg.Async.MaxConcurrentRequests)
 	if rest.RetryAttempts == 0 {
 		rest.RetryAttempts = -1 // the config's 0 means none
 	}
