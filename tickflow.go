@@ -64,7 +64,7 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 	p.From("source", src)
 	if len(cfg.Stages) == 0 {
 		// Nothing between the two: one stage, one state lookup per bar.
-		both, err := signals.IndicatorsAndDecisions(cfg.Indicators, strategy)
+		both, err := signals.IndicatorsAndDecisions(cfg.Indicators, strategy, cfg.SignalsOnly)
 		if err != nil {
 			return nil, fmt.Errorf("tickflow: %w", err)
 		}
@@ -79,9 +79,9 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 			p.Then(s.Name, s.New)
 		}
 		p.Then("strategy", signals.Decisions(strategy))
-	}
-	if cfg.SignalsOnly {
-		p.Then("signals-only", signals.OnlySignals)
+		if cfg.SignalsOnly {
+			p.Then("signals-only", signals.OnlySignals)
+		}
 	}
 	p.To("sink", sink)
 	return p, nil

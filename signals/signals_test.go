@@ -220,7 +220,7 @@ func TestStagesConform(t *testing.T) {
 func TestFusedStageEqualsTwoStages(t *testing.T) {
 	strat, err := signals.NewStochRSIEMA(0, 0)
 	require.NoError(t, err)
-	both, err := signals.IndicatorsAndDecisions(indicators.Config{}, strat)
+	both, err := signals.IndicatorsAndDecisions(indicators.Config{}, strat, false)
 	require.NoError(t, err)
 	bars := append(randomWalk("A", 3000, 11, 0), randomWalk("B", 3000, 12, 1)...)
 	var in []market.Event
@@ -263,4 +263,32 @@ func sourcesSlice(in []market.Event) pipeline.Source[market.Event] {
 		}
 		return nil
 	})
+}
+
+func TestFusedStageOnlySignals(t *testing.T) {
+	strat, err := signals.NewStochRSIEMA(0, 0)
+	require.NoError(t, err)
+	both, err := signals.IndicatorsAndDecisions(indicators.Config{}, strat, true)
+	require.NoError(t, err)
+	var got []market.Signal
+	p := pipeline.New(pipeline.Config[market.Event]{}).
+		From("in", sourcesSlice(func() []market.Event {
+			var in []market.Event
+			for _, b := range randomWalk("A", 5000, 5, 0) {
+				in = append(in, market.Event{Bar: b})
+			}
+			return in
+		}())).
+		Then("both", both).
+		To("out", pipeline.SinkFunc[market.Event](func(_ context.Context, es []market.Event) error {
+			for _, e := range es {
+				require.NotNil(t, e.Signal, "only events with a signal pass")
+				s := *e.Signal
+				s.Reason = ""
+				got = append(got, s)
+			}
+			return nil
+		}))
+	require.NoError(t, p.Run(context.Background()))
+	require.Equal(t, reference(randomWalk("A", 5000, 5, 0), 20, 14, 14, 3, 20, 80), got)
 }

@@ -65,14 +65,15 @@ func (s *decisionStage) Process(_ context.Context, e market.Event, out pipeline.
 // IndicatorsAndDecisions returns the constructor of one stage that does the
 // work of [Indicators] followed by [Decisions] with a single lookup of the
 // symbol's state per bar: the default pipeline's path, where the two stages
-// have nothing between them.
-func IndicatorsAndDecisions(cfg indicators.Config, newStrategy Factory) (func() pipeline.Stage[market.Event], error) {
+// have nothing between them. With onlySignals it also does the work of
+// [OnlySignals], passing on only the events that carry a signal.
+func IndicatorsAndDecisions(cfg indicators.Config, newStrategy Factory, onlySignals bool) (func() pipeline.Stage[market.Event], error) {
 	cfg = cfg.WithDefaults()
 	if _, err := indicators.NewSet(cfg); err != nil {
 		return nil, fmt.Errorf("signals.IndicatorsAndDecisions: %w", err)
 	}
 	return func() pipeline.Stage[market.Event] {
-		return &fusedStage{cfg: cfg, newStrategy: newStrategy, symbols: map[string]*symbolState{}}
+		return &fusedStage{cfg: cfg, newStrategy: newStrategy, onlySignals: onlySignals, symbols: map[string]*symbolState{}}
 	}, nil
 }
 
@@ -84,6 +85,7 @@ type symbolState struct {
 type fusedStage struct {
 	cfg         indicators.Config
 	newStrategy Factory
+	onlySignals bool
 	symbols     map[string]*symbolState
 }
 
@@ -97,6 +99,9 @@ func (s *fusedStage) Process(_ context.Context, e market.Event, out pipeline.Emi
 	in := &e.Indicators
 	in.EMA, in.HasEMA, in.StochK, in.StochD, in.HasStoch = st.set.Update(e.Close)
 	e.Signal = st.strategy.Decide(e)
+	if s.onlySignals && e.Signal == nil {
+		return nil
+	}
 	return out.Emit(e)
 }
 
