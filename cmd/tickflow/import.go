@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -68,21 +66,6 @@ func importAction(c *cli.Context) (err error) {
 	elapsed := time.Since(start)
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: imported %s into %s, %d failed, %s, %.0f bars/s\n",
 		plural(int(sink.Written()), "bar"), st, len(p.Failures()), elapsed.Round(time.Millisecond), float64(sink.Written())/elapsed.Seconds())
-	if src.Skipped() > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "tickflow: skipped %s; first: %v\n", plural(int(src.Skipped()), "bad row"), src.SkipReasons()[0])
-	}
-	var failures pipeline.Failures
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &failures):
-		var b strings.Builder
-		for _, f := range failures {
-			fmt.Fprintf(&b, "\n  %s: %v", f.Key, f.Err)
-		}
-		return cli.Exit(fmt.Sprintf("%s not imported:%s", plural(len(failures), "symbol"), b.String()), exitFailure)
-	case errors.Is(err, c.Context.Err()):
-		return cli.Exit("interrupted; the bars read before were stored", exitFailure)
-	}
-	return cli.Exit(err.Error(), exitFailure)
+	reportSkipped(c, src)
+	return exitFor(c, err, "not imported", "interrupted; the bars read before were stored")
 }

@@ -187,9 +187,21 @@ func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources
 	bars := p.Stats()[0].Out
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: %s, %d bars, %d signals, %d failed, %s, %.0f bars/s\n",
 		plural(int(symbols.Load()), "symbol"), bars, sig.n, len(p.Failures()), elapsed.Round(time.Millisecond), float64(bars)/elapsed.Seconds())
+	reportSkipped(c, csv)
+	return exitFor(c, err, "failed", "interrupted; what was read before was processed and written")
+}
+
+// reportSkipped says how many bad rows --skip-bad-rows skipped, if any.
+func reportSkipped(c *cli.Context, csv *sources.CSV) {
 	if csv != nil && csv.Skipped() > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "tickflow: skipped %s; first: %v\n", plural(int(csv.Skipped()), "bad row"), csv.SkipReasons()[0])
 	}
+}
+
+// exitFor turns a pipeline's result into the command's: the failed symbols
+// listed with their errors ("N symbols <failed>:"), an interruption, or the
+// fatal error; all exit 1.
+func exitFor(c *cli.Context, err error, failed, interrupted string) error {
 	var failures pipeline.Failures
 	switch {
 	case err == nil:
@@ -199,9 +211,9 @@ func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources
 		for _, f := range failures {
 			fmt.Fprintf(&b, "\n  %s: %v", f.Key, f.Err)
 		}
-		return cli.Exit(fmt.Sprintf("%s failed:%s", plural(len(failures), "symbol"), b.String()), exitFailure)
+		return cli.Exit(fmt.Sprintf("%s %s:%s", plural(len(failures), "symbol"), failed, b.String()), exitFailure)
 	case errors.Is(err, c.Context.Err()):
-		return cli.Exit("interrupted; what was read before was processed and written", exitFailure)
+		return cli.Exit(interrupted, exitFailure)
 	}
 	return cli.Exit(err.Error(), exitFailure)
 }
