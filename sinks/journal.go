@@ -54,8 +54,7 @@ type Journal struct {
 	// Retry governs retries of transient write errors.
 	Retry store.Backoff
 
-	held       []market.Signal
-	since      time.Time
+	held       holding[market.Signal]
 	added, dup atomic.Int64
 }
 
@@ -79,39 +78,18 @@ func (j *Journal) Write(ctx context.Context, events []market.Event) error {
 	}
 	for i := range events {
 		if sig := events[i].Signal; sig != nil {
-			if len(j.held) == 0 {
-				j.since = time.Now()
-			}
-			j.held = append(j.held, *sig)
+			j.held.add(*sig)
 		}
 	}
-	size := j.batchSize()
-	for len(j.held) >= size {
-		if err := j.commit(ctx, j.held[:size]); err != nil {
-			return err
-		}
-		j.held = j.held[:copy(j.held, j.held[size:])]
-		j.since = time.Now()
-	}
-	if len(j.held) > 0 && (j.MaxHold <= 0 || time.Since(j.since) >= j.MaxHold) {
-		return j.Flush(ctx)
-	}
-	return nil
+	return j.held.commitDue(ctx, j.batchSize(), j.MaxHold, j.commit)
 }
 
 // Flush commits the signals held back.
 func (j *Journal) Flush(ctx context.Context) error {
-	if len(j.held) == 0 {
-		return nil
-	}
-	if j.DB == nil {
+	if j.DB == nil && len(j.held.items) > 0 {
 		return errors.New("sinks.Journal: no DB")
 	}
-	if err := j.commit(ctx, j.held); err != nil {
-		return err
-	}
-	j.held = j.held[:0]
-	return nil
+	return j.held.flush(ctx, j.commit)
 }
 
 func (j *Journal) batchSize() int {

@@ -49,8 +49,7 @@ type Store struct {
 	// Retry governs retries of transient write errors.
 	Retry store.Backoff
 
-	held    []market.Bar
-	since   time.Time
+	held    holding[market.Bar]
 	written atomic.Int64
 }
 
@@ -68,39 +67,18 @@ func (s *Store) Write(ctx context.Context, events []market.Event) error {
 	if s.DB == nil {
 		return errors.New("sinks.Store: no DB")
 	}
-	if len(s.held) == 0 {
-		s.since = time.Now()
-	}
 	for i := range events {
-		s.held = append(s.held, events[i].Bar)
+		s.held.add(events[i].Bar)
 	}
-	size := s.batchSize()
-	for len(s.held) >= size {
-		if err := s.commit(ctx, s.held[:size]); err != nil {
-			return err
-		}
-		s.held = s.held[:copy(s.held, s.held[size:])]
-		s.since = time.Now()
-	}
-	if len(s.held) > 0 && (s.MaxHold <= 0 || time.Since(s.since) >= s.MaxHold) {
-		return s.Flush(ctx)
-	}
-	return nil
+	return s.held.commitDue(ctx, s.batchSize(), s.MaxHold, s.commit)
 }
 
 // Flush commits the bars held back.
 func (s *Store) Flush(ctx context.Context) error {
-	if len(s.held) == 0 {
-		return nil
-	}
-	if s.DB == nil {
+	if s.DB == nil && len(s.held.items) > 0 {
 		return errors.New("sinks.Store: no DB")
 	}
-	if err := s.commit(ctx, s.held); err != nil {
-		return err
-	}
-	s.held = s.held[:0]
-	return nil
+	return s.held.flush(ctx, s.commit)
 }
 
 func (s *Store) batchSize() int {
