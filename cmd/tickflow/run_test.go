@@ -21,9 +21,15 @@ import (
 	"github.com/tickflow/tickflow/sources"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// Re-executed by TestInterruptDrainsAndFlushes: be the command itself.
+	if os.Getenv("TICKFLOW_TEST_AS_MAIN") == "1" {
+		main()
+	}
+	goleak.VerifyTestMain(m)
+}
 
-// tickflow runs the command line in-process and returns stdout, stderr and
+// cmdline runs the command line in-process and returns stdout, stderr and
 // the exit status.
 func cmdline(t testing.TB, args ...string) (string, string, int) {
 	t.Helper()
