@@ -185,6 +185,10 @@ func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources
 	stopProgress()
 	elapsed := time.Since(start)
 	bars := p.Stats()[0].Out
+	var failures pipeline.Failures
+	if err != nil && !errors.As(err, &failures) && !errors.Is(err, c.Context.Err()) {
+		return exitFor(c, err, "", "") // fatal: the error is the whole story
+	}
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: %s, %d bars, %d signals, %d failed, %s, %.0f bars/s\n",
 		plural(int(symbols.Load()), "symbol"), bars, sig.n, len(p.Failures()), elapsed.Round(time.Millisecond), float64(bars)/elapsed.Seconds())
 	reportSkipped(c, csv)
