@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 //	SYMBOL     TIME                        CLOSE           EMA  %K      %D
 //	AAPL       2024-01-02 15:10:00        185.1      184.9377   12.50   8.31
 //
-// Times are UTC to the second; indicator values are rounded for reading
-// (EMA to 4 decimals, %K and %D to 2) and "-" while undefined. Columns are
+// Times are UTC to the second; values are rounded for reading (prices to 10
+// significant digits, EMA to 4 decimals, %K and %D to 2) and "-" while
+// undefined. Columns are
 // fixed-width, so that rows can be written as they come; a longer symbol
 // shifts its row. Use [JSONL] or [CSV] for exact values.
 //
@@ -74,7 +76,7 @@ func (s *Table) Write(_ context.Context, items []market.Event) error {
 			b = append(b, "  "...)
 			b = pad(b, sig.Side.String(), 4)
 			n := len(b)
-			b = alignRight(appendNumber(b, sig.Price, "-"), n, 12)
+			b = alignRight(readable(b, sig.Price), n, 12)
 			b = append(b, "  "...)
 			b = append(b, sig.Reason...)
 		} else {
@@ -82,7 +84,7 @@ func (s *Table) Write(_ context.Context, items []market.Event) error {
 			b = pad(b, e.Symbol, 10)
 			b = e.Time.UTC().AppendFormat(b, tableTime)
 			n := len(b)
-			b = alignRight(appendNumber(b, e.Close, "-"), n, 14)
+			b = alignRight(readable(b, e.Close), n, 14)
 			n = len(b)
 			b = alignRight(fixed(b, ind.HasEMA, ind.EMA, 4), n, 14)
 			n = len(b)
@@ -127,6 +129,15 @@ func alignRight(b []byte, start, width int) []byte {
 		b[i] = ' '
 	}
 	return b
+}
+
+// readable appends a price to 10 significant digits, enough for any market
+// and short enough to keep the columns: exact values are for JSONL and CSV.
+func readable(b []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(b, '-')
+	}
+	return strconv.AppendFloat(b, v, 'g', 10, 64)
 }
 
 func fixed(b []byte, ok bool, v float64, decimals int) []byte {

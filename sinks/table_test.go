@@ -12,7 +12,7 @@ func TestTable(t *testing.T) {
 	writeAll(t, &Table{W: &buf}, events, 2)
 	want := `SYMBOL     TIME                 SIDE        PRICE  REASON
 MSFT       2024-01-02 14:30:01  buy        375.25  K crossed above D below 20, close above EMA
-BRK.B      2024-01-02 14:30:00  sell  123456789.125  a, "quoted" reason` + "\r\n<&>\n"
+BRK.B      2024-01-02 14:30:00  sell  123456789.1  a, "quoted" reason` + "\r\n<&>\n"
 	if buf.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
 	}
@@ -23,7 +23,7 @@ BRK.B      2024-01-02 14:30:00  sell  123456789.125  a, "quoted" reason` + "\r\n
 AAPL       2024-01-02 14:30:00        185.64             -       -       -
 AAPL       2024-01-02 14:31:00         185.7      185.6700       -       -
 MSFT       2024-01-02 14:30:01         1e+21        0.3000    0.00  100.00
-BRK.B      2024-01-02 14:30:00          1e-7       -0.0000   12.50  100.00
+BRK.B      2024-01-02 14:30:00         1e-07       -0.0000   12.50  100.00
 `
 	if buf.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
