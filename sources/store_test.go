@@ -57,11 +57,16 @@ func fillStore(t *testing.T, st store.Store, syms []string, n []int) []market.Ba
 				Open: p, High: p + 2, Low: p - 2, Close: p + 1, Volume: float64(j)})
 		}
 	}
-	// Write in an order unlike the read order.
-	shuffled := slices.Clone(all)
-	slices.Reverse(shuffled)
-	if err := st.WriteBars(context.Background(), "1h", shuffled); err != nil {
-		t.Fatal(err)
+	// Write each symbol's bars in an order unlike the read order, the
+	// symbols in the order of syms (the order a store reads them back).
+	start := 0
+	for i := range syms {
+		mine := slices.Clone(all[start : start+n[i]])
+		start += n[i]
+		slices.Reverse(mine)
+		if err := st.WriteBars(context.Background(), "1h", mine); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return all
 }

@@ -54,6 +54,16 @@ var pgMigrations = [][]string{{
 		PRIMARY KEY (symbol, time, side, strategy)
 	)`,
 	`CREATE INDEX signals_by_time ON signals (time)`,
+}, {
+	// Version 2: the order in which symbols were first stored, so that
+	// reading a store back follows the order of what was imported.
+	`CREATE TABLE symbols (
+		seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		symbol    text   NOT NULL,
+		timeframe text   NOT NULL,
+		UNIQUE (symbol, timeframe)
+	)`,
+	`INSERT INTO symbols (symbol, timeframe) SELECT DISTINCT symbol, timeframe FROM bars ORDER BY symbol, timeframe`,
 }}
 
 type pgStore struct {
@@ -194,6 +204,7 @@ func (s *pgStore) WriteBars(ctx context.Context, timeframe string, bars []market
 	if len(bars) == 0 {
 		return nil
 	}
+	firsts := firstAppearances(bars)
 	bars = lastPerKey(bars)
 	// One statement, one round trip, atomic by itself: the columns travel as
 	// arrays and are unnested into rows. (COPY into a temporary table and an
@@ -207,7 +218,11 @@ func (s *pgStore) WriteBars(ctx context.Context, timeframe string, bars []market
 		b := &bars[i]
 		syms[i], times[i], o[i], h[i], l[i], c[i], v[i] = b.Symbol, b.Time, b.Open, b.High, b.Low, b.Close, b.Volume
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO bars (symbol, timeframe, time, open, high, low, close, volume)
+	_, err := s.pool.Exec(ctx, `WITH first_seen AS (
+			INSERT INTO symbols (symbol, timeframe)
+			SELECT symbol, $2 FROM unnest($9::text[]) WITH ORDINALITY AS f(symbol, n) ORDER BY n
+			ON CONFLICT (symbol, timeframe) DO NOTHING)
+		INSERT INTO bars (symbol, timeframe, time, open, high, low, close, volume)
 		SELECT symbol, $2, time, open, high, low, close, volume
 		FROM unnest($1::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[])
 			AS t(symbol, time, open, high, low, close, volume)
@@ -216,7 +231,7 @@ func (s *pgStore) WriteBars(ctx context.Context, timeframe string, bars []market
 			close = excluded.close, volume = excluded.volume
 		WHERE (bars.open, bars.high, bars.low, bars.close, bars.volume)
 			IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)`,
-		syms, timeframe, times, o, h, l, c, v)
+		syms, timeframe, times, o, h, l, c, v, firsts)
 	if err != nil {
 		return s.constraint(timeframe, bars, err)
 	}
@@ -316,7 +331,12 @@ func (s *pgStore) Bars(ctx context.Context, q Query) iter.Seq2[market.Bar, error
 }
 
 func (s *pgStore) Symbols(ctx context.Context, timeframe string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT symbol FROM bars WHERE timeframe = $1 ORDER BY symbol`, timeframe)
+	rows, err := s.pool.Query(ctx, `SELECT symbol FROM (
+			SELECT symbol, seq FROM symbols WHERE timeframe = $1
+			UNION ALL -- bars stored by other means than WriteBars, after the rest
+			SELECT DISTINCT symbol, NULL::bigint FROM bars b WHERE timeframe = $1 AND NOT EXISTS (
+				SELECT 1 FROM symbols s WHERE s.symbol = b.symbol AND s.timeframe = b.timeframe)
+		) AS known ORDER BY seq NULLS LAST, symbol`, timeframe)
 	if err != nil {
 		return nil, s.wrap("list symbols", err)
 	}

@@ -58,6 +58,16 @@ var sqliteMigrations = [][]string{{
 		PRIMARY KEY (symbol, time, side, strategy)
 	) WITHOUT ROWID`,
 	`CREATE INDEX signals_by_time ON signals (time)`,
+}, {
+	// Version 2: the order in which symbols were first stored, so that
+	// reading a store back follows the order of what was imported.
+	`CREATE TABLE symbols (
+		seq       INTEGER PRIMARY KEY, -- grows as symbols are first stored
+		symbol    TEXT    NOT NULL,
+		timeframe TEXT    NOT NULL,
+		UNIQUE (symbol, timeframe)
+	)`,
+	`INSERT INTO symbols (symbol, timeframe) SELECT DISTINCT symbol, timeframe FROM bars ORDER BY symbol, timeframe`,
 }}
 
 type sqliteStore struct {
@@ -226,6 +236,11 @@ func (s *sqliteStore) WriteBars(ctx context.Context, timeframe string, bars []ma
 		return s.wrap("write bars", err)
 	}
 	defer tx.Rollback()
+	for _, sym := range firstAppearances(bars) {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO symbols (symbol, timeframe) VALUES (?, ?)`, sym, timeframe); err != nil {
+			return s.wrap("write bars", err)
+		}
+	}
 	full, err := tx.PrepareContext(ctx, sqliteInsertBarsFull)
 	if err != nil {
 		return s.wrap("write bars", err)
@@ -329,7 +344,12 @@ func (s *sqliteStore) Bars(ctx context.Context, q Query) iter.Seq2[market.Bar, e
 }
 
 func (s *sqliteStore) Symbols(ctx context.Context, timeframe string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT symbol FROM bars WHERE timeframe = ? ORDER BY symbol`, timeframe)
+	rows, err := s.db.QueryContext(ctx, `SELECT symbol FROM (
+			SELECT symbol, seq FROM symbols WHERE timeframe = ?1
+			UNION ALL -- bars stored by other means than WriteBars, after the rest
+			SELECT DISTINCT symbol, NULL FROM bars b WHERE timeframe = ?1 AND NOT EXISTS (
+				SELECT 1 FROM symbols s WHERE s.symbol = b.symbol AND s.timeframe = b.timeframe)
+		) AS known ORDER BY seq NULLS LAST, symbol`, timeframe)
 	if err != nil {
 		return nil, s.wrap("list symbols", err)
 	}

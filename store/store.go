@@ -17,7 +17,7 @@ import (
 )
 
 // SchemaVersion is the schema version this program creates and understands.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // DefaultMaxConns is the size of a store's connection pool unless a
 // PostgreSQL URL sets pool_max_conns: the ADR's 10 concurrent symbol reads
@@ -97,7 +97,9 @@ type Store interface {
 	// read from a database cursor as the loop asks for them; breaking out of
 	// the loop releases the cursor. An error ends the sequence.
 	Bars(ctx context.Context, q Query) iter.Seq2[market.Bar, error]
-	// Symbols lists the symbols that have bars of timeframe, sorted.
+	// Symbols lists the symbols that have bars of timeframe, in the order
+	// they were first stored (stores made before schema version 2: by name,
+	// then in order), so reading a store back follows what was imported.
 	Symbols(ctx context.Context, timeframe string) ([]string, error)
 
 	// WriteSignals journals signals of strategy in one transaction and
@@ -347,4 +349,17 @@ func nullable(v float64, ok bool) any {
 		return nil
 	}
 	return v
+}
+
+// firstAppearances lists the symbols of bars in the order they first appear.
+func firstAppearances(bars []market.Bar) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := range bars {
+		if s := bars[i].Symbol; !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
