@@ -35,6 +35,10 @@
 // program ([ErrForeign]) and a schema newer than this program's
 // [SchemaVersion] ([ErrSchemaVersion]).
 //
+// Version 1 holds bars and signals; version 2 adds the order in which each
+// symbol was first stored, so that [Store.Symbols] (and a source reading every
+// symbol) gives symbols back in the order they were imported.
+//
 // Bars are keyed by (symbol, timeframe, time). A re-import is idempotent: a bar
 // whose key exists is updated to the new values (last write wins, so a
 // corrected bar replaces the old one; an identical bar is not rewritten).
