@@ -9,16 +9,21 @@ import (
 )
 
 // BenchmarkPipeline measures the engine's own cost per item: a source of
-// 1,000 keys, one pass-through stage, and a counting sink.
+// 1,000 keys, one pass-through stage, and a counting sink; by worker count,
+// and by batch size (batch=1 is the cost of moving items one by one).
 func BenchmarkPipeline(b *testing.B) {
 	keys := make([]string, 1000)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("SYM%04d", i)
 	}
-	for _, workers := range []int{1, 2} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+	for _, tc := range []struct{ workers, batch int }{{1, 0}, {2, 0}, {1, 1}, {1, 64}} {
+		name := fmt.Sprintf("workers=%d", tc.workers)
+		if tc.batch > 0 {
+			name += fmt.Sprintf("/batch=%d", tc.batch)
+		}
+		b.Run(name, func(b *testing.B) {
 			var got int
-			p := pipeline.New(pipeline.Config[item]{Workers: workers, Key: itemKey}).
+			p := pipeline.New(pipeline.Config[item]{Workers: tc.workers, Key: itemKey, BatchSize: tc.batch}).
 				From("src", pipeline.SourceFunc[item](func(ctx context.Context, out pipeline.Emitter[item]) error {
 					for i := range b.N {
 						if err := out.Emit(item{Key: keys[i%len(keys)], N: i}); err != nil {
