@@ -20,8 +20,8 @@
 //     after every goroutine it started has exited.
 //
 // Costs, measured on 2 cores (BenchmarkPipeline): moved one by one, an item
-// costs ~840 ns through a pipeline's two hops, far more than a StochRSI
-// update (~40 ns); in batches of 256 it costs ~37 ns. Stages are fused within
+// costs 800-900 ns through a pipeline's two hops, far more than a StochRSI
+// update (~40 ns); in batches of 256 it costs 36-54 ns. Stages are fused within
 // a worker for the same reason.
 //
 // Package pipelinetest checks user-written components against these rules.
