@@ -290,18 +290,6 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, status, map[string]any{"ready": st.OK, "reason": st.Reason})
 }
 
-// Signal is a signal as /api/signals shows it.
-type Signal struct {
-	Symbol    string    `json:"symbol"`
-	Time      time.Time `json:"time"`
-	Side      string    `json:"side"`
-	Price     float64   `json:"price"`
-	Reason    string    `json:"reason"`
-	EMA       *float64  `json:"ema"`
-	StochRSIK *float64  `json:"stochrsi_k"`
-	StochRSID *float64  `json:"stochrsi_d"`
-}
-
 // Symbol is a symbol's state as /api/symbols shows it.
 type Symbol struct {
 	Symbol     string    `json:"symbol"`
@@ -315,7 +303,7 @@ type Symbol struct {
 	StochRSIK  *float64  `json:"stochrsi_k"`
 	StochRSID  *float64  `json:"stochrsi_d"`
 	Bars       int64     `json:"bars"`
-	LastSignal *Signal   `json:"last_signal"`
+	LastSignal *market.Signal `json:"last_signal"` // in market.Signal's JSON form
 }
 
 func opt(v float64, ok bool) *float64 {
@@ -325,13 +313,6 @@ func opt(v float64, ok bool) *float64 {
 	return &v
 }
 
-func toSignal(sig *market.Signal) *Signal {
-	in := sig.Indicators
-	return &Signal{
-		Symbol: sig.Symbol, Time: sig.Time.UTC(), Side: sig.Side.String(), Price: sig.Price, Reason: sig.Reason,
-		EMA: opt(in.EMA, in.HasEMA), StochRSIK: opt(in.StochK, in.HasStoch), StochRSID: opt(in.StochD, in.HasStoch),
-	}
-}
 
 func (s *Server) apiSignals(w http.ResponseWriter, r *http.Request) {
 	limit := 0
@@ -343,12 +324,7 @@ func (s *Server) apiSignals(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	sigs := s.feed.Signals(limit)
-	out := make([]*Signal, len(sigs))
-	for i := range sigs {
-		out[i] = toSignal(&sigs[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, s.feed.Signals(limit)) // market.Signal's JSON form
 }
 
 func (s *Server) apiSymbols(w http.ResponseWriter, _ *http.Request) {
@@ -361,9 +337,7 @@ func (s *Server) apiSymbols(w http.ResponseWriter, _ *http.Request) {
 			EMA: opt(in.EMA, in.HasEMA), StochRSIK: opt(in.StochK, in.HasStoch), StochRSID: opt(in.StochD, in.HasStoch),
 			Bars: st.Bars,
 		}
-		if st.LastSignal != nil {
-			out[i].LastSignal = toSignal(st.LastSignal)
-		}
+		out[i].LastSignal = st.LastSignal
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -196,11 +196,11 @@ func TestSSEClientSeesSignalsAndUpdates(t *testing.T) {
 		t.Errorf("time = %v, want RFC 3339 UTC", updates[0]["time"])
 	}
 	ev, data = c.next(t)
-	var sig server.Signal
+	var sig market.Signal
 	if err := json.Unmarshal([]byte(data), &sig); ev != "signal" || err != nil {
 		t.Fatalf("event %q data %q: %v", ev, data, err)
 	}
-	if sig.Symbol != "SYM2" || sig.Side != "buy" || sig.Price != 101 || sig.Reason != "cross up below 20" || *sig.StochRSID != 12 {
+	if sig.Symbol != "SYM2" || sig.Side != market.Buy || sig.Price != 101 || sig.Reason != "cross up below 20" || sig.Indicators.StochD != 12 {
 		t.Errorf("signal = %+v", sig)
 	}
 }
@@ -353,13 +353,13 @@ func TestAPI(t *testing.T) {
 	m.Processed("indicators", 10, 10, time.Millisecond)
 	m.Failed("indicators", "SYM3", context.DeadlineExceeded)
 
-	var sigs []server.Signal
+	var sigs []market.Signal
 	decode(t, get(t, h, "/api/signals"), &sigs)
 	if len(sigs) != 3 || sigs[2].Symbol != "SYM1" || !sigs[2].Time.Equal(t0.Add(4*time.Minute)) || sigs[0].Symbol != "SYM1" || !sigs[0].Time.Equal(t0.Add(3*time.Minute)) {
 		t.Errorf("/api/signals = %+v, want the last 3, oldest first", sigs)
 	}
 	decode(t, get(t, h, "/api/signals?limit=1"), &sigs)
-	if len(sigs) != 1 || sigs[0].Side != "sell" {
+	if len(sigs) != 1 || sigs[0].Side != market.Sell {
 		t.Errorf("/api/signals?limit=1 = %+v", sigs)
 	}
 	if rec := get(t, h, "/api/signals?limit=x"); rec.Code != http.StatusBadRequest {
@@ -367,7 +367,7 @@ func TestAPI(t *testing.T) {
 	}
 	var syms []server.Symbol
 	decode(t, get(t, h, "/api/symbols"), &syms)
-	if len(syms) != 2 || syms[0].Symbol != "SYM1" || syms[0].Bars != 5 || syms[0].Close != 104 || *syms[0].EMA != 100.5 || syms[0].LastSignal.Side != "sell" {
+	if len(syms) != 2 || syms[0].Symbol != "SYM1" || syms[0].Bars != 5 || syms[0].Close != 104 || *syms[0].EMA != 100.5 || syms[0].LastSignal.Side != market.Sell {
 		t.Errorf("/api/symbols = %+v", syms)
 	}
 	var st server.Stats

@@ -250,7 +250,7 @@ func (w *Webhook) Write(_ context.Context, items []market.Event) error {
 		if w.closed.Load() {
 			return errors.New("sinks.Webhook: Write after Close")
 		}
-		body, err := json.Marshal(webhookPayload(sig))
+		body, err := json.Marshal(sig) // market.Signal's JSON form
 		if err != nil {
 			return fmt.Errorf("sinks.Webhook: encoding a signal of %s: %w", sig.Symbol, err)
 		}
@@ -465,27 +465,3 @@ func (w *Webhook) post(ctx context.Context, body []byte) (retryAfter time.Durati
 	return retryAfter, fmt.Errorf("POST to %s: %w", w.target, se)
 }
 
-type webhookSignal struct {
-	Symbol    string    `json:"symbol"`
-	Time      time.Time `json:"time"`
-	Side      string    `json:"side"`
-	Price     float64   `json:"price"`
-	Reason    string    `json:"reason"`
-	EMA       *float64  `json:"ema"`
-	StochRSIK *float64  `json:"stochrsi_k"`
-	StochRSID *float64  `json:"stochrsi_d"`
-}
-
-func webhookPayload(s *market.Signal) webhookSignal {
-	opt := func(v float64, ok bool) *float64 {
-		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil
-		}
-		return &v
-	}
-	in := s.Indicators
-	return webhookSignal{
-		Symbol: s.Symbol, Time: s.Time.UTC(), Side: s.Side.String(), Price: s.Price, Reason: s.Reason,
-		EMA: opt(in.EMA, in.HasEMA), StochRSIK: opt(in.StochK, in.HasStoch), StochRSID: opt(in.StochD, in.HasStoch),
-	}
-}
