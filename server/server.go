@@ -292,17 +292,17 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 
 // Symbol is a symbol's state as /api/symbols shows it.
 type Symbol struct {
-	Symbol     string    `json:"symbol"`
-	Time       time.Time `json:"time"`
-	Open       float64   `json:"open"`
-	High       float64   `json:"high"`
-	Low        float64   `json:"low"`
-	Close      float64   `json:"close"`
-	Volume     float64   `json:"volume"`
-	EMA        *float64  `json:"ema"`
-	StochRSIK  *float64  `json:"stochrsi_k"`
-	StochRSID  *float64  `json:"stochrsi_d"`
-	Bars       int64     `json:"bars"`
+	Symbol     string         `json:"symbol"`
+	Time       time.Time      `json:"time"`
+	Open       float64        `json:"open"`
+	High       float64        `json:"high"`
+	Low        float64        `json:"low"`
+	Close      float64        `json:"close"`
+	Volume     float64        `json:"volume"`
+	EMA        *float64       `json:"ema"`
+	StochRSIK  *float64       `json:"stochrsi_k"`
+	StochRSID  *float64       `json:"stochrsi_d"`
+	Bars       int64          `json:"bars"`
 	LastSignal *market.Signal `json:"last_signal"` // in market.Signal's JSON form
 }
 
@@ -312,7 +312,6 @@ func opt(v float64, ok bool) *float64 {
 	}
 	return &v
 }
-
 
 func (s *Server) apiSignals(w http.ResponseWriter, r *http.Request) {
 	limit := 0

@@ -464,4 +464,3 @@ func (w *Webhook) post(ctx context.Context, body []byte) (retryAfter time.Durati
 	}
 	return retryAfter, fmt.Errorf("POST to %s: %w", w.target, se)
 }
-
