@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -320,4 +321,30 @@ func TestStats(t *testing.T) {
 	assert.Equal(t, int64(300), st[2].In)
 	assert.Equal(t, int64(0), st[1].Queued)
 	assert.Positive(t, st[1].Busy)
+}
+
+func TestDrainTimeoutAbortsAStuckDrain(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stuck := make(chan struct{})
+	defer close(stuck)
+	src := pipeline.SourceFunc[item](func(ctx context.Context, out pipeline.Emitter[item]) error {
+		if err := out.Emit(item{Key: "k"}); err != nil {
+			return err
+		}
+		cancel() // a graceful stop, with one item in flight
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	sink := pipeline.SinkFunc[item](func(ctx context.Context, _ []item) error {
+		select { // a sink that cannot finish: only the abort ends it
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stuck:
+			return nil
+		}
+	})
+	p := pipeline.New(pipeline.Config[item]{Key: itemKey, DrainTimeout: 50 * time.Millisecond}).From("src", src).To("sink", sink)
+	err := p.Run(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "drain did not finish within 50ms")
 }

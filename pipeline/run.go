@@ -173,14 +173,25 @@ func (p *Pipeline[T]) Run(ctx context.Context) error {
 			stopSrc()
 		})
 	}
+	// finished closes once every component has returned; the drain watch
+	// ends with it, so no goroutine outlives Run.
+	finished := make(chan struct{})
+	var watch sync.WaitGroup
 	if p.cfg.DrainTimeout > 0 {
-		stop := context.AfterFunc(ctx, func() {
-			t := time.AfterFunc(p.cfg.DrainTimeout, func() {
+		watch.Go(func() {
+			select {
+			case <-finished:
+				return
+			case <-ctx.Done():
+			}
+			t := time.NewTimer(p.cfg.DrainTimeout)
+			defer t.Stop()
+			select {
+			case <-finished:
+			case <-t.C:
 				fail(fmt.Errorf("pipeline: drain did not finish within %v", p.cfg.DrainTimeout))
-			})
-			context.AfterFunc(work, func() { t.Stop() })
+			}
 		})
-		defer stop()
 	}
 
 	seed := maphash.MakeSeed()
@@ -214,6 +225,8 @@ func (p *Pipeline[T]) Run(ctx context.Context) error {
 		}
 	})
 	wg.Wait()
+	close(finished)
+	watch.Wait()
 
 	if fatal != nil {
 		return fatal
