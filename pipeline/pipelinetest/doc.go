@@ -14,5 +14,7 @@
 // closes them, so a component cannot close what it was given.
 //
 // Call the checks from an ordinary test; they use t.Run for each rule and
-// must not run in parallel with other tests (goroutine counting).
+// must not run in parallel with other tests (goroutine counting). A
+// component that uses an Emitter after the call that received it returned
+// makes the check panic, since the test that owned the Emitter may be over.
 package pipelinetest

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,7 +39,9 @@ type recorder[T any] struct {
 
 func (r *recorder[T]) Emit(item T) error {
 	if r.returned.Load() {
-		r.t.Errorf("Emit called after the call that received the Emitter returned")
+		// The test that owned this Emitter may be over: only a panic is
+		// sure to be seen.
+		panic("pipelinetest: Emit called after the call that received the Emitter returned")
 	}
 	if r.inEmit.Add(1) > 1 {
 		r.t.Errorf("Emit called from two goroutines at once")
@@ -62,18 +65,33 @@ func (r *recorder[T]) Emit(item T) error {
 
 func (r *recorder[T]) Flush() error {
 	if r.returned.Load() {
-		r.t.Errorf("Flush called after the call that received the Emitter returned")
+		panic("pipelinetest: Flush called after the call that received the Emitter returned")
 	}
 	return nil
 }
 
 func (r *recorder[T]) Fail(key string, _ error) {
 	if r.returned.Load() {
-		r.t.Errorf("Fail called after the call that received the Emitter returned")
+		panic("pipelinetest: Fail called after the call that received the Emitter returned")
 	}
 	r.mu.Lock()
 	r.keys = append(r.keys, key)
 	r.mu.Unlock()
+}
+
+// got returns the items recorded so far; a misbehaving component may still
+// be emitting, so it takes the lock.
+func (r *recorder[T]) got() []T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.items)
+}
+
+// refusals returns how many times Emit refused an item.
+func (r *recorder[T]) refusals() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refused
 }
 
 // produce runs src once with rec, within Timeout.
@@ -127,8 +145,8 @@ func TestSource[T any](t *testing.T, newSource func() pipeline.Source[T], opts S
 			if err := produce(t, context.Background(), src, rec); err != nil {
 				t.Fatalf("Produce: %v", err)
 			}
-			if len(rec.items) < opts.MinItems {
-				t.Errorf("emitted %d items, want at least %d", len(rec.items), opts.MinItems)
+			if n := len(rec.got()); n < opts.MinItems {
+				t.Errorf("emitted %d items, want at least %d", n, opts.MinItems)
 			}
 			if opts.Deterministic {
 				src2 := newSource()
@@ -137,8 +155,8 @@ func TestSource[T any](t *testing.T, newSource func() pipeline.Source[T], opts S
 				if err := produce(t, context.Background(), src2, rec2); err != nil {
 					t.Fatalf("second Produce: %v", err)
 				}
-				if !reflect.DeepEqual(rec.items, rec2.items) {
-					t.Errorf("two runs emitted different items (%d and %d)", len(rec.items), len(rec2.items))
+				if a, b := rec.got(), rec2.got(); !reflect.DeepEqual(a, b) {
+					t.Errorf("two runs emitted different items (%d and %d)", len(a), len(b))
 				}
 			}
 		})
@@ -175,7 +193,7 @@ func TestSource[T any](t *testing.T, newSource func() pipeline.Source[T], opts S
 		defer closeIt(t, src)
 		rec := &recorder[T]{t: t, failAt: opts.MinItems}
 		err := produce(t, context.Background(), src, rec)
-		if rec.refused > 0 && !errors.Is(err, errStop) {
+		if rec.refusals() > 0 && !errors.Is(err, errStop) {
 			t.Errorf("Produce returned %v after Emit failed, want that error (wrapped with %%w)", err)
 		}
 	})
@@ -221,7 +239,7 @@ func TestStage[T any](t *testing.T, newStage func() pipeline.Stage[T], key func(
 			}
 		}
 		rec.returned.Store(true)
-		return rec.items
+		return rec.got()
 	}
 	t.Run("parallel equals sequential", func(t *testing.T) {
 		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
@@ -258,7 +276,7 @@ func TestStage[T any](t *testing.T, newStage func() pipeline.Stage[T], key func(
 		rec := &recorder[T]{t: t, failAt: 1}
 		for _, in := range inputs {
 			err := st.Process(context.Background(), in, rec)
-			if rec.refused > 0 {
+			if rec.refusals() > 0 {
 				if !errors.Is(err, errStop) {
 					t.Errorf("Process returned %v after Emit failed, want that error", err)
 				}
@@ -338,4 +356,4 @@ func TestSink[T any](t *testing.T, newSink func() pipeline.Sink[T], items []T, v
 }
 
 // String makes the check names readable in a failure.
-func (r *recorder[T]) String() string { return fmt.Sprintf("recorder(%d items)", len(r.items)) }
+func (r *recorder[T]) String() string { return fmt.Sprintf("recorder(%d items)", len(r.got())) }
