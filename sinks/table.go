@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tickflow/tickflow/market"
 )
@@ -78,7 +80,7 @@ func (s *Table) Write(_ context.Context, items []market.Event) error {
 			n := len(b)
 			b = alignRight(readable(b, sig.Price), n, 12)
 			b = append(b, "  "...)
-			b = append(b, sig.Reason...)
+			b = appendOneLine(b, sig.Reason)
 		} else {
 			ind := &e.Indicators
 			b = pad(b, e.Symbol, 10)
@@ -127,6 +129,20 @@ func alignRight(b []byte, start, width int) []byte {
 	copy(b[start+fill:], b[start:start+n])
 	for i := start; i < start+fill; i++ {
 		b[i] = ' '
+	}
+	return b
+}
+
+// appendOneLine appends s with its control characters escaped as Go
+// would (\n, \r, \t, \x00 ...), so a strategy's reason cannot break a row.
+func appendOneLine(b []byte, s string) []byte {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b = append(b, q[1:len(q)-1]...)
+			continue
+		}
+		b = utf8.AppendRune(b, r)
 	}
 	return b
 }

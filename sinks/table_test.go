@@ -12,7 +12,8 @@ func TestTable(t *testing.T) {
 	writeAll(t, &Table{W: &buf}, events, 2)
 	want := `SYMBOL     TIME                 SIDE        PRICE  REASON
 MSFT       2024-01-02 14:30:01  buy        375.25  K crossed above D below 20, close above EMA
-BRK.B      2024-01-02 14:30:00  sell  123456789.1  a, "quoted" reason` + "\r\n<&>\n"
+BRK.B      2024-01-02 14:30:00  sell  123456789.1  a, "quoted" reason\r\n<&>
+`
 	if buf.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
 	}
