@@ -1,0 +1,256 @@
+package indicators
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	talib "github.com/markcheno/go-talib"
+)
+
+// priceCase is one function of the price family with the parameter sets it
+// is checked on and go-talib's batch outputs for them.
+type priceCase struct {
+	fn   string
+	args [][]float64
+	ref  func(s *ohlcv, a []float64) [][]float64
+}
+
+func one(v []float64) [][]float64 { return [][]float64{v} }
+
+var priceCases = []priceCase{
+	{"atr", [][]float64{{1}, {2}, {14}, {30}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.Atr(s.high, s.low, s.close, int(a[0])))
+	}},
+	{"natr", [][]float64{{1}, {2}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.Natr(s.high, s.low, s.close, int(a[0])))
+	}},
+	{"trange", [][]float64{{}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.TRange(s.high, s.low, s.close))
+	}},
+	{"adx", [][]float64{{2}, {3}, {14}, {30}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.Adx(s.high, s.low, s.close, int(a[0])))
+	}},
+	{"adxr", [][]float64{{2}, {3}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.AdxR(s.high, s.low, s.close, int(a[0])))
+	}},
+	{"plus_di", [][]float64{{1}, {2}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.PlusDI(s.high, s.low, s.close, int(a[0])))
+	}},
+	{"minus_di", [][]float64{{1}, {2}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.MinusDI(s.high, s.low, s.close, int(a[0])))
+	}},
+	{"dx", [][]float64{{2}, {14}, {30}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.Dx(s.high, s.low, s.close, int(a[0])))
+	}},
+	{"cci", [][]float64{{2}, {5}, {14}, {20}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.Cci(s.high, s.low, s.close, int(a[0])))
+	}},
+	{"mfi", [][]float64{{2}, {14}, {30}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(mfiAsTALibC(s, int(a[0]), talib.Mfi(s.high, s.low, s.close, s.volume, int(a[0]))))
+	}},
+	{"obv", [][]float64{{}}, func(s *ohlcv, a []float64) [][]float64 { return one(talib.Obv(s.close, s.volume)) }},
+	{"ad", [][]float64{{}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.Ad(s.high, s.low, s.close, s.volume))
+	}},
+	{"adosc", [][]float64{{3, 10}, {2, 2}, {10, 3}, {5, 30}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.AdOsc(s.high, s.low, s.close, s.volume, int(a[0]), int(a[1])))
+	}},
+	{"roc", [][]float64{{1}, {2}, {10}}, func(s *ohlcv, a []float64) [][]float64 { return one(talib.Roc(s.close, int(a[0]))) }},
+	{"rocp", [][]float64{{1}, {10}}, func(s *ohlcv, a []float64) [][]float64 { return one(talib.Rocp(s.close, int(a[0]))) }},
+	{"mom", [][]float64{{1}, {10}}, func(s *ohlcv, a []float64) [][]float64 { return one(talib.Mom(s.close, int(a[0]))) }},
+	{"willr", [][]float64{{2}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.WillR(s.high, s.low, s.close, int(a[0])))
+	}},
+	{"aroon", [][]float64{{2}, {14}, {25}}, func(s *ohlcv, a []float64) [][]float64 {
+		down, up := talib.Aroon(s.high, s.low, int(a[0]))
+		return [][]float64{down, up}
+	}},
+	{"aroonosc", [][]float64{{2}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.AroonOsc(s.high, s.low, int(a[0])))
+	}},
+	{"ultosc", [][]float64{{7, 14, 28}, {1, 1, 1}, {28, 7, 14}, {3, 3, 9}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.UltOsc(s.high, s.low, s.close, int(a[0]), int(a[1]), int(a[2])))
+	}},
+	{"bop", [][]float64{{}}, func(s *ohlcv, a []float64) [][]float64 { return one(talib.Bop(s.open, s.high, s.low, s.close)) }},
+	{"medprice", [][]float64{{}}, func(s *ohlcv, a []float64) [][]float64 { return one(talib.MedPrice(s.high, s.low)) }},
+	{"typprice", [][]float64{{}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.TypPrice(s.high, s.low, s.close))
+	}},
+	{"linearreg", [][]float64{{2}, {3}, {14}, {50}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.LinearReg(s.close, int(a[0])))
+	}},
+	{"linearreg_slope", [][]float64{{2}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.LinearRegSlope(s.close, int(a[0])))
+	}},
+	{"linearreg_angle", [][]float64{{2}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.LinearRegAngle(s.close, int(a[0])))
+	}},
+	{"linearreg_intercept", [][]float64{{2}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.LinearRegIntercept(s.close, int(a[0])))
+	}},
+	{"sar", [][]float64{{0.02, 0.2}, {0.1, 0.05}, {0, 0.2}, {0.05, 0.5}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.Sar(s.high, s.low, a[0], a[1]))
+	}},
+	{"midpoint", [][]float64{{2}, {14}}, func(s *ohlcv, a []float64) [][]float64 { return one(talib.MidPoint(s.close, int(a[0]))) }},
+	{"midprice", [][]float64{{2}, {14}}, func(s *ohlcv, a []float64) [][]float64 {
+		return one(talib.MidPrice(s.high, s.low, int(a[0])))
+	}},
+	{"max", [][]float64{{2}, {30}}, func(s *ohlcv, a []float64) [][]float64 { return one(talib.Max(s.close, int(a[0]))) }},
+	{"min", [][]float64{{2}, {30}}, func(s *ohlcv, a []float64) [][]float64 { return one(talib.Min(s.close, int(a[0]))) }},
+}
+
+// mfiAsTALibC undoes go-talib's Mfi slip: when the first window's money flow
+// is below 1.0 it writes no value there and every later value one index
+// early; TA-Lib C writes 0 there and keeps the others in place.
+func mfiAsTALibC(s *ohlcv, n int, got []float64) []float64 {
+	total := 0.0
+	prev := (s.high[0] + s.low[0] + s.close[0]) / 3.0
+	for i := 1; i <= n; i++ {
+		tp := (s.high[i] + s.low[i] + s.close[i]) / 3.0
+		if tp != prev {
+			total += tp * s.volume[i]
+		}
+		prev = tp
+	}
+	if total >= 1.0 {
+		return got
+	}
+	fixed := make([]float64, len(got))
+	copy(fixed[n+1:], got[n:len(got)-1])
+	return fixed
+}
+
+// specOf writes a spec for fn with args.
+func specOf(fn string, args []float64) string {
+	s := fn + "("
+	for i, a := range args {
+		if i > 0 {
+			s += ","
+		}
+		s += fmt.Sprint(a)
+	}
+	return s + ")"
+}
+
+// runStreamer feeds every bar of s to st and returns its outputs per bar and
+// whether each was defined.
+func runStreamer(st Streamer, s *ohlcv, outs int) ([][]float64, []bool) {
+	got := make([][]float64, outs)
+	for j := range got {
+		got[j] = make([]float64, s.len())
+	}
+	ok := make([]bool, s.len())
+	out := make([]float64, outs)
+	for i := range s.len() {
+		ok[i] = st.Update(s.bar(i), out)
+		for j := range out {
+			got[j][i] = out[j]
+		}
+	}
+	return got, ok
+}
+
+// Every function of the family, built from its spec, returns go-talib's
+// values (TA-Lib C's for MFI) on every bar of every series, defined exactly
+// from go-talib's first output on.
+func TestPriceFuncsMatchTalib(t *testing.T) {
+	series := allBars(t, 3000)
+	for _, c := range priceCases {
+		for _, a := range c.args {
+			spec := specOf(c.fn, a)
+			t.Run(spec, func(t *testing.T) {
+				sp, err := ParseSpec(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range series {
+					s := &series[i]
+					st, err := sp.New()
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := c.ref(s, a)
+					if len(want) != len(sp.Func.Outputs) {
+						t.Fatalf("%d reference outputs, %d declared", len(want), len(sp.Func.Outputs))
+					}
+					got, ok := runStreamer(st, s, len(want))
+					idle := st.IdlePeriod()
+					for b := range s.len() {
+						if ok[b] != (b >= idle) {
+							t.Fatalf("%s %v bar %d: ok = %v, idle period %d", s.name, st, b, ok[b], idle)
+						}
+						for j := range want {
+							if b < idle && want[j][b] != 0 {
+								t.Fatalf("%s %v bar %d: go-talib has %v inside the idle period %d", s.name, st, b, want[j][b], idle)
+							}
+							if ok[b] && !same(got[j][b], want[j][b]) {
+								t.Fatalf("%s %v bar %d output %q: got %v, go-talib %v", s.name, st, b, sp.Func.Outputs[j], got[j][b], want[j][b])
+							}
+						}
+					}
+					// Reset forgets everything: a second run is the same.
+					st.Reset()
+					again, _ := runStreamer(st, s, len(want))
+					for j := range again {
+						for b := range again[j] {
+							if math.Float64bits(again[j][b]) != math.Float64bits(got[j][b]) {
+								t.Fatalf("%s %v after Reset, bar %d: %v, first run %v", s.name, st, b, again[j][b], got[j][b])
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// A bar of NaN and infinite values leaves the state as it was: the outputs
+// after it are those of the series without it.
+func TestPriceFuncsIgnoreNonFiniteBars(t *testing.T) {
+	s := randomBars("float", 31, 400, 0, 0.02)
+	bad := []float64{math.NaN(), math.Inf(1), math.Inf(-1)}
+	for _, f := range Funcs() {
+		if !isPriceFunc(f.Name) {
+			continue
+		}
+		sp, err := ParseSpec(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clean, _ := sp.New()
+		dirty, _ := sp.New()
+		out := make([]float64, len(f.Outputs))
+		want := make([]float64, len(f.Outputs))
+		for i := range s.len() {
+			b := s.bar(i)
+			if i%37 == 5 {
+				// Every field bad, each with a different non-finite value.
+				v := func(k int) float64 { return bad[(i+k)%len(bad)] }
+				nb := Bar{Time: b.Time, Open: v(0), High: v(1), Low: v(2), Close: v(3), Volume: v(4)}
+				if dirty.Update(nb, out) {
+					t.Fatalf("%v bar %d: ok for a non-finite bar", dirty, i)
+				}
+			}
+			wok := clean.Update(b, want)
+			gok := dirty.Update(b, out)
+			if gok != wok {
+				t.Fatalf("%v bar %d: ok %v after non-finite bars, %v without", dirty, i, gok, wok)
+			}
+			for j := range out {
+				if math.Float64bits(out[j]) != math.Float64bits(want[j]) {
+					t.Fatalf("%v bar %d: %v after non-finite bars, %v without", dirty, i, out[j], want[j])
+				}
+			}
+		}
+	}
+}
+
+func isPriceFunc(name string) bool {
+	for i := range priceFuncs {
+		if priceFuncs[i].Name == name {
+			return true
+		}
+	}
+	return false
+}
