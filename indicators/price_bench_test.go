@@ -1,0 +1,39 @@
+package indicators
+
+import "testing"
+
+// benchBars is a bar walk on cent ticks with some flat runs; a power of two
+// long so the index wraps with a mask.
+var benchBars = randomBars("bench", 51, 1<<14, 0.01, 0.01)
+
+// BenchmarkPriceStreamers is one new bar through each function of the price
+// family with its default parameters, built from its spec as the pipeline
+// builds it (so through the Streamer interface). Run with a short
+// -benchtime, e.g.
+//
+//	go test -run '^$' -bench PriceStreamers -benchtime 0.3s ./indicators/
+func BenchmarkPriceStreamers(b *testing.B) {
+	bars := make([]Bar, benchBars.len())
+	for i := range bars {
+		bars[i] = benchBars.bar(i)
+	}
+	for i := range priceFuncs {
+		f := &priceFuncs[i]
+		b.Run(f.Name, func(b *testing.B) {
+			sp, err := ParseSpec(f.Name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st, err := sp.New()
+			if err != nil {
+				b.Fatal(err)
+			}
+			out := make([]float64, len(f.Outputs))
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				st.Update(bars[i&(len(bars)-1)], out)
+			}
+			sinkF += out[0]
+		})
+	}
+}
