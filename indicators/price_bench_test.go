@@ -20,15 +20,7 @@ func BenchmarkPriceStreamers(b *testing.B) {
 	for i := range priceFuncs {
 		f := &priceFuncs[i]
 		b.Run(f.Name, func(b *testing.B) {
-			sp, err := ParseSpec(f.Name)
-			if err != nil {
-				b.Fatal(err)
-			}
-			st, err := sp.New()
-			if err != nil {
-				b.Fatal(err)
-			}
-			out := make([]float64, len(f.Outputs))
+			st, out := defaultStreamer(b, f)
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				st.Update(bars[i&(len(bars)-1)], out)

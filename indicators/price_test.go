@@ -3,6 +3,7 @@ package indicators
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	talib "github.com/markcheno/go-talib"
@@ -264,31 +265,44 @@ func TestPriceFuncsMatchTalib(t *testing.T) {
 	}
 }
 
-// A bar of NaN and infinite values leaves the state as it was: the outputs
-// after it are those of the series without it.
+// priceReads is the bar fields each function reads: open, high, low, close,
+// volume.
+var priceReads = map[string]string{
+	"atr": "hlc", "natr": "hlc", "trange": "hlc", "adx": "hlc", "adxr": "hlc", "plus_di": "hlc",
+	"minus_di": "hlc", "dx": "hlc", "cci": "hlc", "mfi": "hlcv", "obv": "cv", "ad": "hlcv",
+	"adosc": "hlcv", "roc": "c", "rocp": "c", "mom": "c", "willr": "hlc", "aroon": "hl",
+	"aroonosc": "hl", "ultosc": "hlc", "bop": "ohlc", "medprice": "hl", "typprice": "hlc",
+	"linearreg": "c", "linearreg_slope": "c", "linearreg_angle": "c", "linearreg_intercept": "c",
+	"sar": "hl", "midpoint": "c", "midprice": "hl", "max": "c", "min": "c", "vwap": "hlcv",
+	"heikinashi": "ohlc",
+}
+
+// A bar with a NaN or infinite value in a field the function reads leaves
+// the state as it was: the outputs after it are those of the series without
+// it.
 func TestPriceFuncsIgnoreNonFiniteBars(t *testing.T) {
 	s := randomBars("float", 31, 400, 0, 0.02)
 	bad := []float64{math.NaN(), math.Inf(1), math.Inf(-1)}
-	for _, f := range Funcs() {
-		if !isPriceFunc(f.Name) {
-			continue
+	for fi := range priceFuncs {
+		f := &priceFuncs[fi]
+		reads, ok := priceReads[f.Name]
+		if !ok {
+			t.Fatalf("%s: no entry in priceReads", f.Name)
 		}
-		sp, err := ParseSpec(f.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clean, _ := sp.New()
-		dirty, _ := sp.New()
-		out := make([]float64, len(f.Outputs))
-		want := make([]float64, len(f.Outputs))
+		clean, want := defaultStreamer(t, f)
+		dirty, out := defaultStreamer(t, f)
 		for i := range s.len() {
 			b := s.bar(i)
 			if i%37 == 5 {
-				// Every field bad, each with a different non-finite value.
-				v := func(k int) float64 { return bad[(i+k)%len(bad)] }
-				nb := Bar{Time: b.Time, Open: v(0), High: v(1), Low: v(2), Close: v(3), Volume: v(4)}
-				if dirty.Update(nb, out) {
-					t.Fatalf("%v bar %d: ok for a non-finite bar", dirty, i)
+				for k, field := range "ohlcv" {
+					if !strings.ContainsRune(reads, field) {
+						continue
+					}
+					nb := b
+					*[]*float64{&nb.Open, &nb.High, &nb.Low, &nb.Close, &nb.Volume}[k] = bad[(i+k)%len(bad)]
+					if dirty.Update(nb, out) {
+						t.Fatalf("%v bar %d: ok with a non-finite %c", dirty, i, field)
+					}
 				}
 			}
 			wok := clean.Update(b, want)
@@ -305,11 +319,17 @@ func TestPriceFuncsIgnoreNonFiniteBars(t *testing.T) {
 	}
 }
 
-func isPriceFunc(name string) bool {
-	for i := range priceFuncs {
-		if priceFuncs[i].Name == name {
-			return true
-		}
+// defaultStreamer builds f with its default parameters, from its spec as the
+// pipeline does, with a slice for its outputs.
+func defaultStreamer(tb testing.TB, f *Func) (Streamer, []float64) {
+	tb.Helper()
+	sp, err := ParseSpec(f.Name)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return false
+	st, err := sp.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st, make([]float64, len(f.Outputs))
 }

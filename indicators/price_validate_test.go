@@ -155,16 +155,7 @@ func TestPriceRegistry(t *testing.T) {
 func TestPriceUpdatesAllocateNothing(t *testing.T) {
 	s := randomBars("alloc", 41, 1000, 0.01, 0.05)
 	for i := range priceFuncs {
-		f := &priceFuncs[i]
-		sp, err := ParseSpec(f.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := sp.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := make([]float64, len(f.Outputs))
+		st, out := defaultStreamer(t, &priceFuncs[i])
 		k := 0
 		// 900 runs cover the warm-up and the steady state.
 		if n := testing.AllocsPerRun(900, func() { st.Update(s.bar(k%s.len()), out); k++ }); n != 0 {
