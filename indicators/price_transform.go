@@ -84,7 +84,7 @@ func NewHeikinAshi() *HeikinAshi { return new(HeikinAshi) }
 // Update reads a bar and returns its Heikin-Ashi bar (Time and Volume are
 // the bar's own); ok is false only for a non-finite price.
 func (h *HeikinAshi) Update(b Bar) (Bar, bool) {
-	if !finiteOHLC(b) {
+	if !finiteHLC(b) || !finite(b.Open) {
 		return Bar{}, false
 	}
 	ha := Bar{Time: b.Time, Volume: b.Volume}

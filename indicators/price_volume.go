@@ -207,7 +207,7 @@ func NewVWAP(session, offset time.Duration) (*VWAP, error) {
 // Update reads a bar's time, high, low, close and volume and returns the
 // session's VWAP; ok is false only for a non-finite input.
 func (w *VWAP) Update(b Bar) (float64, bool) {
-	if !finiteHLCV(b) || w.session == 0 {
+	if !finiteHLC(b) || !finite(b.Volume) || w.session == 0 {
 		return 0, false
 	}
 	k := b.Time - w.offset

@@ -94,12 +94,8 @@ func trueRange(high, low, prevClose float64) float64 {
 	return tr
 }
 
-func finiteHL(b Bar) bool  { return finite(b.High) && finite(b.Low) }
-func finiteHLC(b Bar) bool { return finiteHL(b) && finite(b.Close) }
-func finiteHLCV(b Bar) bool {
-	return finiteHLC(b) && finite(b.Volume)
-}
-func finiteOHLC(b Bar) bool { return finiteHLC(b) && finite(b.Open) }
+// finiteHLC reports whether a bar's high, low and close are finite.
+func finiteHLC(b Bar) bool { return finite(b.High) && finite(b.Low) && finite(b.Close) }
 
 // indicatorName writes a name with its parameters: "ATR(14)", "SAR(0.02,0.2)".
 func indicatorName(name string, args ...float64) string {
