@@ -42,7 +42,7 @@ var priceFuncs = []Func{
 	{Name: "ad", Doc: "Chaikin accumulation/distribution line", Outputs: outValue,
 		New: func([]float64) (Streamer, error) { return barStreamerOf(NewAD(), nil) }},
 	{Name: "adosc", Doc: "Chaikin A/D oscillator", Outputs: outValue,
-		Params: []Param{pricePeriod("fast", 3, 2), pricePeriod("slow", 10, 2)},
+		Params: []Param{pricePeriod("fastperiod", 3, 2), pricePeriod("slowperiod", 10, 2)},
 		New:    func(a []float64) (Streamer, error) { return barStreamerOf(NewADOSC(int(a[0]), int(a[1]))) }},
 	{Name: "roc", Doc: "rate of change, percent: (x/old - 1) * 100", Params: pricePeriods(10, 1), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewROC(int(a[0]))) }},
