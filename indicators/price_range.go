@@ -103,7 +103,7 @@ func (a *ATR) UpdateBar(b Bar, out []float64) bool {
 	return ok
 }
 
-// IdlePeriod is n (1 for ATR(1), the true range).
+// IdlePeriod is n.
 func (a *ATR) IdlePeriod() int { return a.n }
 
 // Reset forgets every bar, keeping the period.
