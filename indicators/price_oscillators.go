@@ -223,8 +223,9 @@ func (w *WillR) String() string { return indicatorName("WILLR", float64(w.n)) }
 // Aroon is TA-Lib's Aroon, bit for bit equal to go-talib's Aroon and
 // AroonOsc: over the last n+1 bars, up = 100/n * (n - bars since the highest
 // high), down the same for the lowest low (the latest of equal extremes),
-// defined from index n. As an oscillator it returns up - down, computed as
-// 100/n * (index of the high - index of the low).
+// defined from index n. As an oscillator ([Aroon.Oscillator], AROONOSC) it
+// returns up - down, computed as 100/n * (index of the high - index of the
+// low). Each call reads one bar: call one of Update and Oscillator per bar.
 type Aroon struct {
 	n      int
 	osc    bool

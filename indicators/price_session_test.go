@@ -71,7 +71,7 @@ func TestVWAPMatchesBatch(t *testing.T) {
 				}
 				for i := range s.len() {
 					got, ok := w.Update(s.bar(i))
-					if !ok || math.Float64bits(got) != math.Float64bits(want[i]) {
+					if !ok || !same(got, want[i]) {
 						t.Fatalf("%s %s step %v bar %d: got %v (ok %v), batch %v", c.name, s.name, step, i, got, ok, want[i])
 					}
 				}
