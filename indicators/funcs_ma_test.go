@@ -95,9 +95,21 @@ func stochRSIRef(tp, fk, fd int, t MAType) func(*ohlcv) [][]float64 {
 	}
 }
 
+// bbandsRef is go-talib's BBands where the average's lookback is n-1;
+// beyond, TA-Lib C starts the deviation's sums n-1 bars before the lookback.
 func bbandsRef(n int, up, dn float64, t MAType) func(*ohlcv) [][]float64 {
 	return func(s *ohlcv) [][]float64 {
-		u, m, l := talib.BBands(s.close, n, up, dn, talib.MaType(t))
+		delay := maLookback(t, n) - (n - 1)
+		if delay == 0 {
+			u, m, l := talib.BBands(s.close, n, up, dn, talib.MaType(t))
+			return [][]float64{u, m, l}
+		}
+		m := talib.Ma(s.close, n, talib.MaType(t))
+		sd := placed(talib.StdDev(s.close[delay:], n, 1), delay, s.len())
+		u, l := make([]float64, s.len()), make([]float64, s.len())
+		for i := range m {
+			u[i], l[i] = m[i]+sd[i]*up, m[i]-sd[i]*dn
+		}
 		return [][]float64{u, m, l}
 	}
 }

@@ -289,14 +289,21 @@ func (v *Variance) String() string {
 // BBands are Bollinger bands: a moving average of type t over n prices, and
 // bands at up and down times the population standard deviation over the
 // same n prices, bit for bit go-talib's BBands for SMA, EMA, WMA and TRIMA.
-// For DEMA, TEMA, KAMA and T3 the bands start at the average's lookback, as
-// in TA-Lib C (go-talib reports from n-1 with a zero middle band).
+//
+// For DEMA, TEMA, KAMA and T3, whose lookback exceeds n-1, the bands follow
+// TA-Lib C: they start at the average's lookback (go-talib reports from n-1
+// with a zero middle band), and the deviation's running sums start n-1 bars
+// before that, not on the first bar. The two differ only by rounding, but in
+// a flat window the variance is a rounding residue either way, and its
+// square root magnifies the difference to about 1e-6.
 type BBands struct {
 	ma       seriesIndicator
 	v        Variance
 	up, down float64
 	n        int
 	maType   MAType
+	delay    int // bars before the deviation starts
+	bar      int // bars accepted, saturating at delay
 }
 
 // NewBBands returns BBANDS(n, up, down, t): n 2..[MaxPeriod], up and down
@@ -314,7 +321,7 @@ func NewBBands(n int, up, down float64, t MAType) (*BBands, error) {
 		return nil, err
 	}
 	v, _ := newVariance(place, n, 2, true, 1)
-	return &BBands{ma: m, v: *v, up: up, down: down, n: n, maType: t}, nil
+	return &BBands{ma: m, v: *v, up: up, down: down, n: n, maType: t, delay: m.IdlePeriod() - (n - 1)}, nil
 }
 
 // Update adds the next price and returns the upper, middle and lower bands,
@@ -328,7 +335,13 @@ func (b *BBands) Update(x float64) (upper, middle, lower float64, ok bool) {
 }
 
 func (b *BBands) update(x float64) (upper, middle, lower float64, ok bool) {
-	variance, vok := b.v.variance(x)
+	var variance float64
+	vok := false
+	if b.bar < b.delay {
+		b.bar++
+	} else {
+		variance, vok = b.v.variance(x)
+	}
 	middle, ok = b.ma.update(x)
 	if !ok || !vok {
 		return 0, 0, 0, false
@@ -338,10 +351,10 @@ func (b *BBands) update(x float64) (upper, middle, lower float64, ok bool) {
 }
 
 // IdlePeriod is the average's lookback: n-1 for SMA.
-func (b *BBands) IdlePeriod() int { return max(b.ma.IdlePeriod(), b.n-1) }
+func (b *BBands) IdlePeriod() int { return b.ma.IdlePeriod() }
 
 // Reset forgets all prices, keeping the parameters.
-func (b *BBands) Reset() { b.ma.Reset(); b.v.Reset() }
+func (b *BBands) Reset() { b.ma.Reset(); b.v.Reset(); b.bar = 0 }
 
 // String returns "BBANDS(n,up,down,type)".
 func (b *BBands) String() string {
