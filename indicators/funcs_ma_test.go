@@ -259,4 +259,3 @@ func checkStreamer(t *testing.T, s *ohlcv, st Streamer, want [][]float64, idle i
 		}
 	}
 }
-
