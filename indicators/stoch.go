@@ -24,12 +24,18 @@ func (f *fastK) update(high, low, close float64) (float64, bool) {
 	if i < f.n-1 {
 		return 0, false
 	}
-	lo := f.window.min()
-	diff := (f.window.max() - lo) / 100.0
+	return stochK(close, f.window.min(), f.window.max()), true
+}
+
+// stochK is go-talib's %K of x in a window from lo to hi. The exact != 0.0
+// test and this operation order are go-talib's: a one-ULP difference here
+// turns into a 100-point jump of %K.
+func stochK(x, lo, hi float64) float64 {
+	diff := (hi - lo) / 100.0
 	if diff != 0.0 {
-		return (close - lo) / diff, true
+		return (x - lo) / diff
 	}
-	return 0.0, true
+	return 0.0
 }
 
 func (f *fastK) reset() { f.window.reset(); f.bar = 0 }

@@ -145,15 +145,7 @@ func (s *StochRSI) update(x float64) (k, d float64, ok bool) {
 	if i < s.stoch-1 {
 		return 0, 0, false
 	}
-	lo, hi := s.window.min(), s.window.max()
-	// The exact != 0.0 test and this operation order are go-talib's: a
-	// one-ULP difference here turns into a 100-point jump of %K.
-	diff := (hi - lo) / 100.0
-	if diff != 0.0 {
-		k = (r - lo) / diff
-	} else {
-		k = 0.0
-	}
+	k = stochK(r, s.window.min(), s.window.max())
 	if s.smoothK > 1 {
 		if k, ok = s.smooth.update(k); !ok {
 			return 0, 0, false
@@ -175,7 +167,6 @@ func (s *StochRSI) update(x float64) (k, d float64, ok bool) {
 // updateMA is update without go-talib's zero padding, for the averages
 // other than SMA.
 func (s *StochRSI) updateMA(x float64) (k, d float64, ok bool) {
-	s.bar++
 	r, ok := s.rsi.update(x)
 	if !ok {
 		return 0, 0, false
@@ -186,14 +177,7 @@ func (s *StochRSI) updateMA(x float64) (k, d float64, ok bool) {
 	if i < s.stoch-1 {
 		return 0, 0, false
 	}
-	lo, hi := s.window.min(), s.window.max()
-	diff := (hi - lo) / 100.0
-	if diff != 0.0 {
-		k = (r - lo) / diff
-	} else {
-		k = 0.0
-	}
-	if k, ok = s.kAvg.update(k); !ok {
+	if k, ok = s.kAvg.update(stochK(r, s.window.min(), s.window.max())); !ok {
 		return 0, 0, false
 	}
 	if d, ok = s.dAvg.update(k); !ok {
