@@ -81,6 +81,13 @@ func stochRef(fk, sk int, skt MAType, sd int, sdt MAType) func(*ohlcv) [][]float
 	}
 }
 
+func stochFRef(fk, fd int, t MAType) func(*ohlcv) [][]float64 {
+	return func(s *ohlcv) [][]float64 {
+		k, d := talib.StochF(s.high, s.low, s.close, fk, fd, talib.MaType(t))
+		return [][]float64{k, d}
+	}
+}
+
 func stochRSIRef(tp, fk, fd int, t MAType) func(*ohlcv) [][]float64 {
 	return func(s *ohlcv) [][]float64 {
 		if t == SMAType {
@@ -190,22 +197,10 @@ var maCases = []maCase{
 	{"stoch(14,3,wma,5,kama)", 20, stochRef(14, 3, WMAType, 5, KAMAType)},
 	{"stoch(5,2,dema,3,t3)", 18, stochRef(5, 2, DEMAType, 3, T3Type)},
 	{"stoch(5,4,trima,2,tema)", 10, stochRef(5, 4, TRIMAType, 2, TEMAType)},
-	{"stochf", 6, func(s *ohlcv) [][]float64 {
-		k, d := talib.StochF(s.high, s.low, s.close, 5, 3, talib.SMA)
-		return [][]float64{k, d}
-	}},
-	{"stochf(1,1)", 0, func(s *ohlcv) [][]float64 {
-		k, d := talib.StochF(s.high, s.low, s.close, 1, 1, talib.SMA)
-		return [][]float64{k, d}
-	}},
-	{"stochf(14,3,ema)", 15, func(s *ohlcv) [][]float64 {
-		k, d := talib.StochF(s.high, s.low, s.close, 14, 3, talib.EMA)
-		return [][]float64{k, d}
-	}},
-	{"stochf(5,3,kama)", 7, func(s *ohlcv) [][]float64 {
-		k, d := talib.StochF(s.high, s.low, s.close, 5, 3, talib.KAMA)
-		return [][]float64{k, d}
-	}},
+	{"stochf", 6, stochFRef(5, 3, SMAType)},
+	{"stochf(1,1)", 0, stochFRef(1, 1, SMAType)},
+	{"stochf(14,3,ema)", 15, stochFRef(14, 3, EMAType)},
+	{"stochf(5,3,kama)", 7, stochFRef(5, 3, KAMAType)},
 	{"stochrsi", 20, stochRSIRef(14, 5, 3, SMAType)},
 	{"stochrsi(14,14,3)", 29, stochRSIRef(14, 14, 3, SMAType)},
 	{"stochrsi(2,1,1)", 2, stochRSIRef(2, 1, 1, SMAType)},

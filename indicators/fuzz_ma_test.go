@@ -1,7 +1,6 @@
 package indicators
 
 import (
-	"encoding/binary"
 	"math"
 	"testing"
 )
@@ -12,10 +11,7 @@ import (
 // non-finite close is skipped, and that on the bars kept the outputs equal
 // the reference's.
 func FuzzMAStreamers(f *testing.F) {
-	seed := make([]byte, 0, 8*64)
-	for _, x := range randomWalk(12, 64, 0.01, 0.1) {
-		seed = binary.LittleEndian.AppendUint64(seed, math.Float64bits(x))
-	}
+	seed := fuzzSeed()
 	for i := range maCases {
 		f.Add(seed, false, uint8(i))
 	}
@@ -23,18 +19,7 @@ func FuzzMAStreamers(f *testing.F) {
 	f.Add([]byte("\x01\x00\x00\xff\x01\x01\x00\x00\x00\x00\x02\xfe\x00\x00\x00\x05\x00\x00\x00\x00\xfb\x00\x01"), true, uint8(70))
 	f.Fuzz(func(t *testing.T, raw []byte, ticks bool, pick uint8) {
 		c := maCases[int(pick)%len(maCases)]
-		var prices []float64
-		if ticks {
-			x := 100.0
-			for _, b := range raw {
-				x += float64(int8(b)) * 0.01
-				prices = append(prices, x)
-			}
-		} else {
-			for ; len(raw) >= 8; raw = raw[8:] {
-				prices = append(prices, math.Float64frombits(binary.LittleEndian.Uint64(raw)))
-			}
-		}
+		prices := fuzzPrices(raw, ticks)
 		spec, _ := ParseSpec(c.spec)
 		st, err := spec.New()
 		if err != nil {

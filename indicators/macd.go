@@ -15,7 +15,7 @@ type macdLines struct {
 	fast, slow, signal seriesIndicator
 	fastDelay          int // bars before the fast MA starts
 	slowDelay          int
-	bar                int // prices accepted so far, saturating at the delays
+	bar                int // prices accepted so far, saturating at the larger delay
 	idle               int
 }
 
@@ -28,7 +28,7 @@ func (m *macdLines) init(fast, slow, signal seriesIndicator) {
 
 func (m *macdLines) update(x float64) (macd, signal, hist float64, ok bool) {
 	started := m.bar
-	if m.bar < max(m.fastDelay, m.slowDelay) {
+	if m.bar < m.fastDelay || m.bar < m.slowDelay {
 		m.bar++
 	}
 	var f, s float64
@@ -58,49 +58,22 @@ func (m *macdLines) reset() {
 
 // MACD is the moving-average convergence/divergence of TA-Lib C: the MACD
 // line EMA(fast) − EMA(slow), its signal line EMA(signal) of the MACD line,
-// and the histogram MACD − signal. The fast EMA is seeded on the slow EMA's
-// first bar, as TA-Lib C does. go-talib's Macd differs on the first hundred
-// bars or so: it seeds the fast EMA from the first bar and runs the signal
-// EMA over the zeros of the warm-up (see the package doc).
-type MACD struct {
-	lines              macdLines
-	fast, slow, signal int
-}
+// and the histogram MACD − signal: a [MACDExt] of three EMAs. The fast EMA
+// is seeded on the slow EMA's first bar, as TA-Lib C does. go-talib's Macd
+// differs on the first hundred bars or so: it seeds the fast EMA from the
+// first bar and runs the signal EMA over the zeros of the warm-up (see the
+// package doc). IdlePeriod is (slow-1) + (signal-1): 33 for (12, 26, 9).
+type MACD struct{ MACDExt }
 
 // NewMACD returns a MACD(fast, slow, signal): fast and slow 2..[MaxPeriod]
 // (swapped if fast > slow, as TA-Lib does), signal 1..[MaxPeriod].
 func NewMACD(fast, slow, signal int) (*MACD, error) {
-	const place = "indicators.NewMACD"
-	if err := errors.Join(checkPeriod(place, "fast", fast, 2), checkPeriod(place, "slow", slow, 2),
-		checkPeriod(place, "signal", signal, 1)); err != nil {
+	m, err := newMACDExt("indicators.NewMACD", fast, EMAType, slow, EMAType, signal, EMAType)
+	if err != nil {
 		return nil, err
 	}
-	if slow < fast {
-		fast, slow = slow, fast
-	}
-	m := &MACD{fast: fast, slow: slow, signal: signal}
-	f, _ := NewEMA(fast)
-	s, _ := NewEMA(slow)
-	g, _ := NewEMA(signal)
-	m.lines.init(f, s, g)
-	return m, nil
+	return &MACD{*m}, nil
 }
-
-// Update adds the next price and returns the MACD line, the signal line and
-// the histogram, ok from [MACD.IdlePeriod] on. A NaN or infinite x is ignored
-// and returns ok false, as does every call on a zero MACD.
-func (m *MACD) Update(x float64) (macd, signal, hist float64, ok bool) {
-	if !finite(x) || m.fast == 0 {
-		return 0, 0, 0, false
-	}
-	return m.lines.update(x)
-}
-
-// IdlePeriod is (slow-1) + (signal-1): 33 for (12, 26, 9).
-func (m *MACD) IdlePeriod() int { return m.lines.idle }
-
-// Reset forgets all prices, keeping the periods.
-func (m *MACD) Reset() { m.lines.reset() }
 
 // String returns "MACD(fast,slow,signal)".
 func (m *MACD) String() string {
@@ -123,7 +96,10 @@ type MACDExt struct {
 // their types if fast > slow, as TA-Lib does), signal 1..[MaxPeriod]; MAMA
 // is not implemented.
 func NewMACDExt(fast int, fastType MAType, slow int, slowType MAType, signal int, signalType MAType) (*MACDExt, error) {
-	const place = "indicators.NewMACDExt"
+	return newMACDExt("indicators.NewMACDExt", fast, fastType, slow, slowType, signal, signalType)
+}
+
+func newMACDExt(place string, fast int, fastType MAType, slow int, slowType MAType, signal int, signalType MAType) (*MACDExt, error) {
 	if err := errors.Join(checkPeriod(place, "fast", fast, 2), checkPeriod(place, "slow", slow, 2),
 		checkPeriod(place, "signal", signal, 1)); err != nil {
 		return nil, err
@@ -166,5 +142,4 @@ func (m *MACDExt) String() string {
 		m.slowType.String() + "," + strconv.Itoa(m.signal) + "," + m.signalType.String() + ")"
 }
 
-func (m *MACD) update(x float64) (macd, signal, hist float64, ok bool)    { return m.lines.update(x) }
 func (m *MACDExt) update(x float64) (macd, signal, hist float64, ok bool) { return m.lines.update(x) }
