@@ -35,10 +35,11 @@
 // Parameters are TA-Lib's names in go-talib's order, with TA-Lib's defaults
 // and the smallest value accepted in brackets (periods go up to
 // [MaxPeriod]; a moving-average type is sma, ema, wma, dema, tema, trima,
-// kama or t3, or TA-Lib's number; mama is not implemented). L(t,n) is
-// TA-Lib's MA lookback: n-1 for sma, ema, wma and trima, 2(n-1) for dema,
-// 3(n-1) for tema, n for kama, 6(n-1) for t3, and 0 for any type when n is 1
-// (the input itself, as go-talib's and TA-Lib's MA). ns is ns per
+// kama, mama or t3, or TA-Lib's number). L(t,n) is TA-Lib's MA lookback:
+// n-1 for sma, ema, wma and trima, 2(n-1) for dema, 3(n-1) for tema, n for
+// kama, 6(n-1) for t3, 32 for mama (which ignores n and uses the limits 0.5
+// and 0.05), and 0 for any type when n is 1 (the input itself, as
+// go-talib's and TA-Lib's MA). ns is ns per
 // Streamer.Update from BenchmarkMAStreamers (the spec listed there; the
 // fastest of eight runs), measured while the 2-vCPU machine ran at a load
 // average of about 15: the same runs put BenchmarkEMAUpdate at 14 ns and
@@ -57,6 +58,8 @@
 //	trima     ""                  timeperiod=30 [1]                         n-1                       17   G C
 //	kama      ""                  timeperiod=30 [1]                         n                         20   G C
 //	t3        ""                  timeperiod=5 [1], vfactor=0.7 [0..1]      6(n-1)                    24   G C
+//	mama      "", fama            fastlimit=0.5, slowlimit=0.05             32                        158  G, C within 7e-16
+//	                              [0.01..0.99]                                                             (C's atan)
 //	rsi       ""                  timeperiod=14 [2]                         n                         36   G C
 //	cmo       ""                  timeperiod=14 [2]                         n                         43   G C
 //	apo       ""                  fastperiod=12 [2], slowperiod=26 [2],     L(matype,slow)            16   G C, idle C*

@@ -35,6 +35,18 @@ var maFuncs = []Func{
 	closeFunc("var", "population variance", []Param{periodParam("timeperiod", 5, 1)},
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewVar(a[0]) }),
 	{
+		Name: "mama", Doc: "MESA adaptive moving average and its following average",
+		Params:  []Param{floatParam("fastlimit", 0.5, 0.01, 0.99), floatParam("slowlimit", 0.05, 0.01, 0.99)},
+		Outputs: []string{"", "fama"},
+		New: func(a []float64) (Streamer, error) {
+			m, err := NewMAMA(a[0], a[1])
+			if err != nil {
+				return nil, err
+			}
+			return closeStreamer2{m}, nil
+		},
+	},
+	{
 		Name: "macd", Doc: "moving-average convergence/divergence (EMAs, as TA-Lib C)",
 		Params:  []Param{periodParam("fastperiod", 12, 2), periodParam("slowperiod", 26, 2), periodParam("signalperiod", 9, 1)},
 		Outputs: []string{"", "signal", "hist"},

@@ -86,6 +86,13 @@ func stochRef(fk, sk int, skt MAType, sd int, sdt MAType) func(*ohlcv) [][]float
 	}
 }
 
+func mamaRef(fast, slow float64) func(*ohlcv) [][]float64 {
+	return func(s *ohlcv) [][]float64 {
+		m, f := talib.Mama(s.close, fast, slow)
+		return [][]float64{m, f}
+	}
+}
+
 func stochFRef(fk, fd int, t MAType) func(*ohlcv) [][]float64 {
 	return func(s *ohlcv) [][]float64 {
 		k, d := talib.StochF(s.high, s.low, s.close, fk, fd, talib.MaType(t))
@@ -155,6 +162,9 @@ var maCases = []maCase{
 	{"t3", 24, ref1(func(c []float64) []float64 { return talib.T3(c, 5, 0.7) })},
 	{"t3(5,0)", 24, ref1(func(c []float64) []float64 { return talib.T3(c, 5, 0) })},
 	{"t3(20,1)", 114, ref1(func(c []float64) []float64 { return talib.T3(c, 20, 1) })},
+	{"mama", 32, mamaRef(0.5, 0.05)},
+	{"mama(0.99,0.01)", 32, mamaRef(0.99, 0.01)},
+	{"mama(0.3,0.2)", 32, mamaRef(0.3, 0.2)},
 	{"rsi(2)", 2, byPeriod(talib.Rsi, 2)},
 	{"rsi", 14, byPeriod(talib.Rsi, 14)},
 	{"cmo(2)", 2, byPeriod(talib.Cmo, 2)},
@@ -195,6 +205,8 @@ var maCases = []maCase{
 	{"macdext(5,wma,10,kama,4,dema)", 16, macdRef(5, WMAType, 10, KAMAType, 4, DEMAType)},
 	{"macdext(3,t3,8,trima,2,tema)", 15, macdRef(3, T3Type, 8, TRIMAType, 2, TEMAType)},
 	{"macdext(20,dema,10,sma,1,sma)", 38, macdRef(10, SMAType, 20, DEMAType, 1, SMAType)},
+	{"bbands(10,2,2,mama)", 32, bbandsRef(10, 2, 2, MAMAType)},
+	{"macdext(12,mama,26,ema,9,sma)", 40, macdRef(12, MAMAType, 26, EMAType, 9, SMAType)},
 	{"stoch", 8, stochRef(5, 3, SMAType, 3, SMAType)},
 	{"stoch(14,3,sma,3,sma)", 17, stochRef(14, 3, SMAType, 3, SMAType)},
 	{"stoch(1,1,sma,1,sma)", 0, stochRef(1, 1, SMAType, 1, SMAType)},
@@ -202,6 +214,7 @@ var maCases = []maCase{
 	{"stoch(14,3,wma,5,kama)", 20, stochRef(14, 3, WMAType, 5, KAMAType)},
 	{"stoch(5,2,dema,3,t3)", 18, stochRef(5, 2, DEMAType, 3, T3Type)},
 	{"stoch(5,4,trima,2,tema)", 10, stochRef(5, 4, TRIMAType, 2, TEMAType)},
+	{"stoch(5,3,mama,3,sma)", 38, stochRef(5, 3, MAMAType, 3, SMAType)},
 	{"stochf", 6, stochFRef(5, 3, SMAType)},
 	{"stochf(1,1)", 0, stochFRef(1, 1, SMAType)},
 	{"stochf(14,3,ema)", 15, stochFRef(14, 3, EMAType)},
@@ -213,6 +226,7 @@ var maCases = []maCase{
 	{"stochrsi(9,5,4,wma)", 16, stochRSIRef(9, 5, 4, WMAType)},
 	{"stochrsi(6,6,3,kama)", 14, stochRSIRef(6, 6, 3, KAMAType)},
 	{"stochrsi(6,6,2,t3)", 17, stochRSIRef(6, 6, 2, T3Type)},
+	{"stochrsi(5,3,4,mama)", 39, stochRSIRef(5, 3, 4, MAMAType)},
 }
 
 // TestMAFuncsMatchReference runs every case on every bar of every series:

@@ -10,8 +10,7 @@ import (
 // Errors wrapped by the constructors of the moving-average family, beside
 // [ErrPeriod]; test with errors.Is.
 var (
-	// ErrMAType reports a moving-average type that is not implemented (MAMA)
-	// or not known.
+	// ErrMAType reports a moving-average type that is not known.
 	ErrMAType = errors.New("moving-average type not supported")
 	// ErrParam reports a non-period parameter outside its range.
 	ErrParam = errors.New("parameter out of range")
@@ -43,6 +42,8 @@ func maLookback(t MAType, n int) int {
 		return n
 	case T3Type:
 		return 6 * (n - 1)
+	case MAMAType:
+		return mamaIdle
 	}
 	return n - 1
 }
@@ -51,8 +52,8 @@ func maLookback(t MAType, n int) int {
 const t3DefaultVFactor = 0.7
 
 // newMA returns the moving average TA-Lib's MA computes for t and n: period
-// 1 passes the input through, whatever the type. place and name say where a
-// bad period came from. MAMA is not implemented.
+// 1 passes the input through, whatever the type, and MAMA ignores the period
+// (limits 0.5 and 0.05). place and name say where a bad parameter came from.
 func newMA(place, name string, t MAType, n int) (seriesIndicator, error) {
 	if err := checkPeriod(place, name, n, 1); err != nil {
 		return nil, err
@@ -78,7 +79,8 @@ func newMA(place, name string, t MAType, n int) (seriesIndicator, error) {
 	case T3Type:
 		return NewT3(n, t3DefaultVFactor)
 	case MAMAType:
-		return nil, fmt.Errorf("%s: %s type %v: %w", place, name, t, ErrMAType)
+		m, _ := NewMAMA(0.5, 0.05)
+		return mamaAverage{m}, nil
 	}
 	return nil, fmt.Errorf("%s: %s type %d: %w", place, name, int(t), ErrMAType)
 }

@@ -104,15 +104,18 @@ func TestMAConstructorsValidate(t *testing.T) {
 		{"STDDEV(1,1)", func() error { _, err := NewStdDev(1, 1); return err }, ErrPeriod, "indicators.NewStdDev: n = 1"},
 		{"STDDEV(5,Inf)", func() error { _, err := NewStdDev(5, math.Inf(1)); return err }, ErrParam, "nbdev = +Inf"},
 		{"APO(1,26)", func() error { _, err := NewAPO(1, 26, SMAType); return err }, ErrPeriod, "indicators.NewAPO: fast = 1"},
-		{"PPO(12,26,mama)", func() error { _, err := NewPPO(12, 26, MAMAType); return err }, ErrMAType, "indicators.NewPPO: fast type mama"},
+		{"PPO(12,26,mama)", func() error { _, err := NewPPO(12, 26, MAMAType); return err }, nil, ""},
 		{"APO(12,26,99)", func() error { _, err := NewAPO(12, 26, 99); return err }, ErrMAType, "fast type 99"},
 		{"MACD(12,26,0)", func() error { _, err := NewMACD(12, 26, 0); return err }, ErrPeriod, "indicators.NewMACD: signal = 0"},
 		{"MACD(1,1,9)", func() error { _, err := NewMACD(1, 1, 9); return err }, ErrPeriod, "slow = 1"},
-		{"MACDExt signal mama", func() error { _, err := NewMACDExt(12, SMAType, 26, SMAType, 9, MAMAType); return err }, ErrMAType, "signal type mama"},
+		{"MACDExt signal 9", func() error { _, err := NewMACDExt(12, SMAType, 26, SMAType, 9, 9); return err }, ErrMAType, "indicators.NewMACDExt: signal type 9"},
 		{"BBands(1,...)", func() error { _, err := NewBBands(1, 2, 2, SMAType); return err }, ErrPeriod, "indicators.NewBBands: n = 1"},
 		{"BBands NaN", func() error { _, err := NewBBands(5, math.NaN(), 2, SMAType); return err }, ErrParam, "up = NaN"},
 		{"Stoch(0,...)", func() error { _, err := NewStoch(0, 3, SMAType, 3, SMAType); return err }, ErrPeriod, "indicators.NewStoch: fastk = 0"},
-		{"Stoch mama", func() error { _, err := NewStoch(5, 3, SMAType, 3, MAMAType); return err }, ErrMAType, "slowd type mama"},
+		{"Stoch type -1", func() error { _, err := NewStoch(5, 3, SMAType, 3, -1); return err }, ErrMAType, "slowd type -1"},
+		{"MAMA(0.5,0.05)", func() error { _, err := NewMAMA(0.5, 0.05); return err }, nil, ""},
+		{"MAMA(1,0.05)", func() error { _, err := NewMAMA(1, 0.05); return err }, ErrParam, "indicators.NewMAMA: fastlimit = 1"},
+		{"MAMA(0.5,0)", func() error { _, err := NewMAMA(0.5, 0); return err }, ErrParam, "slowlimit = 0"},
 		{"StochF(5,0)", func() error { _, err := NewStochF(5, 0, SMAType); return err }, ErrPeriod, "indicators.NewStochF: fastd = 0"},
 		{"StochRSIMA(1,...)", func() error { _, err := NewStochRSIMA(1, 14, 1, 3, EMAType); return err }, ErrPeriod, "indicators.NewStochRSIMA: rsi = 1"},
 		{"StochRSIMA ema", func() error { _, err := NewStochRSIMA(14, 14, 3, 3, EMAType); return err }, nil, ""},
@@ -201,6 +204,7 @@ func TestMATypedValues(t *testing.T) {
 		zst   Stoch
 		zsf   StochF
 		zsrsi StochRSI
+		zmama MAMA
 	)
 	for range 3 {
 		oks := []bool{}
@@ -220,6 +224,8 @@ func TestMATypedValues(t *testing.T) {
 		_, _, ok = zsf.Update(2, 1, 1)
 		oks = append(oks, ok)
 		_, _, ok = zsrsi.Update(1)
+		oks = append(oks, ok)
+		_, _, ok = zmama.Update(1)
 		oks = append(oks, ok)
 		for i, ok := range oks {
 			if ok {

@@ -93,8 +93,7 @@ type MACDExt struct {
 }
 
 // NewMACDExt returns a MACDEXT: fast and slow 2..[MaxPeriod] (swapped with
-// their types if fast > slow, as TA-Lib does), signal 1..[MaxPeriod]; MAMA
-// is not implemented.
+// their types if fast > slow, as TA-Lib does), signal 1..[MaxPeriod].
 func NewMACDExt(fast int, fastType MAType, slow int, slowType MAType, signal int, signalType MAType) (*MACDExt, error) {
 	return newMACDExt("indicators.NewMACDExt", fast, fastType, slow, slowType, signal, signalType)
 }

@@ -65,7 +65,7 @@ type PriceOscillator struct {
 }
 
 // NewAPO returns an APO(fast, slow, t): periods 2..[MaxPeriod], swapped if
-// fast > slow as TA-Lib does; MAMA is not implemented.
+// fast > slow as TA-Lib does.
 func NewAPO(fast, slow int, t MAType) (*PriceOscillator, error) {
 	return newPriceOscillator("indicators.NewAPO", fast, slow, t, false)
 }
@@ -307,7 +307,7 @@ type BBands struct {
 }
 
 // NewBBands returns BBANDS(n, up, down, t): n 2..[MaxPeriod], up and down
-// any finite numbers; MAMA is not implemented.
+// any finite numbers.
 func NewBBands(n int, up, down float64, t MAType) (*BBands, error) {
 	const place = "indicators.NewBBands"
 	if err := checkPeriod(place, "n", n, 2); err != nil {

@@ -82,24 +82,26 @@ func TestParseSpecs(t *testing.T) {
 	}
 }
 
-// Specs that parse but cannot be built fail in Spec.New with the place named.
+// Arguments that ParseSpec would refuse fail in Spec.New too, with the spec
+// and the constructor named.
 func TestSpecNewErrors(t *testing.T) {
+	spec := func(name string, args ...float64) Spec {
+		f, _ := Lookup(name)
+		return Spec{Name: name, Func: f, Args: args}
+	}
 	for _, c := range []struct {
-		in     string
+		spec   Spec
 		target error
 		msg    string
 	}{
-		{"macdext(12,mama)", ErrMAType, "indicators: macdext(12,mama,26,sma,9,sma): indicators.NewMACDExt: fast type mama"},
-		{"bbands(20,2,2,mama)", ErrMAType, "indicators.NewBBands: matype type mama"},
-		{"stochrsi(14,5,3,mama)", ErrMAType, "indicators.NewStochRSIMA: d type mama"},
+		{spec("macdext", 12, 1, 26, 1, 9, 12), ErrMAType, "indicators: macdext(12,ema,26,ema,9,matype(12)): indicators.NewMACDExt: signal type 12"},
+		{spec("sma", 0), ErrPeriod, "indicators: sma(0): indicators.NewSMA: n = 0"},
+		{spec("mama", 0.5, 1), ErrParam, "indicators.NewMAMA: slowlimit = 1"},
+		{spec("stochrsi", 14, 5, 3, -1), ErrMAType, "indicators.NewStochRSIMA: smoothK type -1"},
 	} {
-		spec, err := ParseSpec(c.in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = spec.New()
+		_, err := c.spec.New()
 		if !errors.Is(err, c.target) || !strings.Contains(err.Error(), c.msg) {
-			t.Errorf("%s: error %v, want %v naming %q", c.in, err, c.target, c.msg)
+			t.Errorf("%v: error %v, want %v naming %q", c.spec, err, c.target, c.msg)
 		}
 	}
 }
@@ -111,7 +113,7 @@ func TestMAFuncOutputs(t *testing.T) {
 		"t3": {""}, "rsi": {""}, "cmo": {""}, "apo": {""}, "ppo": {""}, "trix": {""}, "stddev": {""}, "var": {""},
 		"macd": {"", "signal", "hist"}, "macdext": {"", "signal", "hist"},
 		"bbands": {"upper", "middle", "lower"},
-		"stoch":  {"k", "d"}, "stochf": {"k", "d"}, "stochrsi": {"k", "d"},
+		"stoch":  {"k", "d"}, "stochf": {"k", "d"}, "stochrsi": {"k", "d"}, "mama": {"", "fama"},
 	}
 	if len(maFuncs) != len(want) {
 		t.Errorf("%d functions in maFuncs, want %d", len(maFuncs), len(want))

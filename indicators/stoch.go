@@ -55,7 +55,7 @@ type Stoch struct {
 }
 
 // NewStoch returns STOCH(fastK, slowK, slowKType, slowD, slowDType), the
-// periods 1..[MaxPeriod]; MAMA is not implemented.
+// periods 1..[MaxPeriod].
 func NewStoch(fastKN, slowKN int, slowKType MAType, slowDN int, slowDType MAType) (*Stoch, error) {
 	const place = "indicators.NewStoch"
 	if err := errors.Join(checkPeriod(place, "fastk", fastKN, 1), checkPeriod(place, "slowk", slowKN, 1),
@@ -122,7 +122,7 @@ type StochF struct {
 }
 
 // NewStochF returns STOCHF(fastK, fastD, fastDType), the periods
-// 1..[MaxPeriod]; MAMA is not implemented.
+// 1..[MaxPeriod].
 func NewStochF(fastKN, fastDN int, fastDType MAType) (*StochF, error) {
 	const place = "indicators.NewStochF"
 	if err := errors.Join(checkPeriod(place, "fastk", fastKN, 1), checkPeriod(place, "fastd", fastDN, 1)); err != nil {

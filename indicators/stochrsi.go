@@ -67,7 +67,7 @@ func NewSmoothStochRSI(rsi, stoch, smoothK, d int) (*StochRSI, error) {
 
 // NewStochRSIMA returns a StochRSI whose %K smoothing (smoothK, 1 for none)
 // and %D are moving averages of type t, as go-talib's StochRsi with
-// fastDMAType. SMA is [NewSmoothStochRSI]; MAMA is not implemented.
+// fastDMAType. SMA is [NewSmoothStochRSI].
 func NewStochRSIMA(rsi, stoch, smoothK, d int, t MAType) (*StochRSI, error) {
 	const place = "indicators.NewStochRSIMA"
 	s := new(StochRSI)
