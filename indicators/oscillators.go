@@ -32,7 +32,9 @@ func (c *CMO) Update(x float64) (float64, bool) {
 }
 
 func (c *CMO) update(x float64) (float64, bool) {
-	if !c.r.step(x) {
+	// RSI's value is computed and dropped: one division, and RSI's hot path
+	// stays as it is.
+	if _, ok := c.r.update(x); !ok {
 		return 0, false
 	}
 	t := c.r.gain + c.r.loss

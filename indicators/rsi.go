@@ -45,19 +45,10 @@ func (r *RSI) Update(x float64) (value float64, ok bool) {
 // update is Update without the finiteness check, for StochRSI which has
 // already made it.
 func (r *RSI) update(x float64) (float64, bool) {
-	if !r.step(x) {
-		return 0, false
-	}
-	return r.value(), true
-}
-
-// step folds x into the average gain and loss and reports whether they are
-// defined; CMO reads them the same way.
-func (r *RSI) step(x float64) bool {
 	if r.seen == 0 {
 		r.prev = x
 		r.seen = 1
-		return false
+		return 0, false
 	}
 	d := x - r.prev
 	r.prev = x
@@ -69,11 +60,11 @@ func (r *RSI) step(x float64) bool {
 		}
 		r.seen++
 		if r.seen <= r.n {
-			return false
+			return 0, false
 		}
 		r.loss /= r.fn
 		r.gain /= r.fn
-		return true
+		return r.value(), true
 	}
 	r.loss *= r.fn1
 	r.gain *= r.fn1
@@ -84,7 +75,7 @@ func (r *RSI) step(x float64) bool {
 	}
 	r.loss /= r.fn
 	r.gain /= r.fn
-	return true
+	return r.value(), true
 }
 
 func (r *RSI) value() float64 {
