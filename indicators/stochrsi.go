@@ -214,7 +214,8 @@ func (s *StochRSI) Reset() {
 }
 
 // String returns "StochRSI(rsi,stoch,d)", or "StochRSI(rsi,stoch,smoothK,d)"
-// when %K is smoothed.
+// when %K is smoothed, with the type after d when it is not SMA:
+// "StochRSI(14,14,3,ema)".
 func (s *StochRSI) String() string {
 	b := make([]byte, 0, 32)
 	b = append(b, "StochRSI("...)
