@@ -1,22 +1,130 @@
-// Package indicators computes the EMA, RSI and StochRSI that tickflow's
-// strategies read, in two forms that give the same numbers.
+// Package indicators computes technical indicators as streams, bar by bar,
+// with the numbers of TA-Lib: bit for bit those of go-talib
+// (github.com/markcheno/go-talib) where go-talib agrees with TA-Lib C, and
+// TA-Lib C's where it does not.
 //
-// Batch functions ([BatchEMA], [BatchRSI], [BatchStochRSI]) wrap
-// github.com/markcheno/go-talib and guard every input on which it would panic:
-// they return an error wrapping [ErrPeriod], [ErrTooShort] or [ErrNotFinite]
-// instead. As in go-talib, outputs have the input's length and the warm-up is
-// filled with 0.0; real zeros also occur later (StochRSI %K is 0 whenever RSI
-// sits at its window low), so tell warm-up from value by index, with
-// [EMAIdlePeriod], [RSIIdlePeriod] and [StochRSIIdlePeriod], never by == 0.
-//
-// Streaming types ([EMA], [RSI], [StochRSI], and [Set], which holds one EMA
-// and one StochRSI for one symbol) take one price per Update, cost O(1)
+// Streaming types ([SMA], [EMA], [MACD], [BBands], [Stoch], [StochRSI], [Set]
+// and the others below) take one price or bar per Update, cost O(1)
 // amortized and allocate nothing per update. They are plain synchronous
 // values: no goroutines, no locks; use one per symbol from one goroutine.
+// Each has a typed constructor that names a bad parameter in an error
+// wrapping [ErrPeriod], [ErrParam] or [ErrMAType], a typed Update, and
+// IdlePeriod, the index of its first defined output. The same indicators are
+// registered by name ([Lookup], [Funcs]) and built from specs such as
+// "macd(12,26,9),bbands(20,2,2),slow=sma(200)" ([ParseSpecs], [Spec.New]) as
+// a [Streamer] that reads a [Bar]. A spec's fields are its name, or
+// NAME_OUTPUT for the functions with several outputs (macd, macd_signal,
+// macd_hist), go-talib's outputs in go-talib's order.
+//
+// Batch functions ([BatchEMA], [BatchRSI], [BatchStochRSI]) wrap go-talib and
+// guard every input on which it would panic: they return an error wrapping
+// [ErrPeriod], [ErrTooShort] or [ErrNotFinite] instead. As in go-talib,
+// outputs have the input's length and the warm-up is filled with 0.0; real
+// zeros also occur later (StochRSI %K is 0 whenever RSI sits at its window
+// low), so tell warm-up from value by index, with [EMAIdlePeriod],
+// [RSIIdlePeriod] and [StochRSIIdlePeriod], never by == 0.
+//
 // Measured on a shared 2-vCPU machine (Go 1.26, amd64): EMA(20) 5 ns,
 // RSI(14) 11 ns, StochRSI(14,14,3) 40 ns and a default Set 40 ns per update,
 // where recomputing go-talib's StochRsi and Ema over the last 500 bars costs
 // 15,000 ns or more per new bar. A default Set is under 1 KiB.
+//
+// # The moving-average family
+//
+// The moving averages and the indicators built on a moving-average type.
+// Parameters are TA-Lib's names in go-talib's order, with TA-Lib's defaults
+// and the smallest value accepted in brackets (periods go up to
+// [MaxPeriod]; a moving-average type is sma, ema, wma, dema, tema, trima,
+// kama, mama or t3, or TA-Lib's number). L(t,n) is TA-Lib's MA lookback:
+// n-1 for sma, ema, wma and trima, 2(n-1) for dema, 3(n-1) for tema, n for
+// kama, 6(n-1) for t3, 32 for mama (which ignores n and uses the limits 0.5
+// and 0.05), and 0 for any type when n is 1 (the input itself, as
+// go-talib's and TA-Lib's MA). ns is ns per
+// Streamer.Update from BenchmarkMAStreamers (the spec listed there; the
+// fastest of eight runs), measured while the 2-vCPU machine ran at a load
+// average of about 15: the same runs put BenchmarkEMAUpdate at 14 ns and
+// BenchmarkSetUpdate at 144 ns, quoted above at 5 and 40 ns, so the figures
+// are upper bounds, two to three times a quiet machine's. Equality: G is bit for bit go-talib's
+// function, C bit for bit TA-Lib C (the oracle test), C* TA-Lib C where
+// go-talib differs (see below); every row is checked on every bar of random
+// and recorded series, warm-up flags included.
+//
+//	function  outputs             parameters                                idle period               ns   equality
+//	sma       ""                  timeperiod=30 [1]                         n-1                       18   G C
+//	ema       ""                  timeperiod=30 [1]                         n-1                       8    G C
+//	wma       ""                  timeperiod=30 [1]                         n-1                       13   G C
+//	dema      ""                  timeperiod=30 [1]                         2(n-1)                    10   G C
+//	tema      ""                  timeperiod=30 [1]                         3(n-1)                    13   G C
+//	trima     ""                  timeperiod=30 [1]                         n-1                       17   G C
+//	kama      ""                  timeperiod=30 [1]                         n                         20   G C
+//	t3        ""                  timeperiod=5 [1], vfactor=0.7 [0..1]      6(n-1)                    24   G C
+//	mama      "", fama            fastlimit=0.5, slowlimit=0.05             32                        158  G, C within 7e-16
+//	                              [0.01..0.99]                                                             (C's atan)
+//	rsi       ""                  timeperiod=14 [2]                         n                         36   G C
+//	cmo       ""                  timeperiod=14 [2]                         n                         43   G C
+//	apo       ""                  fastperiod=12 [2], slowperiod=26 [2],     L(matype,slow)            16   G C, idle C*
+//	                              matype=sma
+//	ppo       ""                  as apo                                    L(matype,slow)            12   G C, idle C*
+//	trix      ""                  timeperiod=30 [1]                         3(n-1)+1                  15   G C
+//	stddev    ""                  timeperiod=5 [2], nbdev=1                 n-1                       30   G C
+//	var       ""                  timeperiod=5 [1]                          n-1                       23   G C
+//	macd      "", signal, hist    fastperiod=12 [2], slowperiod=26 [2],     (slow-1)+(signal-1)       50   C*
+//	                              signalperiod=9 [1]
+//	macdext   "", signal, hist    fastperiod=12 [2], fastmatype=sma,        max(L(fast),L(slow))      56   C*
+//	                              slowperiod=26 [2], slowmatype=sma,        + L(signal)
+//	                              signalperiod=9 [1], signalmatype=sma
+//	bbands    upper, middle,      timeperiod=5 [2], nbdevup=2, nbdevdn=2,   L(matype,n)               45   G C; C* for dema,
+//	          lower               matype=sma                                                               tema, kama, t3
+//	stoch     k, d                fastk_period=5 [1], slowk_period=3 [1],   (fastk-1) + L(slowk)      121  G C for sma;
+//	                              slowk_matype=sma, slowd_period=3 [1],     + L(slowd)                     C* otherwise
+//	                              slowd_matype=sma
+//	stochf    k, d                fastk_period=5 [1], fastd_period=3 [1],   (fastk-1) + L(fastd)      134  G C, idle C*
+//	                              fastd_matype=sma
+//	stochrsi  k, d                timeperiod=14 [2], fastk_period=5 [1],    timeperiod + (fastk-1)    122  G for sma (C within
+//	                              fastd_period=3 [1], fastd_matype=sma      + L(fastd)                     4e-14); C* otherwise
+//
+// # Other indicators
+//
+// >>> ROWS OF funcs_price.go GO HERE (the price, range and volume indicators;
+// >>> their rows are in the comment at the top of funcs_price.go) <<<
+//
+// # TA-Lib C where go-talib differs
+//
+// TA-Lib C is the reference behind go-talib, and go-talib is a faithful port
+// of most of it. Where the two differ, this package follows TA-Lib C, and
+// its tests hold it to values written by TA-Lib C itself (the golden files
+// in testdata/talibc, and every spec above through the oracle that
+// testdata/talibc/build.sh builds from the npm package talib 2.0.5):
+//
+//   - MACD: go-talib's Macd seeds the fast EMA on the first bar, where TA-Lib
+//     C seeds it on the bar the slow EMA is first defined, and runs the signal
+//     EMA over the zeros of the warm-up. Its three outputs differ from TA-Lib
+//     C's for the first hundred bars or so (by up to 0.97 on spy-1d.csv, where
+//     they agree within 1e-9 from bar 150 on; by up to 0.67 on the golden
+//     random walk).
+//   - MACDEXT: the same for its averages, and go-talib neither swaps fast and
+//     slow (with their types) nor uses the types' lookbacks.
+//   - STOCH with a %D type other than SMA, and STOCHRSI with a %D type other
+//     than SMA: go-talib runs the %D average over the zeros of the %K
+//     warm-up (for STOCHRSI over %K of the zero-filled RSI warm-up), which
+//     for EMA moves %D by up to 20 points for a hundred bars or more. Here
+//     each average starts on the first value of its input, as in TA-Lib C.
+//     With SMA that changes no bit, and StochRSI keeps go-talib's padding
+//     there so that its %D rounds as go-talib's (within 4e-14 of TA-Lib C).
+//   - The first output of APO, PPO, BBANDS, STOCH and STOCHF with DEMA, TEMA,
+//     KAMA or T3: go-talib reports from n-1 whatever the type, values that
+//     mix in zeros of the warm-up; IdlePeriod is TA-Lib C's lookback, and
+//     from there the values are go-talib's bits. BBANDS also starts its
+//     deviation where TA-Lib C does (see [BBands]).
+//
+// TA-Lib C rejects period 1 for most averages, which go-talib accepts (the
+// input itself, or for TRIX its rate of change); those rows are checked
+// against go-talib alone. For TRIX(1) and a MACD signal period of 1 TA-Lib
+// C's own lookback is one bar short (its EMA lookback is -1 for period 1);
+// IdlePeriod is the first bar whose inputs are defined. MAMA calls atan,
+// which TA-Lib C takes from the C library and go-talib from Go's math
+// package: with mama anywhere, values are go-talib's bits and within 7e-16
+// relative of TA-Lib C's (1.5e-11 on a MACDEXT line near zero).
 //
 // # Bit for bit with go-talib
 //

@@ -13,29 +13,14 @@ import (
 // skipped as documented, and that the streamed values equal the batch ones
 // on the finite prices that were kept.
 func FuzzStochRSI(f *testing.F) {
-	seed := make([]byte, 0, 8*64)
-	for _, x := range randomWalk(12, 64, 0.01, 0.1) {
-		seed = binary.LittleEndian.AppendUint64(seed, math.Float64bits(x))
-	}
+	seed := fuzzSeed()
 	f.Add(seed, false, uint8(12), uint8(13), uint8(2), uint8(0))
 	f.Add(seed, false, uint8(3), uint8(4), uint8(0), uint8(2))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 1, 2, 3}, false, uint8(0), uint8(0), uint8(0), uint8(0))
 	f.Add([]byte("\x01\x00\x00\xff\x01\x01\x00\x00\x00\x00\x02\xfe\x00\x00\x00\x05\x00\x00\x00\x00\xfb\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00"), true, uint8(3), uint8(5), uint8(1), uint8(0))
 	f.Fuzz(func(t *testing.T, raw []byte, ticks bool, p1, p2, p3, p4 uint8) {
 		rsi, stoch, d, smoothK := 2+int(p1%20), 1+int(p2%20), 1+int(p3%10), 1+int(p4%4)
-		var prices []float64
-		if ticks {
-			x := 100.0
-			for _, b := range raw {
-				x += float64(int8(b)) * 0.01
-				prices = append(prices, x)
-			}
-		} else {
-			for len(raw) >= 8 {
-				prices = append(prices, math.Float64frombits(binary.LittleEndian.Uint64(raw)))
-				raw = raw[8:]
-			}
-		}
+		prices := fuzzPrices(raw, ticks)
 		st, err := NewSmoothStochRSI(rsi, stoch, smoothK, d)
 		if err != nil {
 			t.Fatal(err)
@@ -97,4 +82,32 @@ func FuzzStochRSI(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzSeed is a random walk as raw float64 bits, the fuzz tests' first seed.
+func fuzzSeed() []byte {
+	seed := make([]byte, 0, 8*64)
+	for _, x := range randomWalk(12, 64, 0.01, 0.1) {
+		seed = binary.LittleEndian.AppendUint64(seed, math.Float64bits(x))
+	}
+	return seed
+}
+
+// fuzzPrices reads a fuzz input as prices: with ticks each byte is a step of
+// a cent from 100 (flat windows), otherwise every 8 bytes are float64 bits
+// (NaN, ±Inf, subnormals, huge values).
+func fuzzPrices(raw []byte, ticks bool) []float64 {
+	var prices []float64
+	if ticks {
+		x := 100.0
+		for _, b := range raw {
+			x += float64(int8(b)) * 0.01
+			prices = append(prices, x)
+		}
+		return prices
+	}
+	for ; len(raw) >= 8; raw = raw[8:] {
+		prices = append(prices, math.Float64frombits(binary.LittleEndian.Uint64(raw)))
+	}
+	return prices
 }

@@ -1,6 +1,9 @@
 package indicators
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+)
 
 // StochRSI is a streaming stochastic RSI, bit for bit equal to go-talib's
 // StochRsi(close, rsi, stoch, d, SMA) when smoothK is 1:
@@ -17,6 +20,12 @@ import "strconv"
 // TradingView's "Stoch RSI 14 14 3 3" does: its %K is go-talib's %D of
 // StochRsi(close, 14, 14, 3, SMA), bit for bit, and its %D the 3-bar SMA of
 // that.
+//
+// With another moving-average type for %D (and the %K smoothing), made by
+// [NewStochRSIMA], the window and the averages start on the first defined
+// RSI, as TA-Lib C computes it: go-talib's StochRsi would seed an EMA %D
+// from %K values of its zero-filled warm-up and drift from TA-Lib C by up to
+// 20 points for a hundred bars or more.
 type StochRSI struct {
 	rsi     RSI
 	stoch   int
@@ -29,6 +38,10 @@ type StochRSI struct {
 	signal  sma // used when d > 1
 	k, dv   float64
 	ok      bool
+	// maType other than SMA: the averages below replace smooth and signal.
+	maType     MAType
+	kAvg, dAvg seriesIndicator
+	rsiBar     int // defined RSI values so far
 }
 
 // NewStochRSI returns a StochRSI(rsi, stoch, d) without %K smoothing: rsi
@@ -49,6 +62,30 @@ func NewSmoothStochRSI(rsi, stoch, smoothK, d int) (*StochRSI, error) {
 	if err := s.init("indicators.NewSmoothStochRSI", rsi, stoch, smoothK, d); err != nil {
 		return nil, err
 	}
+	return s, nil
+}
+
+// NewStochRSIMA returns a StochRSI whose %K smoothing (smoothK, 1 for none)
+// and %D are moving averages of type t, as go-talib's StochRsi with
+// fastDMAType. SMA is [NewSmoothStochRSI].
+func NewStochRSIMA(rsi, stoch, smoothK, d int, t MAType) (*StochRSI, error) {
+	const place = "indicators.NewStochRSIMA"
+	s := new(StochRSI)
+	if err := s.init(place, rsi, stoch, smoothK, d); err != nil {
+		return nil, err
+	}
+	if t == SMAType {
+		return s, nil
+	}
+	var err1, err2 error
+	s.maType = t
+	s.kAvg, err1 = newMA(place, "smoothK", t, smoothK)
+	s.dAvg, err2 = newMA(place, "d", t, d)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, err
+	}
+	s.smooth, s.signal = sma{}, sma{}
+	s.idle = s.rsi.IdlePeriod() + stoch - 1 + s.kAvg.IdlePeriod() + s.dAvg.IdlePeriod()
 	return s, nil
 }
 
@@ -96,6 +133,9 @@ func (s *StochRSI) Update(x float64) (k, d float64, ok bool) {
 
 // update is Update for a price already known to be finite.
 func (s *StochRSI) update(x float64) (k, d float64, ok bool) {
+	if s.dAvg != nil {
+		return s.updateMA(x)
+	}
 	// go-talib's RSI array holds 0.0 before RSI is defined, and its %K window
 	// slides over those zeros too (rsi.update returns 0 until RSI is defined).
 	r, _ := s.rsi.update(x)
@@ -105,15 +145,7 @@ func (s *StochRSI) update(x float64) (k, d float64, ok bool) {
 	if i < s.stoch-1 {
 		return 0, 0, false
 	}
-	lo, hi := s.window.min(), s.window.max()
-	// The exact != 0.0 test and this operation order are go-talib's: a
-	// one-ULP difference here turns into a 100-point jump of %K.
-	diff := (hi - lo) / 100.0
-	if diff != 0.0 {
-		k = (r - lo) / diff
-	} else {
-		k = 0.0
-	}
+	k = stochK(r, s.window.min(), s.window.max())
 	if s.smoothK > 1 {
 		if k, ok = s.smooth.update(k); !ok {
 			return 0, 0, false
@@ -126,6 +158,29 @@ func (s *StochRSI) update(x float64) (k, d float64, ok bool) {
 		}
 	}
 	if i < s.idle {
+		return 0, 0, false
+	}
+	s.k, s.dv, s.ok = k, d, true
+	return k, d, true
+}
+
+// updateMA is update without go-talib's zero padding, for the averages
+// other than SMA.
+func (s *StochRSI) updateMA(x float64) (k, d float64, ok bool) {
+	r, ok := s.rsi.update(x)
+	if !ok {
+		return 0, 0, false
+	}
+	i := s.rsiBar
+	s.rsiBar++
+	s.window.push(r, i)
+	if i < s.stoch-1 {
+		return 0, 0, false
+	}
+	if k, ok = s.kAvg.update(stochK(r, s.window.min(), s.window.max())); !ok {
+		return 0, 0, false
+	}
+	if d, ok = s.dAvg.update(k); !ok {
 		return 0, 0, false
 	}
 	s.k, s.dv, s.ok = k, d, true
@@ -150,12 +205,17 @@ func (s *StochRSI) Reset() {
 	s.window.reset()
 	s.smooth.reset()
 	s.signal.reset()
-	s.bar = 0
+	s.bar, s.rsiBar = 0, 0
 	s.k, s.dv, s.ok = 0, 0, false
+	if s.dAvg != nil {
+		s.kAvg.Reset()
+		s.dAvg.Reset()
+	}
 }
 
 // String returns "StochRSI(rsi,stoch,d)", or "StochRSI(rsi,stoch,smoothK,d)"
-// when %K is smoothed.
+// when %K is smoothed, with the type after d when it is not SMA:
+// "StochRSI(14,14,3,ema)".
 func (s *StochRSI) String() string {
 	b := make([]byte, 0, 32)
 	b = append(b, "StochRSI("...)
@@ -168,6 +228,10 @@ func (s *StochRSI) String() string {
 	}
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(s.d), 10)
+	if s.maType != SMAType {
+		b = append(b, ',')
+		b = append(b, s.maType.String()...)
+	}
 	b = append(b, ')')
 	return string(b)
 }
