@@ -40,7 +40,7 @@ func TestPriceFuncsMatchTALibC(t *testing.T) {
 		for _, c := range priceCases {
 			for _, a := range c.args {
 				spec := specOf(c.fn, a)
-				want := runOracle(t, oracle, path, c.fn, a)
+				want := runPriceOracle(t, oracle, path, c.fn, a)
 				sp, err := ParseSpec(spec)
 				if err != nil {
 					t.Fatal(err)
@@ -79,9 +79,9 @@ func TestPriceFuncsMatchTALibC(t *testing.T) {
 	}
 }
 
-// runOracle returns TA-Lib C's outputs of fn on the bars in path: nil where
+// runPriceOracle returns TA-Lib C's outputs of fn on the bars in path: nil where
 // it defines none.
-func runOracle(t *testing.T, oracle, path, fn string, args []float64) [][]float64 {
+func runPriceOracle(t *testing.T, oracle, path, fn string, args []float64) [][]float64 {
 	t.Helper()
 	in, err := os.Open(path)
 	if err != nil {
