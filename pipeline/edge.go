@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // batch is what travels through an edge channel: items with the sequence
@@ -88,6 +89,10 @@ type router[T any] struct {
 	// (the source's counter; stages publish through observe).
 	published *atomic.Int64
 	ctx       context.Context
+	// timed, when set, adds the time spent waiting for room to blocked, so
+	// that a worker's busy time leaves it out. Only the slow path pays.
+	timed   bool
+	blocked time.Duration
 
 	cases []reflect.SelectCase // scratch of waitAny
 	owed  []int
@@ -175,6 +180,9 @@ func (r *router[T]) send(c int) error {
 // wait sends consumer c's pending batch, waiting for room until r.ctx is
 // done; then the batch stays pending so that the drain can still send it.
 func (r *router[T]) wait(c int) error {
+	if r.timed {
+		defer r.timeBlocked(time.Now())
+	}
 	b := r.pend[c]
 	mark, n := b.mark, int64(len(b.items))
 	select {
@@ -193,6 +201,9 @@ func (r *router[T]) wait(c int) error {
 // sink may be waiting for another worker's promise, which that worker can
 // only give once it hears from this producer.
 func (r *router[T]) waitAny(c int) error {
+	if r.timed {
+		defer r.timeBlocked(time.Now())
+	}
 	defer func() {
 		// Announcements that found no room are not needed any more.
 		for o, b := range r.pend {
@@ -228,6 +239,8 @@ func (r *router[T]) waitAny(c int) error {
 	}
 	return nil
 }
+
+func (r *router[T]) timeBlocked(since time.Time) { r.blocked += time.Since(since) }
 
 // take removes consumer c's pending batch (an empty one when there is none)
 // and stamps it with the current mark.

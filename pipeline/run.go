@@ -84,7 +84,9 @@ func (p *Pipeline[T]) From(name string, src Source[T]) *Pipeline[T] {
 }
 
 // Then appends a stage. newStage is called once per worker, so each worker
-// owns its instance's state and needs no locks.
+// owns its instance's state and needs no locks. Run makes every instance
+// before any worker starts, one call at a time on Run's goroutine, so a
+// constructor may record its instances without a lock.
 func (p *Pipeline[T]) Then(name string, newStage func() Stage[T]) *Pipeline[T] {
 	if newStage == nil {
 		p.fail(fmt.Errorf("%w: stage %q: nil constructor", ErrConfig, name))
@@ -199,35 +201,60 @@ func (p *Pipeline[T]) Run(ctx context.Context) error {
 	n := p.cfg.Workers
 	toWorkers := newEdge[T](p.srcN, 1, n, p.cfg.Buffer, p.cfg.Overflow, &p.srcSt)
 	toSink := newEdge[T](p.sinkN, n, 1, p.cfg.Buffer, Block, &p.sinkSt)
+	workers, err := p.buildWorkers(work, toSink, bp, seed)
+	if err != nil {
+		return err
+	}
+
+	// Close errors do not abort the run: they come after the component's
+	// last call, and are returned with the run's outcome.
+	var closeMu sync.Mutex
+	var closeErrs []error
+	closed := func(err error) {
+		if err != nil {
+			closeMu.Lock()
+			closeErrs = append(closeErrs, err)
+			closeMu.Unlock()
+		}
+	}
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		r := newRouter(toWorkers, bp, p.cfg.Observer, 0, p.cfg.Key, seed, p.cfg.BatchSize)
 		r.published = &p.srcSt.out
 		defer r.close()
-		if err := p.runSource(srcCtx, work, r); err != nil {
+		err, cerr := p.runSource(srcCtx, work, r)
+		if err != nil {
 			fail(err)
 		}
+		closed(cerr)
 	})
-	for w := range n {
+	for _, w := range workers {
 		wg.Go(func() {
-			r := newRouter(toSink, bp, p.cfg.Observer, w, p.cfg.Key, seed, p.cfg.BatchSize)
-			r.ctx = work
-			defer r.close()
-			if err := p.runWorker(work, newMerge(toWorkers, bp, w), r); err != nil {
+			defer w.r.close()
+			err := w.run(newMerge(toWorkers, bp, w.id))
+			closed(w.close())
+			if err != nil {
 				fail(err)
 			}
 		})
 	}
 	wg.Go(func() {
-		if err := p.runSink(work, newMerge(toSink, bp, 0)); err != nil {
+		err, cerr := p.runSink(work, newMerge(toSink, bp, 0))
+		if err != nil {
 			fail(err)
 		}
+		closed(cerr)
 	})
 	wg.Wait()
 	close(finished)
 	watch.Wait()
 
+	return errors.Join(append([]error{p.outcome(ctx, fatal)}, closeErrs...)...)
+}
+
+// outcome is what Run returns, close errors aside.
+func (p *Pipeline[T]) outcome(ctx context.Context, fatal error) error {
 	if fatal != nil {
 		return fatal
 	}
@@ -280,23 +307,25 @@ func wrapComponent(name string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-func (p *Pipeline[T]) runSource(ctx, work context.Context, r *router[T]) error {
+// runSource runs the source and delivers what it emitted; its Close error
+// is returned apart.
+func (p *Pipeline[T]) runSource(ctx, work context.Context, r *router[T]) (err, closeErr error) {
 	em := &sourceEmitter[T]{p: p, r: r}
 	r.ctx = ctx
-	err := guard(p.srcN, func() error { return p.src.Produce(ctx, em) })
+	err = guard(p.srcN, func() error { return p.src.Produce(ctx, em) })
 	if c, ok := p.src.(Closer); ok {
-		if cerr := guard(p.srcN, c.Close); cerr != nil && err == nil {
-			err = fmt.Errorf("close: %w", cerr)
+		if cerr := guard(p.srcN, c.Close); cerr != nil {
+			closeErr = wrapComponent(p.srcN, fmt.Errorf("close: %w", cerr))
 		}
 	}
 	stopped := err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err())
 	if err != nil && !stopped {
-		return wrapComponent(p.srcN, err)
+		return wrapComponent(p.srcN, err), closeErr
 	}
 	// What was emitted before the end (or the stop) is accepted: deliver it.
 	r.ctx = work
 	r.mark = endMark
-	return r.flush()
+	return r.flush(), closeErr
 }
 
 // sourceEmitter numbers the source's items and routes them.
@@ -341,8 +370,10 @@ type link[T any] struct {
 
 type worker[T any] struct {
 	p      *Pipeline[T]
+	id     int
 	ctx    context.Context
 	r      *router[T]
+	links  []*link[T]
 	seq    uint64
 	failed map[string]bool
 	cur    *stage[T] // the stage running now, to name it in a panic
@@ -377,34 +408,74 @@ func (l *link[T]) Fail(key string, err error) {
 	l.w.p.recordFailure(l.s.name, key, err)
 }
 
-func (p *Pipeline[T]) runWorker(work context.Context, m *merge[T], r *router[T]) error {
-	w := &worker[T]{p: p, ctx: work, r: r}
-	links := make([]*link[T], len(p.stages))
-	for i := len(p.stages) - 1; i >= 0; i-- {
-		s := p.stages[i]
-		l := &link[T]{w: w, s: s}
-		if i+1 < len(links) {
-			l.next = links[i+1]
+// buildWorkers makes every worker and its instance of every stage, before
+// any goroutine starts: constructors run one at a time, and a failing one
+// stops the run before it begins, closing the instances already made.
+func (p *Pipeline[T]) buildWorkers(work context.Context, toSink *edge[T], bp *pool[T], seed maphash.Seed) ([]*worker[T], error) {
+	workers := make([]*worker[T], 0, p.cfg.Workers)
+	for id := range p.cfg.Workers {
+		r := newRouter(toSink, bp, p.cfg.Observer, id, p.cfg.Key, seed, p.cfg.BatchSize)
+		r.ctx = work
+		r.timed = true
+		w := &worker[T]{p: p, id: id, ctx: work, r: r, links: make([]*link[T], len(p.stages))}
+		workers = append(workers, w)
+		for i := len(p.stages) - 1; i >= 0; i-- {
+			s := p.stages[i]
+			l := &link[T]{w: w, s: s}
+			if i+1 < len(w.links) {
+				l.next = w.links[i+1]
+			}
+			err := guard(s.name, func() error { l.impl = s.make(); return nil })
+			if err == nil && l.impl == nil {
+				err = fmt.Errorf("%w: stage %q: constructor returned nil", ErrConfig, s.name)
+			}
+			if err != nil {
+				errs := []error{fmt.Errorf("%s (worker %d): %w", s.name, id, err)}
+				for _, w := range workers {
+					errs = append(errs, w.close())
+				}
+				return nil, errors.Join(errs...)
+			}
+			w.links[i] = l
 		}
-		if err := guard(s.name, func() error { l.impl = s.make(); return nil }); err != nil {
-			return err
-		}
-		if l.impl == nil {
-			return fmt.Errorf("%w: stage %q: constructor returned nil", ErrConfig, s.name)
-		}
-		links[i] = l
 	}
-	defer func() {
-		for _, l := range links {
-			if c, ok := l.impl.(Closer); ok {
-				_ = guard(l.s.name, c.Close)
+	return workers, nil
+}
+
+// close closes the worker's stage instances, each once, and returns their
+// errors joined, each naming the stage and the worker.
+func (w *worker[T]) close() error {
+	var errs []error
+	for _, l := range w.links {
+		if l == nil {
+			continue // not built: the constructor failed
+		}
+		if c, ok := l.impl.(Closer); ok {
+			if err := guard(l.s.name, c.Close); err != nil {
+				errs = append(errs, fmt.Errorf("%s (worker %d): close: %w", l.s.name, w.id, err))
 			}
 		}
-	}()
+	}
+	return errors.Join(errs...)
+}
 
-	start := time.Now()
+// run feeds the worker's chain from m until its input ends.
+//
+// Busy time is what the chain spends processing: a span opens when an item
+// arrives after a wait and closes when the worker goes idle, less the time
+// its router spent blocked on a full edge.
+func (w *worker[T]) run(m *merge[T]) error {
+	p, r, links := w.p, w.r, w.links
+	work := w.ctx
+	var start time.Time
+	busy := false
 	report := func() {
-		d := time.Since(start)
+		var d time.Duration
+		if busy {
+			d = time.Since(start) - r.blocked
+			busy = false
+		}
+		r.blocked = 0
 		for i, l := range links {
 			if l.in == 0 && l.out == 0 {
 				continue
@@ -423,7 +494,6 @@ func (p *Pipeline[T]) runWorker(work context.Context, m *merge[T], r *router[T])
 			}
 			l.in, l.out = 0, 0
 		}
-		start = time.Now()
 	}
 	idle := func() error {
 		report()
@@ -444,6 +514,10 @@ func (p *Pipeline[T]) runWorker(work context.Context, m *merge[T], r *router[T])
 			item, seq, ok, err := m.next(work, idle)
 			if err != nil || !ok {
 				return err
+			}
+			if !busy {
+				start, busy = time.Now(), true
+				r.blocked = 0
 			}
 			if len(w.failed) > 0 && key != nil && w.failed[key(*item)] {
 				continue
@@ -472,6 +546,8 @@ func (p *Pipeline[T]) runWorker(work context.Context, m *merge[T], r *router[T])
 	// through the stages after it. It sorts after every input item.
 	w.seq = endMark - 1
 	r.mark = endMark - 2
+	start, busy = time.Now(), true
+	r.blocked = 0
 	for _, l := range links {
 		if f, ok := l.impl.(Flusher); ok {
 			if err := guard(l.s.name, func() error { return f.Flush(work) }); err != nil {
@@ -506,13 +582,15 @@ type stageError struct {
 func (e *stageError) Error() string { return e.name + ": " + e.err.Error() }
 func (e *stageError) Unwrap() error { return e.err }
 
-func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) error {
+// runSink writes what reaches the sink in batches, then flushes it; its
+// Close error is returned apart. Its busy time is the time spent in Write.
+func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) (err, closeErr error) {
 	buf := make([]T, 0, p.cfg.BatchSize)
-	start := time.Now()
 	write := func() error {
 		if len(buf) == 0 {
 			return nil
 		}
+		start := time.Now()
 		err := p.sink.Write(work, buf)
 		d := time.Since(start)
 		p.sinkSt.in.Add(int64(len(buf)))
@@ -523,10 +601,9 @@ func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) error {
 		}
 		clear(buf)
 		buf = buf[:0]
-		start = time.Now()
 		return err
 	}
-	err := guard(p.sinkN, func() error {
+	err = guard(p.sinkN, func() error {
 		for {
 			item, _, ok, err := m.next(work, write)
 			if err != nil {
@@ -551,14 +628,14 @@ func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) error {
 		}
 	}
 	if c, ok := p.sink.(Closer); ok {
-		if cerr := guard(p.sinkN, c.Close); cerr != nil && err == nil {
-			err = fmt.Errorf("close: %w", cerr)
+		if cerr := guard(p.sinkN, c.Close); cerr != nil {
+			closeErr = wrapComponent(p.sinkN, fmt.Errorf("close: %w", cerr))
 		}
 	}
 	if err != nil {
-		return wrapComponent(p.sinkN, err)
+		return wrapComponent(p.sinkN, err), closeErr
 	}
-	return nil
+	return nil, closeErr
 }
 
 // StageStats is a snapshot of one component's counters.
@@ -568,7 +645,10 @@ type StageStats struct {
 	Queued  int64         // items waiting in the edge that feeds it
 	Dropped int64         // items that edge dropped (see Overflow)
 	Failed  int64         // keys it failed
-	Busy    time.Duration // processing time summed over workers
+	// Busy is the time spent processing, summed over workers, not waiting
+	// for input or for room downstream: a fused chain's time is its first
+	// stage's (the others report zero); the sink's is its time in Write.
+	Busy time.Duration
 }
 
 // Stats returns a snapshot of the counters of the source (first; Out is
