@@ -641,10 +641,10 @@ func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) (err, closeErr 
 // StageStats is a snapshot of one component's counters.
 type StageStats struct {
 	Name    string
-	In, Out int64         // items taken and emitted (the sink: written)
-	Queued  int64         // items waiting in the edge that feeds it
-	Dropped int64         // items that edge dropped (see Overflow)
-	Failed  int64         // keys it failed
+	In, Out int64 // items taken and emitted (the sink: written)
+	Queued  int64 // items waiting in the edge that feeds it
+	Dropped int64 // items that edge dropped (see Overflow)
+	Failed  int64 // keys it failed
 	// Busy is the time spent processing, summed over workers, not waiting
 	// for input or for room downstream: a fused chain's time is its first
 	// stage's (the others report zero); the sink's is its time in Write.
