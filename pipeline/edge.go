@@ -296,6 +296,65 @@ func (r *router[T]) flush() error {
 	return nil
 }
 
+// offerAll sends every pending batch, and the current mark, to each
+// consumer that has room now; it never waits. It reports whether something
+// is still owed.
+func (r *router[T]) offerAll() (owed bool) {
+	if r.ctx.Err() != nil {
+		return false
+	}
+	if r.published != nil && r.out > 0 {
+		r.published.Add(int64(r.out))
+		r.out = 0
+	}
+	for c := range r.pend {
+		if r.pend[c] == nil && r.sent[c] >= r.mark {
+			continue
+		}
+		if b := r.take(c); !r.offer(c, b) {
+			r.pend[c] = b
+			owed = true
+		}
+	}
+	return owed
+}
+
+// discardPending counts the pending batches, which will never be sent, as
+// discarded.
+func (r *router[T]) discardPending() {
+	for c, b := range r.pend {
+		if b != nil {
+			r.e.st.discarded.Add(int64(len(b.items)))
+			r.pool.put(b)
+			r.pend[c] = nil
+		}
+	}
+}
+
+// discardQueued empties the edge's channels after an abort, counting their
+// items as discarded. Their consumers have stopped (or are abandoned and
+// will take nothing more).
+func discardQueued[T any](e *edge[T]) {
+	for _, row := range e.ch {
+		for _, ch := range row {
+			for more := true; more; {
+				select {
+				case b, open := <-ch:
+					if !open {
+						more = false
+						break
+					}
+					n := int64(len(b.items))
+					e.st.queued.Add(-n)
+					e.st.discarded.Add(n)
+				default:
+					more = false
+				}
+			}
+		}
+	}
+}
+
 // close ends this producer's streams: the pipeline, not the component,
 // closes every channel, once its only writer is done.
 func (r *router[T]) close() {
@@ -317,6 +376,9 @@ type merge[T any] struct {
 	// retired is the last exhausted batch, kept until the caller is done
 	// with the item next returned from it.
 	retired *batch[T]
+	// timed, when set, adds the time spent waiting for input to waited.
+	timed  bool
+	waited time.Duration
 }
 
 func newMerge[T any](e *edge[T], bp *pool[T], consumer int) *merge[T] {
@@ -384,6 +446,9 @@ func (m *merge[T]) retire(i int) {
 }
 
 func (m *merge[T]) receive(ctx context.Context, i int) error {
+	if m.timed {
+		defer m.timeWaited(time.Now())
+	}
 	select {
 	case b, open := <-m.ins[i]:
 		if !open {
@@ -403,6 +468,20 @@ func (m *merge[T]) receive(ctx context.Context, i int) error {
 		return ctx.Err()
 	}
 }
+
+// discardCurrent counts the items of the batches being read that next has
+// not returned as discarded, after an abort.
+func (m *merge[T]) discardCurrent() {
+	for i, b := range m.cur {
+		if b != nil {
+			m.e.st.queued.Add(-int64(len(b.items)))
+			m.e.st.discarded.Add(int64(len(b.items) - m.pos[i]))
+			m.cur[i] = nil
+		}
+	}
+}
+
+func (m *merge[T]) timeWaited(since time.Time) { m.waited += time.Since(since) }
 
 // frontier is the highest seq such that every item up to it has been
 // returned by next: the promise a worker may forward downstream.

@@ -346,5 +346,6 @@ func TestDrainTimeoutAbortsAStuckDrain(t *testing.T) {
 	p := pipeline.New(pipeline.Config[item]{Key: itemKey, DrainTimeout: 50 * time.Millisecond}).From("src", src).To("sink", sink)
 	err := p.Run(ctx)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "drain did not finish within 50ms")
+	// The last fifth of the timeout is the abort phase.
+	assert.Contains(t, err.Error(), "drain did not finish within 40ms")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,7 @@ type Pipeline[T any] struct {
 	err    error
 
 	started atomic.Bool
+	halted  atomic.Bool // aborted: components get no more calls but Close
 	mu      sync.Mutex
 	fails   map[string]*KeyError
 }
@@ -54,6 +56,7 @@ type stage[T any] struct {
 type stats struct {
 	in, out, failed atomic.Int64
 	queued, dropped atomic.Int64 // in the edge that feeds the component
+	discarded       atomic.Int64 // that edge's items never delivered: the run was aborted
 	busy            atomic.Int64 // nanoseconds
 }
 
@@ -126,6 +129,9 @@ func (p *Pipeline[T]) validate() error {
 	if p.cfg.Workers > 1 && p.cfg.Key == nil {
 		return fmt.Errorf("%w: %d workers but Config.Key is nil", ErrConfig, p.cfg.Workers)
 	}
+	if p.cfg.Linger < 0 {
+		return fmt.Errorf("%w: negative Linger %v", ErrConfig, p.cfg.Linger)
+	}
 	if p.cfg.Overflow > DropNewest {
 		return fmt.Errorf("%w: unknown overflow %d", ErrConfig, p.cfg.Overflow)
 	}
@@ -144,14 +150,23 @@ func (p *Pipeline[T]) validate() error {
 
 // Run runs the pipeline until the source is exhausted and everything it
 // produced has reached the sink, or until a fatal error. It returns only
-// after every goroutine it started has exited.
+// after every goroutine it started has exited, with one exception below.
 //
 // Cancelling ctx is a graceful shutdown: the source is stopped, the items
 // already emitted drain through the stages, the stages and the sink are
-// flushed, and Run returns ctx's error (after Config.DrainTimeout, the drain
-// is aborted). The first fatal error (a component returning an error, or
-// panicking) aborts the run at once and is returned. When only some keys
-// failed (see [Emitter.Fail]), Run returns [Failures].
+// flushed, and Run returns ctx's error. The first fatal error (a component
+// returning an error, panicking or calling runtime.Goexit) aborts the run
+// at once: the components' context is cancelled and Run returns the error.
+// When only some keys failed (see [Emitter.Fail]), Run returns [Failures].
+// Close errors are returned joined with the outcome.
+//
+// Config.DrainTimeout bounds the shutdown: Run returns at most that long
+// after ctx is done or a fatal error, whatever the components do. A drain
+// that has not finished by then is aborted, and a component that still has
+// not returned is abandoned (see [AbortError]): its goroutine, stuck in the
+// component's own code, is the one that may outlive Run. When its call
+// returns, the pipeline makes no other call to it but Close, and that
+// goroutine exits.
 func (p *Pipeline[T]) Run(ctx context.Context) error {
 	if !p.started.CompareAndSwap(false, true) {
 		return fmt.Errorf("%w: Run called twice", ErrConfig)
@@ -166,33 +181,16 @@ func (p *Pipeline[T]) Run(ctx context.Context) error {
 	defer abort(nil)
 	srcCtx, stopSrc := context.WithCancel(ctx)
 	defer stopSrc()
+	aborted := make(chan struct{})
 	var once sync.Once
 	var fatal error
 	fail := func(err error) {
 		once.Do(func() {
 			fatal = err
+			p.halted.Store(true)
 			abort(err)
 			stopSrc()
-		})
-	}
-	// finished closes once every component has returned; the drain watch
-	// ends with it, so no goroutine outlives Run.
-	finished := make(chan struct{})
-	var watch sync.WaitGroup
-	if p.cfg.DrainTimeout > 0 {
-		watch.Go(func() {
-			select {
-			case <-finished:
-				return
-			case <-ctx.Done():
-			}
-			t := time.NewTimer(p.cfg.DrainTimeout)
-			defer t.Stop()
-			select {
-			case <-finished:
-			case <-t.C:
-				fail(fmt.Errorf("pipeline: drain did not finish within %v", p.cfg.DrainTimeout))
-			}
+			close(aborted)
 		})
 	}
 
@@ -218,39 +216,153 @@ func (p *Pipeline[T]) Run(ctx context.Context) error {
 		}
 	}
 
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		r := newRouter(toWorkers, bp, p.cfg.Observer, 0, p.cfg.Key, seed, p.cfg.BatchSize)
-		r.published = &p.srcSt.out
-		defer r.close()
-		err, cerr := p.runSource(srcCtx, work, r)
+	// Each goroutine runs one component (the workers: a chain); exited
+	// hears each one's end, and has room for all, so that one abandoned
+	// and ending late never blocks.
+	names := make([]string, 0, n+2)
+	exited := make(chan int, n+2)
+	spawn := func(name string, f func(), goexit func() error) {
+		i := len(names)
+		names = append(names, name)
+		go func() {
+			returned := false
+			defer func() {
+				if !returned {
+					// runtime.Goexit (t.FailNow in a test component): the
+					// run cannot go on without this goroutine.
+					fail(goexit())
+				}
+				exited <- i
+			}()
+			f()
+			returned = true
+		}()
+	}
+	goexitErr := func(name string) func() error {
+		return func() error { return fmt.Errorf("%s: %w", name, ErrGoexit) }
+	}
+
+	src := &sourceEmitter[T]{p: p, r: newRouter(toWorkers, bp, p.cfg.Observer, 0, p.cfg.Key, seed, p.cfg.BatchSize)}
+	src.r.published = &p.srcSt.out
+	linger := p.cfg.Linger
+	lingerDone := make(chan struct{})
+	stopLinger := make(chan struct{})
+	if linger > 0 {
+		src.lingers = true
+		src.wake = make(chan struct{}, 1)
+		go func() {
+			defer close(lingerDone)
+			src.linger(linger, stopLinger)
+		}()
+	} else {
+		close(lingerDone)
+	}
+	spawn(fmt.Sprintf("source %s (%T)", p.srcN, p.src), func() {
+		defer src.r.close()
+		err, cerr := p.runSource(srcCtx, work, src)
 		if err != nil {
 			fail(err)
 		}
 		closed(cerr)
-	})
+	}, goexitErr("source "+p.srcN))
 	for _, w := range workers {
-		wg.Go(func() {
+		m := newMerge(toWorkers, bp, w.id)
+		spawn(w.String(), func() {
 			defer w.r.close()
-			err := w.run(newMerge(toWorkers, bp, w.id))
-			closed(w.close())
+			defer func() { closed(w.close()) }()
+			err := w.run(m)
+			if err != nil || p.halted.Load() {
+				w.discardLeftovers(m)
+			}
 			if err != nil {
 				fail(err)
 			}
-		})
+		}, func() error { return fmt.Errorf("%s (worker %d): %w", w.cur.name, w.id, ErrGoexit) })
 	}
-	wg.Go(func() {
+	spawn(fmt.Sprintf("sink %s (%T)", p.sinkN, p.sink), func() {
 		err, cerr := p.runSink(work, newMerge(toSink, bp, 0))
 		if err != nil {
 			fail(err)
 		}
 		closed(cerr)
-	})
-	wg.Wait()
-	close(finished)
-	watch.Wait()
+	}, goexitErr("sink "+p.sinkN))
 
-	return errors.Join(append([]error{p.outcome(ctx, fatal)}, closeErrs...)...)
+	running := p.supervise(ctx, exited, aborted, fail, len(names))
+	close(stopLinger)
+	<-lingerDone
+
+	var res error = p.outcome(ctx, fatal)
+	if fatal != nil {
+		// Aborted: what is still in the edges will never be delivered.
+		discardQueued(toWorkers)
+		discardQueued(toSink)
+		ae := &AbortError{Err: fatal, Timeout: p.cfg.DrainTimeout, Discarded: p.srcSt.discarded.Load() + p.sinkSt.discarded.Load()}
+		for i, r := range running {
+			if r {
+				ae.Stuck = append(ae.Stuck, names[i])
+			}
+		}
+		if ae.Discarded > 0 || len(ae.Stuck) > 0 {
+			res = ae
+		}
+	}
+	closeMu.Lock()
+	defer closeMu.Unlock()
+	return errors.Join(append([]error{res}, closeErrs...)...)
+}
+
+// supervise waits for the component goroutines to exit and keeps the
+// shutdown within Config.DrainTimeout: after ctx is done, the drain gets
+// the timeout less an abort phase (a fifth, at most a second); then the run
+// is aborted, and once the timeout is over, or once it has passed since a
+// fatal error, the goroutines still running are abandoned. It returns which
+// goroutines are still running.
+func (p *Pipeline[T]) supervise(ctx context.Context, exited <-chan int, aborted <-chan struct{}, fail func(error), n int) []bool {
+	running := make([]bool, n)
+	for i := range running {
+		running[i] = true
+	}
+	timeout := p.cfg.DrainTimeout
+	abortPhase := min(timeout/5, time.Second)
+	var drain, hard *time.Timer
+	var drainC, hardC <-chan time.Time
+	defer func() {
+		if drain != nil {
+			drain.Stop()
+		}
+		if hard != nil {
+			hard.Stop()
+		}
+	}()
+	done := ctx.Done()
+	if timeout <= 0 {
+		done, aborted = nil, nil // no bound: wait for every goroutine
+	}
+	for left := n; left > 0; {
+		select {
+		case i := <-exited:
+			running[i] = false
+			left--
+		case <-done:
+			done = nil
+			drain = time.NewTimer(timeout - abortPhase)
+			drainC = drain.C
+			hard = time.NewTimer(timeout)
+			hardC = hard.C
+		case <-drainC:
+			drainC = nil
+			fail(fmt.Errorf("%w within %v", ErrDrainTimeout, timeout-abortPhase))
+		case <-aborted:
+			aborted = nil
+			if hard == nil {
+				hard = time.NewTimer(timeout)
+				hardC = hard.C
+			}
+		case <-hardC:
+			return running
+		}
+	}
+	return running
 }
 
 // outcome is what Run returns, close errors aside.
@@ -309,9 +421,10 @@ func wrapComponent(name string, err error) error {
 
 // runSource runs the source and delivers what it emitted; its Close error
 // is returned apart.
-func (p *Pipeline[T]) runSource(ctx, work context.Context, r *router[T]) (err, closeErr error) {
-	em := &sourceEmitter[T]{p: p, r: r}
+func (p *Pipeline[T]) runSource(ctx, work context.Context, em *sourceEmitter[T]) (err, closeErr error) {
+	r := em.r
 	r.ctx = ctx
+	defer em.finish()
 	err = guard(p.srcN, func() error { return p.src.Produce(ctx, em) })
 	if c, ok := p.src.(Closer); ok {
 		if cerr := guard(p.srcN, c.Close); cerr != nil {
@@ -323,20 +436,48 @@ func (p *Pipeline[T]) runSource(ctx, work context.Context, r *router[T]) (err, c
 		return wrapComponent(p.srcN, err), closeErr
 	}
 	// What was emitted before the end (or the stop) is accepted: deliver it.
+	em.lock()
+	defer em.unlock()
 	r.ctx = work
 	r.mark = endMark
 	return r.flush(), closeErr
 }
 
 // sourceEmitter numbers the source's items and routes them.
+//
+// With a linger, a second goroutine sends what a batch holds once it has
+// waited that long, so a source that waits for input without calling Flush
+// holds nothing back: mu guards the router between the two; the linger
+// only ever tries the lock, so it never waits for the source.
 type sourceEmitter[T any] struct {
 	p      *Pipeline[T]
 	r      *router[T]
 	seq    uint64
 	failed map[string]bool
+
+	lingers  bool
+	mu       sync.Mutex
+	armed    bool          // the linger's timer runs, or will
+	wake     chan struct{} // arms the linger's timer
+	finished bool          // the source's edge is closed: the linger must not send
+}
+
+func (e *sourceEmitter[T]) lock() {
+	if e.lingers {
+		e.mu.Lock()
+	}
+}
+
+func (e *sourceEmitter[T]) unlock() {
+	if e.lingers {
+		e.mu.Unlock()
+	}
 }
 
 func (e *sourceEmitter[T]) Emit(item T) error {
+	if e.lingers {
+		return e.emitLingering(item)
+	}
 	if len(e.failed) > 0 && e.p.cfg.Key != nil && e.failed[e.p.cfg.Key(item)] {
 		return nil
 	}
@@ -345,7 +486,32 @@ func (e *sourceEmitter[T]) Emit(item T) error {
 	return e.r.push(item, e.seq)
 }
 
-func (e *sourceEmitter[T]) Flush() error { return e.r.flush() }
+// emitLingering is Emit with the linger: under the lock, and arming the
+// linger's timer when it is not running.
+func (e *sourceEmitter[T]) emitLingering(item T) error {
+	if len(e.failed) > 0 && e.p.cfg.Key != nil && e.failed[e.p.cfg.Key(item)] {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.seq++
+	e.r.mark = e.seq
+	err := e.r.push(item, e.seq)
+	if !e.armed && err == nil {
+		e.armed = true
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
+
+func (e *sourceEmitter[T]) Flush() error {
+	e.lock()
+	defer e.unlock()
+	return e.r.flush()
+}
 
 func (e *sourceEmitter[T]) Fail(key string, err error) {
 	if e.failed == nil {
@@ -354,6 +520,50 @@ func (e *sourceEmitter[T]) Fail(key string, err error) {
 	e.failed[key] = true
 	e.p.srcSt.failed.Add(1)
 	e.p.recordFailure(e.p.srcN, key, err)
+}
+
+// finish ends the linger's access to the router; after an abort it counts
+// what the router still held as discarded.
+func (e *sourceEmitter[T]) finish() {
+	e.lock()
+	defer e.unlock()
+	e.finished = true
+	if e.p.halted.Load() {
+		e.r.discardPending()
+	}
+}
+
+// linger sends the source's pending batches once they have waited d: one
+// timer for the edge, armed by the first item pushed after it fired.
+func (e *sourceEmitter[T]) linger(d time.Duration, stop <-chan struct{}) {
+	t := time.NewTimer(d)
+	t.Stop()
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-e.wake:
+			t.Reset(d)
+		case <-t.C:
+			if !e.mu.TryLock() {
+				// The source is in Emit, or waiting there for room: it is
+				// not holding a batch back while it waits for input.
+				t.Reset(d)
+				continue
+			}
+			if e.finished {
+				e.mu.Unlock()
+				return
+			}
+			owed := e.r.offerAll()
+			e.armed = owed
+			e.mu.Unlock()
+			if owed {
+				t.Reset(d) // no room yet: the consumer is busy anyway
+			}
+		}
+	}
 }
 
 // link is one stage of a worker's fused chain and the Emitter it gives its
@@ -385,6 +595,9 @@ func (l *link[T]) Emit(item T) error {
 		return l.w.r.push(item, l.w.seq)
 	}
 	l.next.in++
+	if l.w.p.halted.Load() {
+		return context.Cause(l.w.ctx)
+	}
 	if len(l.w.failed) > 0 && l.w.p.cfg.Key != nil && l.w.failed[l.w.p.cfg.Key(item)] {
 		return nil
 	}
@@ -459,23 +672,39 @@ func (w *worker[T]) close() error {
 	return errors.Join(errs...)
 }
 
+// String names the worker's stages for an [AbortError].
+func (w *worker[T]) String() string {
+	if len(w.links) == 1 {
+		return fmt.Sprintf("stage %s (worker %d, %T)", w.links[0].s.name, w.id, w.links[0].impl)
+	}
+	names := make([]string, len(w.links))
+	for i, l := range w.links {
+		names[i] = l.s.name
+	}
+	return fmt.Sprintf("worker %d (stages %s)", w.id, strings.Join(names, ", "))
+}
+
+// discardLeftovers counts, after an abort, what the worker took but did not
+// pass on: the rest of its input batches and its unsent output.
+func (w *worker[T]) discardLeftovers(m *merge[T]) {
+	m.discardCurrent()
+	w.r.discardPending()
+}
+
 // run feeds the worker's chain from m until its input ends.
 //
-// Busy time is what the chain spends processing: a span opens when an item
-// arrives after a wait and closes when the worker goes idle, less the time
-// its router spent blocked on a full edge.
+// Busy time is what the chain spends processing: the time between two
+// reports, less what the worker spent waiting for input (in m) or for room
+// downstream (in its router). Only the waits are timed, not the items.
 func (w *worker[T]) run(m *merge[T]) error {
 	p, r, links := w.p, w.r, w.links
 	work := w.ctx
-	var start time.Time
-	busy := false
+	m.timed = true
+	last := time.Now()
 	report := func() {
-		var d time.Duration
-		if busy {
-			d = time.Since(start) - r.blocked
-			busy = false
-		}
-		r.blocked = 0
+		now := time.Now()
+		d := now.Sub(last) - m.waited - r.blocked
+		last, m.waited, r.blocked = now, 0, 0
 		for i, l := range links {
 			if l.in == 0 && l.out == 0 {
 				continue
@@ -515,9 +744,9 @@ func (w *worker[T]) run(m *merge[T]) error {
 			if err != nil || !ok {
 				return err
 			}
-			if !busy {
-				start, busy = time.Now(), true
-				r.blocked = 0
+			if p.halted.Load() {
+				// Aborted: a stage that returns late gets no more items.
+				return context.Cause(work)
 			}
 			if len(w.failed) > 0 && key != nil && w.failed[key(*item)] {
 				continue
@@ -546,8 +775,6 @@ func (w *worker[T]) run(m *merge[T]) error {
 	// through the stages after it. It sorts after every input item.
 	w.seq = endMark - 1
 	r.mark = endMark - 2
-	start, busy = time.Now(), true
-	r.blocked = 0
 	for _, l := range links {
 		if f, ok := l.impl.(Flusher); ok {
 			if err := guard(l.s.name, func() error { return f.Flush(work) }); err != nil {
@@ -590,6 +817,10 @@ func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) (err, closeErr 
 		if len(buf) == 0 {
 			return nil
 		}
+		if p.halted.Load() {
+			// Aborted: a sink that returns late gets no more batches.
+			return context.Cause(work)
+		}
 		start := time.Now()
 		err := p.sink.Write(work, buf)
 		d := time.Since(start)
@@ -620,6 +851,12 @@ func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) (err, closeErr 
 			}
 		}
 	})
+	if err != nil || p.halted.Load() {
+		m.discardCurrent()
+		p.sinkSt.discarded.Add(int64(len(buf)))
+		clear(buf)
+		buf = buf[:0]
+	}
 	if err == nil {
 		if f, ok := p.sink.(Flusher); ok {
 			if err = guard(p.sinkN, func() error { return f.Flush(work) }); err != nil {
@@ -644,7 +881,10 @@ type StageStats struct {
 	In, Out int64 // items taken and emitted (the sink: written)
 	Queued  int64 // items waiting in the edge that feeds it
 	Dropped int64 // items that edge dropped (see Overflow)
-	Failed  int64 // keys it failed
+	// Discarded is how many items that edge held (queued, or taken but not
+	// yet handed on) when the run was aborted: they were never delivered.
+	Discarded int64
+	Failed    int64 // keys it failed
 	// Busy is the time spent processing, summed over workers, not waiting
 	// for input or for room downstream: a fused chain's time is its first
 	// stage's (the others report zero); the sink's is its time in Write.
@@ -657,7 +897,8 @@ type StageStats struct {
 func (p *Pipeline[T]) Stats() []StageStats {
 	snap := func(name string, s *stats) StageStats {
 		return StageStats{Name: name, In: s.in.Load(), Out: s.out.Load(), Failed: s.failed.Load(),
-			Queued: s.queued.Load(), Dropped: s.dropped.Load(), Busy: time.Duration(s.busy.Load())}
+			Queued: s.queued.Load(), Dropped: s.dropped.Load(), Discarded: s.discarded.Load(),
+			Busy: time.Duration(s.busy.Load())}
 	}
 	out := make([]StageStats, 0, len(p.stages)+2)
 	out = append(out, snap(p.srcN, &p.srcSt))
