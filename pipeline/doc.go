@@ -9,6 +9,9 @@
 //   - Keyed parallelism: Config.Workers goroutines run the stages; items are
 //     partitioned by Config.Key, so each key keeps its order and its state
 //     lives in one worker, without locks.
+//   - Per-key state: a [KeyedStage] (see [Keyed]) keeps its state in the
+//     worker's slots for the item's key, looked up once per item for the
+//     whole fused chain, instead of one map lookup per stage.
 //   - Order: the sink receives items in the source's order whatever the
 //     number of workers (sequence numbers and watermarks travel with the
 //     batches), so a parallel run writes exactly what a sequential one does.

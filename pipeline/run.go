@@ -574,8 +574,18 @@ type link[T any] struct {
 	w       *worker[T]
 	s       *stage[T]
 	impl    Stage[T]
+	keyed   KeyedStage[T] // impl, when its state is kept in the worker's slots
+	slot    int           // its slot among the key's
 	next    *link[T]
 	in, out int // since the last report
+}
+
+// process hands item to the link's stage, with its key's slot if keyed.
+func (l *link[T]) process(ctx context.Context, item T) error {
+	if l.keyed != nil {
+		return l.keyed.ProcessKeyed(ctx, l.w.key, item, &l.w.state[l.slot], l)
+	}
+	return l.impl.Process(ctx, item, l)
 }
 
 type worker[T any] struct {
@@ -587,6 +597,12 @@ type worker[T any] struct {
 	seq    uint64
 	failed map[string]bool
 	cur    *stage[T] // the stage running now, to name it in a panic
+
+	// Per-key slots of the chain's keyed stages (see KeyedStage).
+	keyed int              // how many
+	slots map[string][]any // by key
+	key   string           // of the item in the chain now
+	state []any            // its slots
 }
 
 func (l *link[T]) Emit(item T) error {
@@ -602,7 +618,7 @@ func (l *link[T]) Emit(item T) error {
 		return nil
 	}
 	l.w.cur = l.next.s
-	err := l.next.impl.Process(l.w.ctx, item, l.next)
+	err := l.next.process(l.w.ctx, item)
 	l.w.cur = l.s
 	if err != nil {
 		return chainError(l.next, err)
@@ -650,6 +666,22 @@ func (p *Pipeline[T]) buildWorkers(work context.Context, toSink *edge[T], bp *po
 				return nil, errors.Join(errs...)
 			}
 			w.links[i] = l
+		}
+		for _, l := range w.links {
+			if ks, ok := l.impl.(KeyedStage[T]); ok {
+				l.keyed, l.slot = ks, w.keyed
+				w.keyed++
+			}
+		}
+		if w.keyed > 0 {
+			w.slots = map[string][]any{}
+			if p.cfg.Key == nil {
+				errs := []error{fmt.Errorf("%w: stages keep per-key state (KeyedStage) but Config.Key is nil", ErrConfig)}
+				for _, w := range workers {
+					errs = append(errs, w.close())
+				}
+				return nil, errors.Join(errs...)
+			}
 		}
 	}
 	return workers, nil
@@ -748,7 +780,19 @@ func (w *worker[T]) run(m *merge[T]) error {
 				// Aborted: a stage that returns late gets no more items.
 				return context.Cause(work)
 			}
-			if len(w.failed) > 0 && key != nil && w.failed[key(*item)] {
+			if w.keyed > 0 {
+				// One lookup of the key's state for the whole chain.
+				w.key = key(*item)
+				if len(w.failed) > 0 && w.failed[w.key] {
+					continue
+				}
+				st := w.slots[w.key]
+				if st == nil {
+					st = make([]any, w.keyed)
+					w.slots[w.key] = st
+				}
+				w.state = st
+			} else if len(w.failed) > 0 && key != nil && w.failed[key(*item)] {
 				continue
 			}
 			// Outputs of this item may still follow: promise only what
@@ -763,7 +807,7 @@ func (w *worker[T]) run(m *merge[T]) error {
 			l := links[0]
 			l.in++
 			w.cur = l.s
-			if err := l.impl.Process(work, *item, l); err != nil {
+			if err := l.process(work, *item); err != nil {
 				return chainError(l, err)
 			}
 		}
