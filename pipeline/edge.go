@@ -93,6 +93,9 @@ type router[T any] struct {
 	// that a worker's busy time leaves it out. Only the slow path pays.
 	timed   bool
 	blocked time.Duration
+	// countRejected counts an item push refuses (the run was aborted) as
+	// discarded: set for a worker, whose input the source saw accepted.
+	countRejected bool
 
 	cases []reflect.SelectCase // scratch of waitAny
 	owed  []int
@@ -133,6 +136,11 @@ func (r *router[T]) push(item T, seq uint64) error {
 				b.items, b.seqs = b.items[:len(b.items)-1], b.seqs[:len(b.seqs)-1]
 			}
 			r.out--
+			if r.countRejected {
+				// A stage's output: its input was accepted, so the abort
+				// discards it.
+				r.e.st.discarded.Add(1)
+			}
 			return err
 		}
 	}

@@ -424,13 +424,23 @@ func wrapComponent(name string, err error) error {
 func (p *Pipeline[T]) runSource(ctx, work context.Context, em *sourceEmitter[T]) (err, closeErr error) {
 	r := em.r
 	r.ctx = ctx
-	defer em.finish()
-	err = guard(p.srcN, func() error { return p.src.Produce(ctx, em) })
-	if c, ok := p.src.(Closer); ok {
-		if cerr := guard(p.srcN, c.Close); cerr != nil {
-			closeErr = wrapComponent(p.srcN, fmt.Errorf("close: %w", cerr))
+	defer func() { em.finish(err != nil) }()
+	closed := false
+	closeSrc := func() {
+		closed = true
+		if c, ok := p.src.(Closer); ok {
+			if cerr := guard(p.srcN, c.Close); cerr != nil {
+				closeErr = wrapComponent(p.srcN, fmt.Errorf("close: %w", cerr))
+			}
 		}
 	}
+	defer func() {
+		if !closed {
+			closeSrc() // Produce called runtime.Goexit
+		}
+	}()
+	err = guard(p.srcN, func() error { return p.src.Produce(ctx, em) })
+	closeSrc()
 	stopped := err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err())
 	if err != nil && !stopped {
 		return wrapComponent(p.srcN, err), closeErr
@@ -522,13 +532,14 @@ func (e *sourceEmitter[T]) Fail(key string, err error) {
 	e.p.recordFailure(e.p.srcN, key, err)
 }
 
-// finish ends the linger's access to the router; after an abort it counts
-// what the router still held as discarded.
-func (e *sourceEmitter[T]) finish() {
+// finish ends the linger's access to the router; when the source failed
+// or the run was aborted, it counts what the router still held as
+// discarded.
+func (e *sourceEmitter[T]) finish(failed bool) {
 	e.lock()
 	defer e.unlock()
 	e.finished = true
-	if e.p.halted.Load() {
+	if failed || e.p.halted.Load() {
 		e.r.discardPending()
 	}
 }
@@ -612,6 +623,7 @@ func (l *link[T]) Emit(item T) error {
 	}
 	l.next.in++
 	if l.w.p.halted.Load() {
+		l.w.r.e.st.discarded.Add(1)
 		return context.Cause(l.w.ctx)
 	}
 	if len(l.w.failed) > 0 && l.w.p.cfg.Key != nil && l.w.failed[l.w.p.cfg.Key(item)] {
@@ -646,6 +658,7 @@ func (p *Pipeline[T]) buildWorkers(work context.Context, toSink *edge[T], bp *po
 		r := newRouter(toSink, bp, p.cfg.Observer, id, p.cfg.Key, seed, p.cfg.BatchSize)
 		r.ctx = work
 		r.timed = true
+		r.countRejected = true
 		w := &worker[T]{p: p, id: id, ctx: work, r: r, links: make([]*link[T], len(p.stages))}
 		workers = append(workers, w)
 		for i := len(p.stages) - 1; i >= 0; i-- {
@@ -778,6 +791,7 @@ func (w *worker[T]) run(m *merge[T]) error {
 			}
 			if p.halted.Load() {
 				// Aborted: a stage that returns late gets no more items.
+				m.e.st.discarded.Add(1)
 				return context.Cause(work)
 			}
 			if w.keyed > 0 {
@@ -856,6 +870,14 @@ func (e *stageError) Unwrap() error { return e.err }
 // runSink writes what reaches the sink in batches, then flushes it; its
 // Close error is returned apart. Its busy time is the time spent in Write.
 func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) (err, closeErr error) {
+	// Deferred, so that a Write calling runtime.Goexit is closed too.
+	defer func() {
+		if c, ok := p.sink.(Closer); ok {
+			if cerr := guard(p.sinkN, c.Close); cerr != nil {
+				closeErr = wrapComponent(p.sinkN, fmt.Errorf("close: %w", cerr))
+			}
+		}
+	}()
 	buf := make([]T, 0, p.cfg.BatchSize)
 	write := func() error {
 		if len(buf) == 0 {
@@ -906,11 +928,6 @@ func (p *Pipeline[T]) runSink(work context.Context, m *merge[T]) (err, closeErr 
 			if err = guard(p.sinkN, func() error { return f.Flush(work) }); err != nil {
 				err = fmt.Errorf("flush: %w", err)
 			}
-		}
-	}
-	if c, ok := p.sink.(Closer); ok {
-		if cerr := guard(p.sinkN, c.Close); cerr != nil {
-			closeErr = wrapComponent(p.sinkN, fmt.Errorf("close: %w", cerr))
 		}
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -214,3 +215,60 @@ type closingSource struct {
 }
 
 func (s *closingSource) Close() error { return s.close() }
+
+// Whatever the moment of the abort, every item the source emitted is either
+// delivered or counted as discarded.
+func TestAbortAccountsForEveryItem(t *testing.T) {
+	boom := errors.New("feed lost")
+	for _, workers := range []int{1, 3} {
+		for range 20 {
+			src := pipeline.SourceFunc[item](func(ctx context.Context, out pipeline.Emitter[item]) error {
+				for i := range 2005 {
+					if err := out.Emit(item{Key: fmt.Sprint("k", i%7), N: i}); err != nil {
+						return err
+					}
+				}
+				return boom // with 5 items still in the source's batch
+			})
+			var c collect
+			p := pipeline.New(pipeline.Config[item]{Workers: workers, Key: itemKey, BatchSize: 10, Buffer: 4}).
+				From("feed", src).Then("sum", newRunningSum).To("out", &c)
+			err := p.Run(context.Background())
+			require.ErrorIs(t, err, boom)
+			var ae *pipeline.AbortError
+			require.ErrorAs(t, err, &ae)
+			assert.Contains(t, err.Error(), "queued items discarded")
+			assert.GreaterOrEqual(t, ae.Discarded, int64(5))
+			assert.Equal(t, int64(2005), int64(len(c.items))+ae.Discarded, "workers=%d", workers)
+			st := p.Stats()
+			assert.Equal(t, ae.Discarded, st[0].Discarded+st[2].Discarded)
+		}
+	}
+}
+
+func TestGoexitInSourceOrSinkAbortsAndCloses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var closed atomic.Int32
+		src := &closingSource{close: func() error { closed.Add(1); return nil },
+			SourceFunc: func(ctx context.Context, out pipeline.Emitter[item]) error { runtime.Goexit(); return nil }}
+		err := pipeline.New(pipeline.Config[item]{}).From("feed", src).To("out", &collect{}).Run(context.Background())
+		require.ErrorIs(t, err, pipeline.ErrGoexit)
+		assert.Contains(t, err.Error(), "source feed: called runtime.Goexit")
+
+		sink := &stuckSink{release: make(chan struct{})}
+		exit := pipeline.SinkFunc[item](func(context.Context, []item) error { runtime.Goexit(); return nil })
+		err = pipeline.New(pipeline.Config[item]{}).From("feed", keyed(2, 10)).
+			To("out", closingSink{exit, sink}).Run(context.Background())
+		require.ErrorIs(t, err, pipeline.ErrGoexit)
+		assert.Contains(t, err.Error(), "sink out: called runtime.Goexit")
+		assert.Equal(t, int32(1), closed.Load())
+		assert.True(t, sink.closed.Load())
+	})
+}
+
+type closingSink struct {
+	pipeline.SinkFunc[item]
+	c *stuckSink
+}
+
+func (s closingSink) Close() error { return s.c.Close() }
