@@ -78,10 +78,10 @@ type Config[T any] struct {
 	// calling Emitter.Flush (which pipelinetest fails); zero means none:
 	// a batch waits until it is full or the source flushes or ends. Its
 	// cost: one timer for the source's edge, armed once per Linger at
-	// most, and a lock per Emit shared with that goroutine, about 20 ns
-	// per item on 2 cores (BenchmarkPipeline/workers=1/linger=5ms), a
-	// third of the engine's own cost per item, which is why it is not on
-	// by default.
+	// most, and a lock per Emit shared with that goroutine: 20-30 ns of
+	// CPU per item on 2 cores (BenchmarkPipeline/workers=1 against
+	// workers=1/linger=5ms), a third of the engine's own cost per item,
+	// which is why it is not on by default.
 	Linger time.Duration
 	// DrainTimeout bounds a shutdown: once the context given to Run is done
 	// (or a fatal error aborted the run), Run returns within this long,
