@@ -308,6 +308,9 @@ func (p *Pipeline[T]) Run(ctx context.Context) error {
 	}
 	closeMu.Lock()
 	defer closeMu.Unlock()
+	if len(closeErrs) == 0 {
+		return res // as it is: ctx.Err() stays comparable with ==
+	}
 	return errors.Join(append([]error{res}, closeErrs...)...)
 }
 
@@ -345,6 +348,9 @@ func (p *Pipeline[T]) supervise(ctx context.Context, exited <-chan int, aborted 
 			left--
 		case <-done:
 			done = nil
+			if hard != nil {
+				break // aborted already: its bound stands
+			}
 			drain = time.NewTimer(timeout - abortPhase)
 			drainC = drain.C
 			hard = time.NewTimer(timeout)

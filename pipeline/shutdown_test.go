@@ -192,6 +192,31 @@ func TestShutdownIsBoundedWhateverTheComponentsDo(t *testing.T) {
 			assert.Equal(t, 1, calls, "the abandoned stage got no further item")
 		})
 	})
+	t.Run("the bound of a fatal error stands when ctx is done later", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			boom := errors.New("feed lost")
+			src := pipeline.SourceFunc[item](func(ctx context.Context, out pipeline.Emitter[item]) error {
+				if err := out.Emit(item{Key: "k"}); err != nil {
+					return err
+				}
+				if err := out.Flush(); err != nil {
+					return err
+				}
+				time.Sleep(time.Second)
+				return boom
+			})
+			sink := &stuckSink{release: make(chan struct{})}
+			p := pipeline.New(pipeline.Config[item]{DrainTimeout: timeout}).From("feed", src).To("out", sink)
+			start := time.Now()
+			err := p.Run(ctx)
+			assert.Equal(t, time.Second+timeout, time.Since(start))
+			require.ErrorIs(t, err, boom)
+			close(sink.release)
+			synctest.Wait()
+		})
+	})
 	t.Run("stage calls runtime.Goexit", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			exit := func() pipeline.Stage[item] {
