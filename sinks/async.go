@@ -38,6 +38,10 @@ type AsyncConfig struct {
 	// BatchSize is the most events one Write of the inner sink gets
 	// (default 256).
 	BatchSize int
+	// Keep, when set, selects the events worth queueing (say, those with
+	// a signal, for a sink of signals); the others are skipped, not
+	// counted. Nil keeps every event.
+	Keep func(e market.Event) bool
 	// OnDrop, when set, is called with every event the sink gives up and
 	// why (DiscardQueueFull, DiscardShutdown or DiscardSinkFailed), so that
 	// a lost signal can be logged. It runs on the goroutine that calls
@@ -50,7 +54,8 @@ type AsyncConfig struct {
 type AsyncSink struct {
 	inner pipeline.Sink[market.Event]
 	cfg   AsyncConfig
-	name  string // the inner sink's type, for errors
+	name  string         // the inner sink's type, for errors
+	keep  []market.Event // Write's scratch for cfg.Keep
 
 	once   sync.Once
 	wake   chan struct{} // events were queued: to the writer
@@ -160,6 +165,10 @@ func (s *AsyncSink) Write(ctx context.Context, items []market.Event) error {
 		// The run was aborted: take nothing that could only be discarded.
 		return s.errorf("%d events not queued: %w", len(items), err)
 	}
+	if s.cfg.Keep != nil {
+		items = s.kept(items)
+		defer clear(s.keep) // keep nothing of the batch
+	}
 	s.start()
 	var dropped []market.Event
 	defer func() {
@@ -219,6 +228,18 @@ func (s *AsyncSink) Write(ctx context.Context, items []market.Event) error {
 		}
 	}
 	return nil
+}
+
+// kept returns the items Keep selects, in a scratch slice of the sink's
+// (Write is called by one goroutine at a time).
+func (s *AsyncSink) kept(items []market.Event) []market.Event {
+	s.keep = s.keep[:0]
+	for _, e := range items {
+		if s.cfg.Keep(e) {
+			s.keep = append(s.keep, e)
+		}
+	}
+	return s.keep
 }
 
 // report passes the events given up to OnDrop.

@@ -169,6 +169,27 @@ func TestAsyncConformance(t *testing.T) {
 	}
 }
 
+func TestAsyncKeepSelectsWhatIsQueued(t *testing.T) {
+	inner := &recording{}
+	s := sinks.Async(inner, sinks.AsyncConfig{Capacity: 2, Overflow: pipeline.DropNewest,
+		Keep: func(e market.Event) bool { return e.Signal != nil }})
+	var batch []market.Event
+	for i := range 6 {
+		e := bar(i)
+		if i%2 == 1 {
+			e.Signal = &market.Signal{Symbol: "AAPL", Side: market.Buy}
+		}
+		batch = append(batch, e)
+	}
+	ctx := context.Background()
+	require.NoError(t, s.Write(ctx, batch))
+	require.NoError(t, s.Flush(ctx))
+	require.NoError(t, s.Close())
+	got := s.Stats()
+	assert.Equal(t, got.Written+got.Dropped, int64(3), "only the three signals count")
+	assert.Subset(t, []float64{1, 3, 5}, inner.got())
+}
+
 func TestAsyncInnerFailure(t *testing.T) {
 	boom := errors.New("orders API is down")
 	inner := &recording{err: boom, started: make(chan struct{}), release: make(chan struct{})}
