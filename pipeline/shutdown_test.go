@@ -260,13 +260,20 @@ func TestAbortAccountsForEveryItem(t *testing.T) {
 				From("feed", src).Then("sum", newRunningSum).To("out", &c)
 			err := p.Run(context.Background())
 			require.ErrorIs(t, err, boom)
-			var ae *pipeline.AbortError
-			require.ErrorAs(t, err, &ae)
-			assert.Contains(t, err.Error(), "queued items discarded")
-			assert.GreaterOrEqual(t, ae.Discarded, int64(5))
-			assert.Equal(t, int64(2005), int64(len(c.items))+ae.Discarded, "workers=%d", workers)
+			var discarded int64
+			if ae := (*pipeline.AbortError)(nil); errors.As(err, &ae) {
+				discarded = ae.Discarded
+				assert.Contains(t, err.Error(), fmt.Sprintf("; %d queued items discarded", discarded))
+			}
+			if workers == 1 {
+				// One batch of 10 per send: the last 5 are never sent. (With
+				// more workers, a blocked send also sends other workers'
+				// partial batches.)
+				assert.GreaterOrEqual(t, discarded, int64(5))
+			}
+			assert.Equal(t, int64(2005), int64(len(c.items))+discarded, "workers=%d", workers)
 			st := p.Stats()
-			assert.Equal(t, ae.Discarded, st[0].Discarded+st[2].Discarded)
+			assert.Equal(t, discarded, st[0].Discarded+st[2].Discarded)
 		}
 	}
 }
