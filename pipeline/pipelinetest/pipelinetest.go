@@ -158,13 +158,13 @@ type SourceOptions struct {
 	MinItems int
 	// MaxHold is how long a live source may keep emitted items from the
 	// pipeline, without calling Flush, while it emits nothing more
-	// (default 250 ms): a source that waits for input must flush first,
+	// (default 1 s): a source that waits for input must flush first,
 	// or its items wait in a batch that is not full.
 	MaxHold time.Duration
 }
 
 // DefaultMaxHold is SourceOptions.MaxHold's default.
-const DefaultMaxHold = 250 * time.Millisecond
+const DefaultMaxHold = time.Second
 
 // TestSource checks a Source. newSource must return a fresh, independent
 // source on every call.
