@@ -959,8 +959,11 @@ type StageStats struct {
 }
 
 // Stats returns a snapshot of the counters of the source (first; Out is
-// what it emitted, Dropped what its edge dropped), each stage, and the sink
-// (last). It is safe to call while the pipeline runs.
+// what it emitted, Dropped and Discarded what its edge dropped and, after
+// an abort, discarded), each stage, and the sink (last; Discarded counts
+// what the stages had taken but not handed on, too). It is safe to call
+// while the pipeline runs, and after it: a component abandoned by an abort
+// that returns later adds what it still held to Discarded then.
 func (p *Pipeline[T]) Stats() []StageStats {
 	snap := func(name string, s *stats) StageStats {
 		return StageStats{Name: name, In: s.in.Load(), Out: s.out.Load(), Failed: s.failed.Load(),
