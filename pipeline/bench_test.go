@@ -4,26 +4,34 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/tickflow/tickflow/pipeline"
 )
 
 // BenchmarkPipeline measures the engine's own cost per item: a source of
 // 1,000 keys, one pass-through stage, and a counting sink; by worker count,
-// and by batch size (batch=1 is the cost of moving items one by one).
+// by batch size (batch=1 is the cost of moving items one by one), and with
+// a linger (its lock per Emit is the difference).
 func BenchmarkPipeline(b *testing.B) {
 	keys := make([]string, 1000)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("SYM%04d", i)
 	}
-	for _, tc := range []struct{ workers, batch int }{{1, 0}, {2, 0}, {1, 1}, {1, 64}} {
+	for _, tc := range []struct {
+		workers, batch int
+		linger         time.Duration
+	}{{1, 0, 0}, {2, 0, 0}, {1, 1, 0}, {1, 64, 0}, {1, 0, 5 * time.Millisecond}} {
 		name := fmt.Sprintf("workers=%d", tc.workers)
 		if tc.batch > 0 {
 			name += fmt.Sprintf("/batch=%d", tc.batch)
 		}
+		if tc.linger > 0 {
+			name += fmt.Sprintf("/linger=%v", tc.linger)
+		}
 		b.Run(name, func(b *testing.B) {
 			var got int
-			p := pipeline.New(pipeline.Config[item]{Workers: tc.workers, Key: itemKey, BatchSize: tc.batch}).
+			p := pipeline.New(pipeline.Config[item]{Workers: tc.workers, Key: itemKey, BatchSize: tc.batch, Linger: tc.linger}).
 				From("src", pipeline.SourceFunc[item](func(ctx context.Context, out pipeline.Emitter[item]) error {
 					for i := range b.N {
 						if err := out.Emit(item{Key: keys[i%len(keys)], N: i}); err != nil {

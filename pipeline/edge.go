@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // batch is what travels through an edge channel: items with the sequence
@@ -88,6 +89,13 @@ type router[T any] struct {
 	// (the source's counter; stages publish through observe).
 	published *atomic.Int64
 	ctx       context.Context
+	// timed, when set, adds the time spent waiting for room to blocked, so
+	// that a worker's busy time leaves it out. Only the slow path pays.
+	timed   bool
+	blocked time.Duration
+	// countRejected counts an item push refuses (the run was aborted) as
+	// discarded: set for a worker, whose input the source saw accepted.
+	countRejected bool
 
 	cases []reflect.SelectCase // scratch of waitAny
 	owed  []int
@@ -128,6 +136,11 @@ func (r *router[T]) push(item T, seq uint64) error {
 				b.items, b.seqs = b.items[:len(b.items)-1], b.seqs[:len(b.seqs)-1]
 			}
 			r.out--
+			if r.countRejected {
+				// A stage's output: its input was accepted, so the abort
+				// discards it.
+				r.e.st.discarded.Add(1)
+			}
 			return err
 		}
 	}
@@ -175,6 +188,9 @@ func (r *router[T]) send(c int) error {
 // wait sends consumer c's pending batch, waiting for room until r.ctx is
 // done; then the batch stays pending so that the drain can still send it.
 func (r *router[T]) wait(c int) error {
+	if r.timed {
+		defer r.timeBlocked(time.Now())
+	}
 	b := r.pend[c]
 	mark, n := b.mark, int64(len(b.items))
 	select {
@@ -193,6 +209,9 @@ func (r *router[T]) wait(c int) error {
 // sink may be waiting for another worker's promise, which that worker can
 // only give once it hears from this producer.
 func (r *router[T]) waitAny(c int) error {
+	if r.timed {
+		defer r.timeBlocked(time.Now())
+	}
 	defer func() {
 		// Announcements that found no room are not needed any more.
 		for o, b := range r.pend {
@@ -228,6 +247,8 @@ func (r *router[T]) waitAny(c int) error {
 	}
 	return nil
 }
+
+func (r *router[T]) timeBlocked(since time.Time) { r.blocked += time.Since(since) }
 
 // take removes consumer c's pending batch (an empty one when there is none)
 // and stamps it with the current mark.
@@ -283,6 +304,65 @@ func (r *router[T]) flush() error {
 	return nil
 }
 
+// offerAll sends every pending batch, and the current mark, to each
+// consumer that has room now; it never waits. It reports whether something
+// is still owed.
+func (r *router[T]) offerAll() (owed bool) {
+	if r.ctx.Err() != nil {
+		return false
+	}
+	if r.published != nil && r.out > 0 {
+		r.published.Add(int64(r.out))
+		r.out = 0
+	}
+	for c := range r.pend {
+		if r.pend[c] == nil && r.sent[c] >= r.mark {
+			continue
+		}
+		if b := r.take(c); !r.offer(c, b) {
+			r.pend[c] = b
+			owed = true
+		}
+	}
+	return owed
+}
+
+// discardPending counts the pending batches, which will never be sent, as
+// discarded.
+func (r *router[T]) discardPending() {
+	for c, b := range r.pend {
+		if b != nil {
+			r.e.st.discarded.Add(int64(len(b.items)))
+			r.pool.put(b)
+			r.pend[c] = nil
+		}
+	}
+}
+
+// discardQueued empties the edge's channels after an abort, counting their
+// items as discarded. Their consumers have stopped (or are abandoned and
+// will take nothing more).
+func discardQueued[T any](e *edge[T]) {
+	for _, row := range e.ch {
+		for _, ch := range row {
+			for more := true; more; {
+				select {
+				case b, open := <-ch:
+					if !open {
+						more = false
+						break
+					}
+					n := int64(len(b.items))
+					e.st.queued.Add(-n)
+					e.st.discarded.Add(n)
+				default:
+					more = false
+				}
+			}
+		}
+	}
+}
+
 // close ends this producer's streams: the pipeline, not the component,
 // closes every channel, once its only writer is done.
 func (r *router[T]) close() {
@@ -304,6 +384,9 @@ type merge[T any] struct {
 	// retired is the last exhausted batch, kept until the caller is done
 	// with the item next returned from it.
 	retired *batch[T]
+	// timed, when set, adds the time spent waiting for input to waited.
+	timed  bool
+	waited time.Duration
 }
 
 func newMerge[T any](e *edge[T], bp *pool[T], consumer int) *merge[T] {
@@ -371,6 +454,9 @@ func (m *merge[T]) retire(i int) {
 }
 
 func (m *merge[T]) receive(ctx context.Context, i int) error {
+	if m.timed {
+		defer m.timeWaited(time.Now())
+	}
 	select {
 	case b, open := <-m.ins[i]:
 		if !open {
@@ -390,6 +476,20 @@ func (m *merge[T]) receive(ctx context.Context, i int) error {
 		return ctx.Err()
 	}
 }
+
+// discardCurrent counts the items of the batches being read that next has
+// not returned as discarded, after an abort.
+func (m *merge[T]) discardCurrent() {
+	for i, b := range m.cur {
+		if b != nil {
+			m.e.st.queued.Add(-int64(len(b.items)))
+			m.e.st.discarded.Add(int64(len(b.items) - m.pos[i]))
+			m.cur[i] = nil
+		}
+	}
+}
+
+func (m *merge[T]) timeWaited(since time.Time) { m.waited += time.Since(since) }
 
 // frontier is the highest seq such that every item up to it has been
 // returned by next: the promise a worker may forward downstream.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // KeyError is a failure confined to one key: the key's later items were
@@ -74,6 +75,51 @@ func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
 }
+
+// ErrGoexit is the cause of a run aborted because a component called
+// runtime.Goexit (as t.FailNow does) instead of returning.
+var ErrGoexit = errors.New("called runtime.Goexit")
+
+// ErrDrainTimeout is the cause of a run aborted because its drain outlasted
+// Config.DrainTimeout. It is not a clean stop: unlike ctx's error, it means
+// items may have been discarded.
+var ErrDrainTimeout = errors.New("pipeline: drain did not finish")
+
+// AbortError is what Run returns when the run was aborted (by a fatal error
+// or a drain that outlasted Config.DrainTimeout) and either some items were
+// discarded or some components did not stop in time.
+type AbortError struct {
+	Err error // what aborted the run
+	// Stuck names the components that had not returned when Run gave up on
+	// them, DrainTimeout after the shutdown began, e.g.
+	// "sink out (*sinks.JSONL)"; their goroutines were abandoned.
+	Stuck   []string
+	Timeout time.Duration // Config.DrainTimeout
+	// Discarded is how many accepted items were never delivered: queued in
+	// the pipeline's edges when it was aborted (also in Stats). Items a
+	// stuck component held are not counted.
+	Discarded int64
+}
+
+func (e *AbortError) Error() string {
+	var b strings.Builder
+	switch len(e.Stuck) {
+	case 0:
+		b.WriteString(e.Err.Error())
+	case 1:
+		fmt.Fprintf(&b, "pipeline: %s did not stop within %v (after: %v)", e.Stuck[0], e.Timeout, e.Err)
+	default:
+		fmt.Fprintf(&b, "pipeline: %d components did not stop within %v (after: %v): %s",
+			len(e.Stuck), e.Timeout, e.Err, strings.Join(e.Stuck, "; "))
+	}
+	if e.Discarded > 0 {
+		fmt.Fprintf(&b, "; %d queued items discarded", e.Discarded)
+	}
+	return b.String()
+}
+
+// Unwrap returns what aborted the run.
+func (e *AbortError) Unwrap() error { return e.Err }
 
 // ErrConfig reports a pipeline that cannot run as built.
 var ErrConfig = errors.New("pipeline: invalid configuration")

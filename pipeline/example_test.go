@@ -53,3 +53,49 @@ func Example() {
 	// beet 3
 	// cress 2
 }
+
+// Two stages keep state per key, in the worker's slots: one lookup of the
+// key per item serves both.
+func ExampleKeyed() {
+	type trade struct {
+		Symbol      string
+		Qty         int
+		Total, Seen int
+	}
+	symbol := func(t trade) string { return t.Symbol }
+	total := pipeline.Keyed(symbol, func(string) *int { return new(int) },
+		func(_ context.Context, t trade, sum *int, out pipeline.Emitter[trade]) error {
+			*sum += t.Qty
+			t.Total = *sum
+			return out.Emit(t)
+		})
+	seen := pipeline.Keyed(symbol, func(string) *int { return new(int) },
+		func(_ context.Context, t trade, n *int, out pipeline.Emitter[trade]) error {
+			*n++
+			t.Seen = *n
+			return out.Emit(t)
+		})
+	p := pipeline.New(pipeline.Config[trade]{Workers: 2, Key: symbol}).
+		From("trades", pipeline.SourceFunc[trade](func(_ context.Context, out pipeline.Emitter[trade]) error {
+			for _, t := range []trade{{Symbol: "AAPL", Qty: 10}, {Symbol: "MSFT", Qty: 5}, {Symbol: "AAPL", Qty: -4}} {
+				if err := out.Emit(t); err != nil {
+					return err
+				}
+			}
+			return nil
+		})).
+		Then("total", total).Then("seen", seen).
+		To("print", pipeline.SinkFunc[trade](func(_ context.Context, ts []trade) error {
+			for _, t := range ts {
+				fmt.Println(t.Symbol, t.Total, t.Seen)
+			}
+			return nil
+		}))
+	if err := p.Run(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// AAPL 10 1
+	// MSFT 5 1
+	// AAPL 6 2
+}

@@ -58,8 +58,9 @@ type Emitter[T any] interface {
 // Observer receives per-batch observations; the metrics exporter implements
 // it. Calls come from many goroutines at once and must not block.
 type Observer interface {
-	// Processed reports that a stage worker (or the sink, or the source on
-	// Flush) handled in items, produced out items, and took elapsed.
+	// Processed reports that a stage worker (or the sink) handled in items,
+	// produced out items, and spent elapsed processing them (not waiting
+	// for input or for room downstream).
 	Processed(stage string, in, out int, elapsed time.Duration)
 	// Dropped reports n items dropped by an edge's overflow policy.
 	Dropped(edge string, n int)

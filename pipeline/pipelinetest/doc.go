@@ -5,6 +5,8 @@
 //   - it emits only while the call that received the Emitter runs, from one
 //     goroutine at a time;
 //   - it stops when its context is cancelled or Emit fails, and reports it;
+//   - a live source calls Flush before it waits for input, so that nothing
+//     it emitted waits in a batch that is not full (SourceOptions.MaxHold);
 //   - it leaves no goroutine behind;
 //   - a stage gives the same output in a parallel pipeline as run alone, key
 //     by key;

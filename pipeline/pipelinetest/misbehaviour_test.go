@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/pipeline/pipelinetest"
@@ -38,6 +39,19 @@ var broken = map[string]func(t *testing.T){
 				return nil
 			})
 		}, pipelinetest.SourceOptions{Finite: true, MinItems: 5})
+	},
+	// A live source that waits for input without flushing what it emitted:
+	// in a pipeline, the item would wait in a batch until the source ends.
+	"holds items while it waits": func(t *testing.T) {
+		pipelinetest.TestSource(t, func() pipeline.Source[reading] {
+			return pipeline.SourceFunc[reading](func(ctx context.Context, out pipeline.Emitter[reading]) error {
+				if err := out.Emit(reading{Sensor: "s"}); err != nil {
+					return err
+				}
+				<-ctx.Done() // the feed is quiet
+				return ctx.Err()
+			})
+		}, pipelinetest.SourceOptions{MinItems: 1, MaxHold: 50 * time.Millisecond})
 	},
 	// A stage whose output depends on which worker it runs in.
 	"shared state across workers": func(t *testing.T) {
@@ -74,6 +88,7 @@ func TestSuiteFailsBrokenComponents(t *testing.T) {
 		"emits after return":          "Emit called after the call that received the Emitter returned",
 		"ignores Emit errors":         "Emit called again after it returned an error",
 		"shared state across workers": "differs from the stage run alone",
+		"holds items while it waits":  "without calling Flush while it emitted nothing more",
 	} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenComponent$", "-test.count=1")

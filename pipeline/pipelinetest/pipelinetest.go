@@ -35,6 +35,28 @@ type recorder[T any] struct {
 	refused  int
 	cancel   func()
 	cancelAt int
+
+	// What a live source holds back: items emitted since the last Flush;
+	// activity hears every Emit and Flush (when not nil).
+	unflushed int
+	activity  chan struct{}
+}
+
+func (r *recorder[T]) active() {
+	if r.activity != nil {
+		select {
+		case r.activity <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// holding returns how many items were emitted in all and how many since the
+// last Flush.
+func (r *recorder[T]) holding() (emitted, unflushed int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.items), r.unflushed
 }
 
 func (r *recorder[T]) Emit(item T) error {
@@ -57,6 +79,8 @@ func (r *recorder[T]) Emit(item T) error {
 		return errStop
 	}
 	r.items = append(r.items, item)
+	r.unflushed++
+	r.active()
 	if r.cancel != nil && len(r.items) == r.cancelAt {
 		r.cancel()
 	}
@@ -67,6 +91,10 @@ func (r *recorder[T]) Flush() error {
 	if r.returned.Load() {
 		panic("pipelinetest: Flush called after the call that received the Emitter returned")
 	}
+	r.mu.Lock()
+	r.unflushed = 0
+	r.active()
+	r.mu.Unlock()
 	return nil
 }
 
@@ -128,13 +156,32 @@ type SourceOptions struct {
 	// MinItems is how many items the source emits at least before it ends
 	// or can be cancelled (default 1).
 	MinItems int
+	// MaxHold is how long a live source may keep emitted items from the
+	// pipeline, without calling Flush, while it emits nothing more
+	// (default 1 s): a source that waits for input must flush first,
+	// or its items wait in a batch that is not full.
+	MaxHold time.Duration
 }
+
+// DefaultMaxHold is SourceOptions.MaxHold's default.
+const DefaultMaxHold = time.Second
 
 // TestSource checks a Source. newSource must return a fresh, independent
 // source on every call.
 func TestSource[T any](t *testing.T, newSource func() pipeline.Source[T], opts SourceOptions) {
 	if opts.MinItems <= 0 {
 		opts.MinItems = 1
+	}
+	if opts.MaxHold <= 0 {
+		opts.MaxHold = DefaultMaxHold
+	}
+	if !opts.Finite {
+		t.Run("flushes before it waits", func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			src := newSource()
+			defer closeIt(t, src)
+			checkFlushes(t, src, opts)
+		})
 	}
 	if opts.Finite {
 		t.Run("runs to the end", func(t *testing.T) {
@@ -215,6 +262,55 @@ func TestSource[T any](t *testing.T, newSource func() pipeline.Source[T], opts S
 				t.Errorf("the sink got %d items, want at least %d", n.Load(), opts.MinItems)
 			}
 		})
+	}
+}
+
+// checkFlushes runs a live source until it has emitted opts.MinItems and
+// flushed them, and fails it if it holds emitted items for opts.MaxHold
+// without emitting or flushing. A source that keeps emitting without
+// flushing passes: its batches fill.
+func checkFlushes[T any](t *testing.T, src pipeline.Source[T], opts SourceOptions) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec := &recorder[T]{t: t, activity: make(chan struct{}, 1)}
+	done := make(chan error, 1)
+	go func() { done <- src.Produce(ctx, rec) }()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+			rec.returned.Store(true)
+		case <-time.After(Timeout):
+			t.Fatalf("Produce did not return within %v of cancellation", Timeout)
+		}
+	}()
+	quiet := time.NewTimer(opts.MaxHold)
+	defer quiet.Stop()
+	giveUp := time.NewTimer(Timeout)
+	defer giveUp.Stop()
+	for {
+		select {
+		case err := <-done:
+			// Ended by itself: the other rules judge that.
+			rec.returned.Store(true)
+			done <- err
+			return
+		case <-giveUp.C:
+			return // it never stopped emitting: its batches fill
+		case <-rec.activity:
+			quiet.Reset(opts.MaxHold)
+			if n, held := rec.holding(); n >= opts.MinItems && held == 0 {
+				return
+			}
+		case <-quiet.C:
+			if _, held := rec.holding(); held > 0 {
+				t.Errorf("held %d emitted items for %v without calling Flush while it emitted nothing more: "+
+					"a live source must call Emitter.Flush before it waits for input", held, opts.MaxHold)
+				return
+			}
+			quiet.Reset(opts.MaxHold)
+		}
 	}
 }
 

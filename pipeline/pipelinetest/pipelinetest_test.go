@@ -61,8 +61,26 @@ func (s *text) Write(_ context.Context, rs []reading) error {
 	return nil
 }
 
+// live emits a burst of readings, flushes, and waits for the next burst
+// until cancelled.
+func live() pipeline.Source[reading] {
+	return pipeline.SourceFunc[reading](func(ctx context.Context, out pipeline.Emitter[reading]) error {
+		for i := range 10 {
+			if err := out.Emit(reading{Sensor: fmt.Sprint("s", i%3), Value: i}); err != nil {
+				return err
+			}
+		}
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
+}
+
 func TestConformingComponents(t *testing.T) {
 	pipelinetest.TestSource(t, counter(100), pipelinetest.SourceOptions{Finite: true, Deterministic: true, MinItems: 10})
+	pipelinetest.TestSource(t, live, pipelinetest.SourceOptions{MinItems: 10})
 	var in []reading
 	for i := range 300 {
 		in = append(in, reading{Sensor: fmt.Sprint("s", i%7), Value: i * i})
