@@ -4,9 +4,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickflow/tickflow/health"
+	"github.com/tickflow/tickflow/indicators"
+	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/server"
+	"github.com/tickflow/tickflow/signals"
+	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/sources"
 )
 
 func writeFile(t *testing.T, text string) string {
@@ -90,19 +99,19 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"unknown section", "indicator:\n  ema: 3\n", nil, nil, []string{`:1: unknown key "indicator"`}},
 		{"repeated key", "strategy:\n  oversold: 10\n  oversold: 12\n", nil, nil, []string{`:3: key "strategy.oversold" repeated`}},
 		{"wrong type in file", "indicators:\n  rsi: fourteen\n", nil, nil, []string{`:2: indicators.rsi: "fourteen" is not a whole number`}},
-		{"list where a value goes", "stream:\n  symbols: [1, 2]\n", nil, nil, []string{`:2: stream.symbols must be a single value`}},
+		{"list where a value goes", "stream:\n  synthetic_symbols: [1, 2]\n", nil, nil, []string{`:2: stream.synthetic_symbols must be a single value`}},
 		{"not yaml", "async: [\n", nil, nil, []string{"config:", "tickflow.yaml"}},
 		{"bad env", "", map[string]string{"TICKFLOW_ASYNC_BACKOFF_FACTOR": "fast"}, nil,
 			[]string{"async.backoff_factor (from TICKFLOW_ASYNC_BACKOFF_FACTOR)", `"fast" is not a number`}},
 		{"bad flag", "", nil, map[string]string{"request-timeout": "soon"}, []string{"async.request_timeout (from --request-timeout)"}},
 		{"unknown flag", "", nil, map[string]string{"nope": "1"}, []string{"unknown flag --nope"}},
 		{"zero symbols", "async:\n  max_concurrent_symbols: 0\n", nil, nil, []string{"async.max_concurrent_symbols: must be at least 1, got 0"}},
-		{"negative retries", "", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "-1"}, nil, []string{"async.retry_attempts: must not be negative"}},
+		{"retries below -1", "", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "-2"}, nil, []string{"async.retry_attempts: must be at least -1, got -2"}},
 		{"backoff below 1", "", nil, map[string]string{"backoff-factor": "0.5"}, []string{"async.backoff_factor: must be at least 1"}},
 		{"timeout zero", "", nil, map[string]string{"request-timeout": "0s"}, []string{"async.request_timeout: must be positive"}},
-		{"ema too short", "", nil, map[string]string{"ema": "1"}, []string{"indicators.ema: period must be at least 2"}},
+		{"ema too short", "", nil, map[string]string{"ema": "1"}, []string{"indicators.ema: must be at least 2, got 1"}},
 		{"thresholds crossed", "strategy:\n  oversold: 90\n", nil, nil, []string{"strategy.oversold: (90) must be below strategy.overbought (80)"}},
-		{"threshold out of range", "", nil, map[string]string{"overbought": "120"}, []string{"strategy.overbought: must be within 0 and 100"}},
+		{"threshold out of range", "", nil, map[string]string{"overbought": "120"}, []string{"strategy.overbought: must be at most 100, got 120"}},
 		{"listen not host:port", "", nil, map[string]string{"listen": "9090"}, []string{`stream.listen: "9090" is not host:port`}},
 		{"two problems at once", "", nil, map[string]string{"ema": "0", "rsi": "0"}, []string{"indicators.ema", "indicators.rsi"}},
 		{"webhook url hides its secret", "", nil, map[string]string{"webhook": "ftp://user:hunter2@example.com/T0/secret-token"},
@@ -138,7 +147,7 @@ func TestEmptyFileMeansDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", text, err)
 		}
-		if c.Async.MaxConcurrentSymbols != DefaultMaxConcurrentSymbols {
+		if c.Async.MaxConcurrentSymbols != sources.DefaultMaxConcurrentSymbols {
 			t.Errorf("%q: not the defaults", text)
 		}
 	}
@@ -147,14 +156,14 @@ func TestEmptyFileMeansDefaults(t *testing.T) {
 func TestYAMLRoundTrips(t *testing.T) {
 	c, err := Load(Sources{
 		File:  writeFile(t, "async:\n  backoff_factor: 1.5\n"),
-		Env:   envOf(map[string]string{"TICKFLOW_STREAM_SYMBOLS": "42"}),
+		Env:   envOf(map[string]string{"TICKFLOW_STREAM_SYNTHETIC_SYMBOLS": "42"}),
 		Flags: map[string]string{"stale-after": "1m30s", "listen": "[::1]:9191"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := c.YAML()
-	for _, w := range []string{"backoff_factor: 1.5 # file", "symbols: 42 # env", "stale_after: 1m30s # flag", "max_concurrent_symbols: 10 # default", `listen: "[::1]:9191" # flag`} {
+	for _, w := range []string{"backoff_factor: 1.5 # file", "synthetic_symbols: 42 # env", "stale_after: 1m30s # flag", "max_concurrent_symbols: 10 # default", `listen: "[::1]:9191" # flag`} {
 		if !strings.Contains(string(out), w) {
 			t.Errorf("rendering lacks %q:\n%s", w, out)
 		}
@@ -220,4 +229,136 @@ func ExampleLoad() {
 	}
 	fmt.Println(c.Async.RetryAttempts, c.Origin("async.retry_attempts"), c.Async.RequestTimeout)
 	// Output: 5 flag 30s
+}
+
+// TestDefaultsAreTheOwners pins that each default is the constant of the
+// package that uses the setting, so the two cannot disagree.
+func TestDefaultsAreTheOwners(t *testing.T) {
+	c := Default()
+	for _, tt := range []struct {
+		key  string
+		got  any
+		want any
+	}{
+		{"async.max_concurrent_symbols", c.Async.MaxConcurrentSymbols, sources.DefaultMaxConcurrentSymbols},
+		{"async.request_timeout", c.Async.RequestTimeout, sources.DefaultAlpacaRequestTimeout},
+		{"async.retry_attempts", c.Async.RetryAttempts, sources.DefaultAlpacaRetryAttempts},
+		{"async.backoff_factor", c.Async.BackoffFactor, sources.DefaultAlpacaBackoffFactor},
+		{"indicators.ema", c.Indicators.EMA, indicators.DefaultEMA},
+		{"indicators.rsi", c.Indicators.RSI, indicators.DefaultRSI},
+		{"indicators.stoch", c.Indicators.Stoch, indicators.DefaultStoch},
+		{"indicators.d", c.Indicators.D, indicators.DefaultD},
+		{"strategy.oversold", c.Strategy.Oversold, signals.DefaultOversold},
+		{"strategy.overbought", c.Strategy.Overbought, signals.DefaultOverbought},
+		{"pipeline.batch_size", c.Pipeline.BatchSize, pipeline.DefaultBatchSize},
+		{"pipeline.buffer", c.Pipeline.Buffer, pipeline.DefaultBuffer},
+		{"store.batch_size", c.Store.BatchSize, sinks.DefaultStoreBatchSize},
+		{"stream.listen", c.Stream.Listen, server.DefaultListen},
+		{"stream.stale_after", c.Stream.StaleAfter, health.DefaultStaleAfter},
+		{"stream.recent_signals", c.Stream.RecentSignals, server.DefaultRecentSignals},
+		{"webhook.rate", c.Webhook.Rate, sinks.DefaultWebhookRate},
+		{"webhook.burst", c.Webhook.Burst, sinks.DefaultWebhookBurst},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want the owner's %v", tt.key, tt.got, tt.want)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("the defaults do not validate: %v", err)
+	}
+}
+
+// TestEveryNumberIsBounded sets each numeric setting just past each of its
+// bounds and expects an error naming the key (issue 13.7: a huge synthetic
+// symbol count passed validation and ran out of memory).
+func TestEveryNumberIsBounded(t *testing.T) {
+	for _, f := range Fields() {
+		switch f.get(Default()).(type) {
+		case *string:
+			continue
+		}
+		if f.hi == 0 {
+			t.Errorf("%s has no upper bound", f.Key)
+			continue
+		}
+		low := f.lo
+		if !f.above {
+			low = f.lo - 1
+		}
+		for _, v := range []float64{low, f.hi + 1} {
+			text := strconv.FormatFloat(v, 'f', -1, 64)
+			if _, isDur := f.get(Default()).(*time.Duration); isDur {
+				text = time.Duration(v).String()
+			}
+			t.Run(f.Key+"="+text, func(t *testing.T) {
+				_, err := Load(Sources{Env: envOf(map[string]string{f.Env: text})})
+				if err == nil || !strings.Contains(err.Error(), "config: "+f.Key+": must be") {
+					t.Errorf("error %v, want one naming %s", err, f.Key)
+				}
+			})
+		}
+	}
+	_, err := Load(Sources{Env: envOf(nil), Flags: map[string]string{"synthetic-symbols": "1000000000"}})
+	if err == nil || !strings.Contains(err.Error(), "stream.synthetic_symbols: must be at most 100000, got 1000000000") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestChoicesAndAliases(t *testing.T) {
+	_, err := Load(Sources{Env: envOf(map[string]string{"TICKFLOW_OUTPUT_FORMAT": "xml"})})
+	if err == nil || !strings.Contains(err.Error(), `output.format: "xml" is not one of auto, table, jsonl, csv`) {
+		t.Errorf("error %v", err)
+	}
+	c, err := Load(Sources{Env: envOf(nil), Flags: map[string]string{"concurrency": "2"}})
+	if err != nil || c.Async.CPUThreadPoolSize != 2 || c.Origin("async.cpu_thread_pool_size") != "flag" {
+		t.Errorf("--concurrency: %+v, %v", c, err)
+	}
+}
+
+func TestRenamedSettingsAreErrors(t *testing.T) {
+	_, err := Load(Sources{File: writeFile(t, "stream:\n  symbols: 4\n"), Env: envOf(nil)})
+	if err == nil || !strings.Contains(err.Error(), `:2: key "stream.symbols" is now "stream.synthetic_symbols"`) {
+		t.Errorf("old key: %v", err)
+	}
+	_, err = Load(Sources{Env: envOf(map[string]string{"TICKFLOW_STREAM_SYMBOLS": "4"})})
+	if err == nil || !strings.Contains(err.Error(), "TICKFLOW_STREAM_SYMBOLS is now TICKFLOW_STREAM_SYNTHETIC_SYMBOLS") {
+		t.Errorf("old variable: %v", err)
+	}
+}
+
+// TestTemplateLoadsIntoTheDefaults: the template of --init is a valid file
+// that changes nothing, and documents every setting.
+func TestTemplateLoadsIntoTheDefaults(t *testing.T) {
+	tpl := Template()
+	c, err := Load(Sources{File: writeFile(t, string(tpl)), Env: envOf(nil)})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tpl)
+	}
+	def := Default()
+	for _, f := range Fields() {
+		if f.Value(c) != f.Value(def) {
+			t.Errorf("%s = %s from the template, want the default %s", f.Key, f.Value(c), f.Value(def))
+		}
+		if c.Origin(f.Key) != "file" {
+			t.Errorf("%s is not in the template", f.Key)
+		}
+		for _, w := range []string{"# " + f.Usage + "\n", "$" + f.Env, f.Flag} {
+			if !strings.Contains(string(tpl), w) {
+				t.Errorf("template does not document %s with %q", f.Key, w)
+			}
+		}
+	}
+}
+
+func ExampleTemplate() {
+	tpl := string(Template())
+	start := strings.Index(tpl, "indicators:")
+	end := strings.Index(tpl, "ema: 20\n") + len("ema: 20\n")
+	fmt.Print(tpl[start:end])
+	// Output:
+	// indicators:
+	//   # EMA period
+	//   # 2 to 100000
+	//   # $TICKFLOW_INDICATORS_EMA, --ema
+	//   ema: 20
 }
