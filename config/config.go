@@ -113,6 +113,7 @@ type Config struct {
 	Webhook    Webhook
 
 	origin map[string]string // key -> "default", "file", "env", "flag"
+	place  map[string]string // key -> where its value was set, for errors
 }
 
 // Defaults that no other package owns: the ADR's, and the synthetic live
@@ -193,7 +194,7 @@ func Load(src Sources) (*Config, error) {
 	}
 	for _, f := range fields {
 		if v, ok := env(f.Env); ok {
-			if err := c.set(f, v, "env"); err != nil {
+			if err := c.set(f, v, "env", fmt.Sprintf("%s (from %s)", f.Key, f.Env)); err != nil {
 				return nil, fmt.Errorf("config: %s (from %s): %w", f.Key, f.Env, err)
 			}
 		}
@@ -208,8 +209,8 @@ func Load(src Sources) (*Config, error) {
 		if !ok {
 			return nil, fmt.Errorf("config: unknown flag --%s", name)
 		}
-		if err := c.set(f, v, "flag"); err != nil {
-			return nil, fmt.Errorf("config: %s (from --%s): %w", f.Key, f.Flag, err)
+		if err := c.set(f, v, "flag", fmt.Sprintf("%s (from --%s)", f.Key, name)); err != nil {
+			return nil, fmt.Errorf("config: %s (from --%s): %w", f.Key, name, err)
 		}
 	}
 	if err := c.Validate(); err != nil {
@@ -225,30 +226,37 @@ func (c *Config) Set(key, value string) error {
 	if !ok {
 		return fmt.Errorf("config: unknown key %q", key)
 	}
-	if err := c.set(f, value, "flag"); err != nil {
+	if err := c.set(f, value, "flag", key); err != nil {
 		return fmt.Errorf("config: %s: %w", key, err)
 	}
 	return nil
 }
 
-func (c *Config) set(f *Field, value, origin string) error {
+// set parses value into f; origin is its layer, place names it for errors
+// ("file.yaml:3: key", "key (from --flag)").
+func (c *Config) set(f *Field, value, origin, place string) error {
 	if err := f.parse(c, strings.TrimSpace(value)); err != nil {
 		return err
 	}
 	if c.origin == nil {
-		c.origin = map[string]string{}
+		c.origin, c.place = map[string]string{}, map[string]string{}
 	}
-	c.origin[f.Key] = origin
+	c.origin[f.Key], c.place[f.Key] = origin, place
 	return nil
 }
 
 // Validate checks every setting against its bounds (see [Field.Range]) and
 // the rules between settings; the error lists each problem on its own line,
-// naming the key.
+// naming the key and where its value was set (file and line, variable or
+// flag).
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{key}, args...)...))
+		place := key
+		if p, ok := c.place[key]; ok {
+			place = p
+		}
+		errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{place}, args...)...))
 	}
 	for _, f := range fields {
 		if msg := f.check(c); msg != "" {

@@ -105,14 +105,14 @@ func TestErrorsNameTheKey(t *testing.T) {
 			[]string{"async.backoff_factor (from TICKFLOW_ASYNC_BACKOFF_FACTOR)", `"fast" is not a number`}},
 		{"bad flag", "", nil, map[string]string{"request-timeout": "soon"}, []string{"async.request_timeout (from --request-timeout)"}},
 		{"unknown flag", "", nil, map[string]string{"nope": "1"}, []string{"unknown flag --nope"}},
-		{"zero symbols", "async:\n  max_concurrent_symbols: 0\n", nil, nil, []string{"async.max_concurrent_symbols: must be at least 1, got 0"}},
-		{"retries below -1", "", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "-2"}, nil, []string{"async.retry_attempts: must be at least -1, got -2"}},
-		{"backoff below 1", "", nil, map[string]string{"backoff-factor": "0.5"}, []string{"async.backoff_factor: must be at least 1"}},
-		{"timeout zero", "", nil, map[string]string{"request-timeout": "0s"}, []string{"async.request_timeout: must be positive"}},
-		{"ema too short", "", nil, map[string]string{"ema": "1"}, []string{"indicators.ema: must be at least 2, got 1"}},
-		{"thresholds crossed", "strategy:\n  oversold: 90\n", nil, nil, []string{"strategy.oversold: (90) must be below strategy.overbought (80)"}},
-		{"threshold out of range", "", nil, map[string]string{"overbought": "120"}, []string{"strategy.overbought: must be at most 100, got 120"}},
-		{"listen not host:port", "", nil, map[string]string{"listen": "9090"}, []string{`stream.listen: "9090" is not host:port`}},
+		{"zero symbols", "async:\n  max_concurrent_symbols: 0\n", nil, nil, []string{"tickflow.yaml:2: async.max_concurrent_symbols: must be at least 1, got 0"}},
+		{"retries below -1", "", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "-2"}, nil, []string{"async.retry_attempts (from TICKFLOW_ASYNC_RETRY_ATTEMPTS): must be at least -1, got -2"}},
+		{"backoff below 1", "", nil, map[string]string{"backoff-factor": "0.5"}, []string{"async.backoff_factor (from --backoff-factor): must be at least 1"}},
+		{"timeout zero", "", nil, map[string]string{"request-timeout": "0s"}, []string{"async.request_timeout (from --request-timeout): must be positive"}},
+		{"ema too short", "", nil, map[string]string{"ema": "1"}, []string{"indicators.ema (from --ema): must be at least 2, got 1"}},
+		{"thresholds crossed", "strategy:\n  oversold: 90\n", nil, nil, []string{"tickflow.yaml:2: strategy.oversold: (90) must be below strategy.overbought (80)"}},
+		{"threshold out of range", "", nil, map[string]string{"overbought": "120"}, []string{"strategy.overbought (from --overbought): must be at most 100, got 120"}},
+		{"listen not host:port", "", nil, map[string]string{"listen": "9090"}, []string{`stream.listen (from --listen): "9090" is not host:port`}},
 		{"two problems at once", "", nil, map[string]string{"ema": "0", "rsi": "0"}, []string{"indicators.ema", "indicators.rsi"}},
 		{"webhook url hides its secret", "", nil, map[string]string{"webhook": "ftp://user:hunter2@example.com/T0/secret-token"},
 			[]string{"webhook.url", "example.com"}},
@@ -292,21 +292,21 @@ func TestEveryNumberIsBounded(t *testing.T) {
 			}
 			t.Run(f.Key+"="+text, func(t *testing.T) {
 				_, err := Load(Sources{Env: envOf(map[string]string{f.Env: text})})
-				if err == nil || !strings.Contains(err.Error(), "config: "+f.Key+": must be") {
+				if err == nil || !strings.Contains(err.Error(), "config: "+f.Key+" (from "+f.Env+"): must be") {
 					t.Errorf("error %v, want one naming %s", err, f.Key)
 				}
 			})
 		}
 	}
 	_, err := Load(Sources{Env: envOf(nil), Flags: map[string]string{"synthetic-symbols": "1000000000"}})
-	if err == nil || !strings.Contains(err.Error(), "stream.synthetic_symbols: must be at most 100000, got 1000000000") {
+	if err == nil || !strings.Contains(err.Error(), "stream.synthetic_symbols (from --synthetic-symbols): must be at most 100000, got 1000000000") {
 		t.Errorf("error %v", err)
 	}
 }
 
 func TestChoicesAndAliases(t *testing.T) {
 	_, err := Load(Sources{Env: envOf(map[string]string{"TICKFLOW_OUTPUT_FORMAT": "xml"})})
-	if err == nil || !strings.Contains(err.Error(), `output.format: "xml" is not one of auto, table, jsonl, csv`) {
+	if err == nil || !strings.Contains(err.Error(), `output.format (from TICKFLOW_OUTPUT_FORMAT): "xml" is not one of auto, table, jsonl, csv`) {
 		t.Errorf("error %v", err)
 	}
 	c, err := Load(Sources{Env: envOf(nil), Flags: map[string]string{"concurrency": "2"}})

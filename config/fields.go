@@ -54,7 +54,7 @@ func (f Field) Range() string {
 		if isDur {
 			return time.Duration(x).String()
 		}
-		return strconv.FormatFloat(x, 'g', -1, 64)
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	if f.above {
 		return "positive, at most " + num(f.hi)
@@ -86,7 +86,7 @@ func (f Field) check(c *Config) string {
 		if _, isDur := f.get(c).(*time.Duration); isDur {
 			return time.Duration(x).String()
 		}
-		return strconv.FormatFloat(x, 'g', -1, 64)
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	switch {
 	case f.above && x <= f.lo:

@@ -65,7 +65,7 @@ func (c *Config) walk(name, prefix string, m *yaml.Node) error {
 		if v.Kind != yaml.ScalarNode {
 			return fmt.Errorf("config: %s:%d: %s must be a single value", name, v.Line, key)
 		}
-		if err := c.set(f, v.Value, "file"); err != nil {
+		if err := c.set(f, v.Value, "file", fmt.Sprintf("%s:%d: %s", name, v.Line, key)); err != nil {
 			return fmt.Errorf("config: %s:%d: %s: %w", name, v.Line, key, err)
 		}
 	}

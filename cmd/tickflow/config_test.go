@@ -9,16 +9,16 @@ import (
 
 func TestConfigPrintsEffectiveSettings(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tickflow.yaml")
-	if err := os.WriteFile(file, []byte("async:\n  retry_attempts: 5\nstream:\n  symbols: 3\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("async:\n  retry_attempts: 5\nstream:\n  synthetic_symbols: 3\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("TICKFLOW_STREAM_SYMBOLS", "7")
+	t.Setenv("TICKFLOW_STREAM_SYNTHETIC_SYMBOLS", "7")
 	t.Setenv("TICKFLOW_WEBHOOK_URL", "https://bot:pw@hooks.example.com/T0/s3cret")
 	out, stderr, code := cmdline(t, "config", "--config", file, "--ema", "30")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"retry_attempts: 5 # file", "symbols: 7 # env", "ema: 30 # flag", "max_concurrent_symbols: 10 # default", `listen: "127.0.0.1:9090" # default`, "hooks.example.com"} {
+	for _, want := range []string{"retry_attempts: 5 # file", "synthetic_symbols: 7 # env", "ema: 30 # flag", "max_concurrent_symbols: 10 # default", `listen: "127.0.0.1:9090" # default`, "hooks.example.com"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
