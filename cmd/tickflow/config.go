@@ -68,9 +68,15 @@ func hasPrefix(key string, prefixes []string) bool {
 // An error is a usage error (exit 2).
 func loadConfig(c *cli.Context) (*config.Config, error) {
 	set := map[string]string{}
-	for _, f := range config.Fields() {
-		if c.IsSet(f.Flag) {
-			set[f.Flag] = c.String(f.Flag)
+	for _, fl := range c.Command.Flags {
+		// A setting's flag is a string flag (configFlags); a command's own
+		// flag of the same name (run's --synthetic-symbols, an int) is not.
+		sf, ok := fl.(*cli.StringFlag)
+		if !ok {
+			continue
+		}
+		if _, isSetting := config.Lookup(settingKey(sf.Name)); isSetting && c.IsSet(sf.Name) {
+			set[sf.Name] = c.String(sf.Name)
 		}
 	}
 	cfg, err := config.Load(config.Sources{File: c.String("config"), Env: os.LookupEnv, Flags: set})
@@ -78,6 +84,16 @@ func loadConfig(c *cli.Context) (*config.Config, error) {
 		return nil, usageError("%v", err)
 	}
 	return cfg, nil
+}
+
+// settingKey is the key of the setting whose flag is name, or "".
+func settingKey(name string) string {
+	for _, f := range config.Fields() {
+		if f.Flag == name {
+			return f.Key
+		}
+	}
+	return ""
 }
 
 func configAction(c *cli.Context) error {
