@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -30,6 +29,7 @@ func alpacaFlags() []cli.Flag {
 		&cli.StringFlag{Name: "timeframe", Value: "1Min", Usage: "bar size: 1Min, 5Min, 15Min, 1Hour, 1Day, ... (Alpaca's 1-59Min, 1-23Hour, 1Day, 1Week, 1-12Month)"},
 		&cli.StringFlag{Name: "start", Usage: "first bar `TIME`, inclusive: " + dateRule},
 		&cli.StringFlag{Name: "end", Usage: "last bar `TIME`, inclusive (default now): " + dateRule},
+		tzFlag(),
 		&cli.StringFlag{Name: "feed", Value: "iex", Usage: "Alpaca stock feed: iex (free), sip, delayed_sip"},
 		&cli.IntFlag{Name: "rate-limit", Value: sources.DefaultAlpacaRequestsPerMinute, Usage: fmt.Sprintf("Alpaca REST requests per minute, 1 to %d (200 on the Basic plan)", maxRateLimit)},
 		&cli.StringFlag{Name: "key", EnvVars: []string{"APCA_API_KEY_ID"}, Usage: "Alpaca API key ID"},
@@ -40,9 +40,6 @@ func alpacaFlags() []cli.Flag {
 		&cli.StringFlag{Name: "crypto-stream-url", EnvVars: []string{"DATA_CRYPTO_PROXY_WS"}, Usage: "Alpaca crypto stream base `URL`"},
 	}
 }
-
-// dateRule is how every --start and --end reads its value.
-const dateRule = "a date (2024-01-05) means the whole day (UTC unless --tz); a timestamp (2024-01-05T14:30:00Z) is exact"
 
 // Bounds of the Alpaca flags that size requests or memory.
 const (
@@ -100,19 +97,6 @@ func alpacaSymbols(c *cli.Context) ([]string, error) {
 	return syms, nil
 }
 
-// parseTime reads RFC 3339 or a date (midnight UTC).
-func parseTime(flag, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, usageError("--%s: %q is neither RFC 3339 (2024-01-02T14:30:00Z) nor a date (2024-01-02)", flag, s)
-}
-
 // alpacaBars builds the historical source the flags describe. Logs go to
 // stderr at warning level (retries, the circuit breaker).
 func alpacaBars(c *cli.Context, cfg *config.Config) (*sources.AlpacaBars, error) {
@@ -125,21 +109,14 @@ func alpacaBars(c *cli.Context, cfg *config.Config) (*sources.AlpacaBars, error)
 	if err != nil {
 		return nil, err
 	}
-	start, err := parseTime("start", c.String("start"))
+	r, err := parseRange(c)
 	if err != nil {
 		return nil, err
 	}
-	end, err := parseTime("end", c.String("end"))
-	if err != nil {
-		return nil, err
-	}
-	if start.IsZero() {
+	if r.Start.IsZero() {
 		return nil, usageError("Alpaca history needs --start (and --end, default now)")
 	}
-	if !end.IsZero() && end.Before(start) {
-		return nil, usageError("--end %s is before --start %s: the range is empty", end.Format(time.RFC3339), start.Format(time.RFC3339))
-	}
-	return &sources.AlpacaBars{AlpacaREST: rest, Symbols: syms, TimeFrame: c.String("timeframe"), Start: start, End: end}, nil
+	return &sources.AlpacaBars{AlpacaREST: rest, Symbols: syms, TimeFrame: c.String("timeframe"), Start: r.Start, End: r.Last()}, nil
 }
 
 func stderrLogger(w io.Writer) *slog.Logger {
@@ -175,7 +152,7 @@ func alpacaStreamFlags() []cli.Flag {
 	var flags []cli.Flag
 	for _, f := range alpacaFlags() {
 		switch f.Names()[0] {
-		case "timeframe", "start", "end":
+		case "timeframe", "start", "end", "tz":
 			continue
 		}
 		flags = append(flags, f)

@@ -59,23 +59,16 @@ func storeInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Even
 	if len(c.StringSlice("csv")) > 0 || c.String("source") == "alpaca" {
 		return nil, nil, usageError("--db is an input of its own: drop --csv or --source")
 	}
-	start, err := parseTime("start", c.String("start"))
+	r, err := parseRange(c)
 	if err != nil {
 		return nil, nil, err
-	}
-	end, err := parseTime("end", c.String("end"))
-	if err != nil {
-		return nil, nil, err
-	}
-	if !end.IsZero() {
-		end = end.Add(time.Nanosecond) // --end is inclusive, Query.End is not
 	}
 	st, err := openStore(c.Context, "--db", c.String("db"), forReading)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &ownedSource{Store: sources.Store{DB: st, Symbols: splitSymbols(c.String("symbols")),
-		Timeframe: timeframeOf(c), Start: start, End: end, MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}}, nil, nil
+		Timeframe: timeframeOf(c), Start: r.Start, End: r.End, MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}}, nil, nil
 }
 
 // The two ways a command opens a database.

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // --tz names a zone on machines without a zone database
 
 	"github.com/urfave/cli/v2"
 )

@@ -30,6 +30,7 @@ the indicator values that caused each signal, and when it was recorded.
 			&cli.StringFlag{Name: "symbols", Usage: "only these comma-separated `SYMBOLS` (default all)"},
 			&cli.StringFlag{Name: "start", Usage: "only signals at or after `TIME`: " + dateRule},
 			&cli.StringFlag{Name: "end", Usage: "only signals at or before `TIME` (inclusive): " + dateRule},
+			tzFlag(),
 		}, configFlags("output.format")...),
 		Action: signalsAction,
 	}
@@ -72,15 +73,11 @@ func signalsAction(c *cli.Context) (err error) {
 		return err
 	}
 	q := store.SignalQuery{Strategy: c.String("strategy"), Symbols: splitSymbols(c.String("symbols"))}
-	if q.Start, err = parseTime("start", c.String("start")); err != nil {
+	r, err := parseRange(c)
+	if err != nil {
 		return err
 	}
-	if q.End, err = parseTime("end", c.String("end")); err != nil {
-		return err
-	}
-	if !q.End.IsZero() {
-		q.End = q.End.Add(time.Nanosecond) // inclusive
-	}
+	q.Start, q.End = r.Start, r.End
 	format := outputFormat(cfg, c.App.Writer)
 	var w journalWriter
 	out := bufio.NewWriterSize(c.App.Writer, 64<<10)
