@@ -34,12 +34,21 @@ type Async struct {
 	// RequestTimeout bounds one outbound request.
 	RequestTimeout time.Duration
 	// RetryAttempts is how many times a failed request is retried after
-	// its first attempt. Zero means the library's default (3) and -1 means
-	// no retry: the meaning the Alpaca and webhook clients give their own
-	// retry fields, so the value is passed to them as it is.
+	// its first attempt; 0 means none. Give it to a library client with
+	// [Async.Retries], which says "none" as the library does.
 	RetryAttempts int
 	// BackoffFactor multiplies the wait between retries.
 	BackoffFactor float64
+}
+
+// Retries is RetryAttempts in the form of the library's retry fields
+// (internal/retry's Policy.Attempts, the Alpaca clients' RetryAttempts, the
+// webhook's Retries), whose zero means their default: none is -1 there.
+func (a Async) Retries() int {
+	if a.RetryAttempts == 0 {
+		return -1
+	}
+	return a.RetryAttempts
 }
 
 // Indicators are the indicator periods.

@@ -106,7 +106,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad flag", "", nil, map[string]string{"request-timeout": "soon"}, []string{"async.request_timeout (from --request-timeout)"}},
 		{"unknown flag", "", nil, map[string]string{"nope": "1"}, []string{"unknown flag --nope"}},
 		{"zero symbols", "async:\n  max_concurrent_symbols: 0\n", nil, nil, []string{"tickflow.yaml:2: async.max_concurrent_symbols: must be at least 1, got 0"}},
-		{"retries below -1", "", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "-2"}, nil, []string{"async.retry_attempts (from TICKFLOW_ASYNC_RETRY_ATTEMPTS): must be at least -1, got -2"}},
+		{"negative retries", "", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "-1"}, nil, []string{"async.retry_attempts (from TICKFLOW_ASYNC_RETRY_ATTEMPTS): must be at least 0, got -1"}},
 		{"backoff below 1", "", nil, map[string]string{"backoff-factor": "0.5"}, []string{"async.backoff_factor (from --backoff-factor): must be at least 1"}},
 		{"timeout zero", "", nil, map[string]string{"request-timeout": "0s"}, []string{"async.request_timeout (from --request-timeout): must be positive"}},
 		{"ema too short", "", nil, map[string]string{"ema": "1"}, []string{"indicators.ema (from --ema): must be at least 2, got 1"}},
@@ -301,6 +301,16 @@ func TestEveryNumberIsBounded(t *testing.T) {
 	_, err := Load(Sources{Env: envOf(nil), Flags: map[string]string{"synthetic-symbols": "1000000000"}})
 	if err == nil || !strings.Contains(err.Error(), "stream.synthetic_symbols (from --synthetic-symbols): must be at most 100000, got 1000000000") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestRetriesSayNoneAsTheLibrary: the config's 0 is none, which the
+// library's retry fields (zero: their default) spell -1.
+func TestRetriesSayNoneAsTheLibrary(t *testing.T) {
+	for _, tt := range []struct{ attempts, want int }{{0, -1}, {1, 1}, {3, 3}} {
+		if got := (Async{RetryAttempts: tt.attempts}).Retries(); got != tt.want {
+			t.Errorf("Retries() of retry_attempts %d = %d, want %d", tt.attempts, got, tt.want)
+		}
 	}
 }
 

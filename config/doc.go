@@ -22,10 +22,9 @@
 //
 // # Retry attempts
 //
-// async.retry_attempts counts retries after a request's first attempt. Zero
-// means the default and -1 means no retry, the meaning the library's clients
-// (the Alpaca sources and order sink, the webhook sink) give their own retry
-// fields, whose zero value is the default: the setting is passed to them
-// unchanged, so zero cannot mean "none" in one place and "the default" in
-// another.
+// async.retry_attempts counts retries after a request's first attempt, and
+// 0 means none: in a file every value is explicit, the default being
+// written out (3). The library's retry fields count the same way, but their
+// zero value means their default, so "none" is -1 there; [Async.Retries]
+// is the one place that converts.
 package config

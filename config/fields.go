@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tickflow/tickflow/indicators"
-	"github.com/tickflow/tickflow/sources"
 )
 
 // Field describes one setting.
@@ -190,7 +189,7 @@ var fields = []*Field{
 		flag("cpu-thread-pool-size", "concurrency").between(1, maxWorkers),
 	field("async.io_thread_pool_size", "workers for I/O-bound stages", func(c *Config) any { return &c.Async.IOThreadPoolSize }).between(1, maxWorkers),
 	field("async.request_timeout", "timeout of one outbound request", func(c *Config) any { return &c.Async.RequestTimeout }).positive(float64(time.Hour)),
-	field("async.retry_attempts", fmt.Sprintf("retries of a failed request after its first attempt (0: the default, %d; -1: none)", sources.DefaultAlpacaRetryAttempts), func(c *Config) any { return &c.Async.RetryAttempts }).between(-1, 100),
+	field("async.retry_attempts", "retries of a failed request after its first attempt (0: none)", func(c *Config) any { return &c.Async.RetryAttempts }).between(0, 100),
 	field("async.backoff_factor", "multiplier of the wait between retries", func(c *Config) any { return &c.Async.BackoffFactor }).between(1, 10),
 	field("indicators.ema", "EMA period", func(c *Config) any { return &c.Indicators.EMA }).between(2, maxPeriod),
 	field("indicators.rsi", "RSI period of StochRSI", func(c *Config) any { return &c.Indicators.RSI }).between(2, maxPeriod),

@@ -66,7 +66,7 @@ func alpacaREST(c *cli.Context, cfg *config.Config, log *slog.Logger) (sources.A
 	rest := sources.AlpacaREST{
 		KeyID: c.String("key"), SecretKey: c.String("secret"), DataURL: c.String("data-url"),
 		Feed: c.String("feed"), RequestsPerMinute: c.Int("rate-limit"), Logger: log,
-		RequestTimeout: cfg.Async.RequestTimeout, RetryAttempts: cfg.Async.RetryAttempts, BackoffFactor: cfg.Async.BackoffFactor,
+		RequestTimeout: cfg.Async.RequestTimeout, RetryAttempts: cfg.Async.Retries(), BackoffFactor: cfg.Async.BackoffFactor,
 		// max_concurrent_requests caps the requests in flight; the rate
 		// limit still paces them.
 		Concurrency: min(sources.DefaultAlpacaConcurrency, cfg.Async.MaxConcurrentRequests),
@@ -225,7 +225,7 @@ func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger) ([]pipel
 	mode := c.String("orders")
 	o := &sinks.AlpacaOrders{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
 		Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log,
-		RetryAttempts: cfg.Async.RetryAttempts, BackoffFactor: cfg.Async.BackoffFactor, RequestTimeout: cfg.Async.RequestTimeout}
+		RetryAttempts: cfg.Async.Retries(), BackoffFactor: cfg.Async.BackoffFactor, RequestTimeout: cfg.Async.RequestTimeout}
 	switch mode {
 	case "", "off":
 		return nil, nil

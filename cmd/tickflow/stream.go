@@ -83,7 +83,7 @@ func streamAction(c *cli.Context) error {
 	var hook *sinks.Webhook
 	if cfg.Webhook.URL != "" {
 		hook = &sinks.Webhook{
-			URL: cfg.Webhook.URL, Timeout: cfg.Async.RequestTimeout, Retries: cfg.Async.RetryAttempts,
+			URL: cfg.Webhook.URL, Timeout: cfg.Async.RequestTimeout, Retries: cfg.Async.Retries(),
 			BackoffFactor: cfg.Async.BackoffFactor, Rate: cfg.Webhook.Rate, Burst: cfg.Webhook.Burst,
 			Hook: m, Logger: log,
 		}
