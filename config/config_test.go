@@ -104,6 +104,9 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad env", "", map[string]string{"TICKFLOW_ASYNC_BACKOFF_FACTOR": "fast"}, nil,
 			[]string{"async.backoff_factor (from TICKFLOW_ASYNC_BACKOFF_FACTOR)", `"fast" is not a number`}},
 		{"bad flag", "", nil, map[string]string{"request-timeout": "soon"}, []string{"async.request_timeout (from --request-timeout)"}},
+		{"NaN passes no bound", "", nil, map[string]string{"oversold": "NaN"}, []string{`strategy.oversold (from --oversold): "NaN" is not a finite number`}},
+		{"infinite rate", "stream:\n  rate: inf\n", nil, nil, []string{`:2: stream.rate: "inf" is not a finite number`}},
+		{"NaN seconds", "", map[string]string{"TICKFLOW_ASYNC_REQUEST_TIMEOUT": "nan"}, nil, []string{`"nan" is not a duration`}},
 		{"unknown flag", "", nil, map[string]string{"nope": "1"}, []string{"unknown flag --nope"}},
 		{"zero symbols", "async:\n  max_concurrent_symbols: 0\n", nil, nil, []string{"tickflow.yaml:2: async.max_concurrent_symbols: must be at least 1, got 0"}},
 		{"negative retries", "", map[string]string{"TICKFLOW_ASYNC_RETRY_ATTEMPTS": "-1"}, nil, []string{"async.retry_attempts (from TICKFLOW_ASYNC_RETRY_ATTEMPTS): must be at least 0, got -1"}},
@@ -371,4 +374,46 @@ func ExampleTemplate() {
 	//   # 2 to 100000
 	//   # $TICKFLOW_INDICATORS_EMA, --ema
 	//   ema: 20
+}
+
+func ExampleAsync_Retries() {
+	c := Default()
+	fmt.Println(c.Async.RetryAttempts, c.Async.Retries())
+	c.Async.RetryAttempts = 0 // no retry
+	fmt.Println(c.Async.RetryAttempts, c.Async.Retries())
+	// Output:
+	// 3 3
+	// 0 -1
+}
+
+// FuzzSet: any text given to any setting is accepted or refused without a
+// panic, and a value that validates reads back to itself from its rendering.
+func FuzzSet(f *testing.F) {
+	for i, fl := range Fields() {
+		f.Add(i, fl.Value(Default()))
+	}
+	f.Add(0, "1e300")
+	f.Add(4, "9223372036s")
+	f.Add(11, "NaN")
+	f.Fuzz(func(t *testing.T, i int, text string) {
+		all := Fields()
+		if i < 0 || i >= len(all) {
+			return
+		}
+		fl := all[i]
+		c := Default()
+		if err := c.Set(fl.Key, text); err != nil {
+			if !strings.HasPrefix(err.Error(), "config: "+fl.Key+": ") {
+				t.Errorf("error without the key: %v", err)
+			}
+			return
+		}
+		if c.Validate() != nil || fl.Secret {
+			return
+		}
+		back := Default()
+		if err := back.Set(fl.Key, fl.Value(c)); err != nil || fl.Value(back) != fl.Value(c) {
+			t.Errorf("%s: %q renders as %q, which reads back as %q (%v)", fl.Key, text, fl.Value(c), fl.Value(back), err)
+		}
+	})
 }

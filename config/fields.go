@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,13 +126,17 @@ func (f *Field) parse(c *Config, s string) error {
 		if err != nil {
 			return fmt.Errorf("%q is not a number", s)
 		}
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			// NaN would pass every bound: each comparison with it is false.
+			return fmt.Errorf("%q is not a finite number", s)
+		}
 		*p = x
 	case *time.Duration:
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			// A bare number is seconds, as the ADR's request_timeout = 30.0.
 			x, ferr := strconv.ParseFloat(s, 64)
-			if ferr != nil || x > float64(1<<62)/float64(time.Second) || x < -float64(1<<62)/float64(time.Second) {
+			if ferr != nil || math.IsNaN(x) || math.Abs(x) > float64(1<<62)/float64(time.Second) {
 				return fmt.Errorf("%q is not a duration (like 30s or 1m30s)", s)
 			}
 			d = time.Duration(x * float64(time.Second))

@@ -101,6 +101,9 @@ func alpacaSymbols(c *cli.Context) ([]string, error) {
 // stderr at warning level (retries, the circuit breaker).
 func alpacaBars(c *cli.Context, cfg *config.Config) (*sources.AlpacaBars, error) {
 	log := stderrLogger(c.App.ErrWriter)
+	if c.IsSet("synthetic-symbols") {
+		return nil, usageError("--synthetic-symbols counts the synthetic feed's symbols; with --source alpaca, list them with --symbols")
+	}
 	rest, err := alpacaREST(c, cfg, log)
 	if err != nil {
 		return nil, err
@@ -178,6 +181,9 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.
 			return nil, syntheticSymbolsError(c.String("symbols"))
 		}
 		return syntheticFeed(cfg, c.Uint64("seed")), nil
+	}
+	if c.IsSet("synthetic-symbols") {
+		return nil, usageError("--synthetic-symbols counts the synthetic feed's symbols; with --source alpaca, list them with --symbols")
 	}
 	rest, err := alpacaREST(c, cfg, log)
 	if err != nil {

@@ -294,6 +294,8 @@ func TestStreamSymbolsIsAList(t *testing.T) {
 		{[]string{"stream", "--synthetic-symbols", "1000000000"}, nil, "stream.synthetic_symbols (from --synthetic-symbols): must be at most 100000, got 1000000000"},
 		{[]string{"run", "--synthetic-symbols", "1000000000"}, nil, "--synthetic-symbols: must be from 1 to 100000, got 1000000000"},
 		{[]string{"stream", "--source", "alpaca", "--symbols", "AAPL", "--warmup", "1000000", "--key", "k", "--secret", "s"}, nil, "--warmup: must be from 0 to 10000"},
+		{[]string{"stream", "--source", "alpaca", "--synthetic-symbols", "3"}, nil, "with --source alpaca, list them with --symbols"},
+		{[]string{"stream", "--duration", "-1s"}, nil, "--duration: must not be negative"},
 		{[]string{"fetch", "--symbols", "AAPL", "--start", "2024-01-02", "--rate-limit", "0", "--key", "k", "--secret", "s"}, nil, "--rate-limit: must be from 1 to 100000, got 0"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

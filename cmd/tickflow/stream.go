@@ -66,7 +66,9 @@ func streamAction(c *cli.Context) error {
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	ctx := c.Context
-	if d := c.Duration("duration"); d > 0 {
+	if d := c.Duration("duration"); d < 0 {
+		return usageError("--duration: must not be negative, got %v", d)
+	} else if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
