@@ -45,6 +45,9 @@ func alpacaFlags() []cli.Flag {
 const (
 	maxRateLimit  = 100_000
 	maxWarmupBars = 10_000
+	// An order size is money: a typo of three zeros must be an error.
+	maxQty      = 1_000_000
+	maxNotional = 10_000_000
 )
 
 // alpacaSelected tells whether the flags ask for Alpaca.
@@ -164,8 +167,8 @@ func alpacaStreamFlags() []cli.Flag {
 		&cli.IntFlag{Name: "warmup", Value: sources.DefaultAlpacaWarmupBars, Usage: fmt.Sprintf("with --source alpaca: bars of history per symbol before live bars, 0 to %d (exact indicators need 500)", maxWarmupBars)},
 		&cli.DurationFlag{Name: "alpaca-stale-after", Value: sources.DefaultAlpacaStaleAfter, Usage: "with --source alpaca: replace a socket silent this long (stocks are silent outside trading hours)"},
 		&cli.StringFlag{Name: "orders", Value: "off", Usage: "turn signals into Alpaca orders: off, dry-run (log only), paper, live (real money)"},
-		&cli.Float64Flag{Name: "qty", Usage: "with --orders: shares per buy", DefaultText: "1"},
-		&cli.Float64Flag{Name: "notional", Usage: "with --orders: dollars per buy, instead of --qty"},
+		&cli.Float64Flag{Name: "qty", Usage: fmt.Sprintf("with --orders: shares per buy, up to %d", maxQty), DefaultText: "1"},
+		&cli.Float64Flag{Name: "notional", Usage: fmt.Sprintf("with --orders: dollars per buy, up to %d, instead of --qty", maxNotional)},
 	)
 }
 
@@ -245,6 +248,15 @@ func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger) ([]pipel
 	}
 	if !o.DryRun && (o.KeyID == "" || o.SecretKey == "") {
 		return nil, usageError("--orders %s needs API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY (or --key, --secret)", mode)
+	}
+	for _, v := range []struct {
+		flag     string
+		x, limit float64
+	}{{"qty", o.Qty, maxQty}, {"notional", o.Notional, maxNotional}} {
+		// !(x >= 0) also catches NaN, which passes every comparison.
+		if !(v.x >= 0) || v.x > v.limit {
+			return nil, usageError("--%s: must be from 0 to %.0f, got %s", v.flag, v.limit, strconv.FormatFloat(v.x, 'f', -1, 64))
+		}
 	}
 	if o.Qty > 0 && o.Notional > 0 {
 		return nil, usageError("--qty and --notional: choose one")

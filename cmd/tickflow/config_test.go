@@ -296,6 +296,8 @@ func TestStreamSymbolsIsAList(t *testing.T) {
 		{[]string{"stream", "--source", "alpaca", "--symbols", "AAPL", "--warmup", "1000000", "--key", "k", "--secret", "s"}, nil, "--warmup: must be from 0 to 10000"},
 		{[]string{"stream", "--source", "alpaca", "--synthetic-symbols", "3"}, nil, "with --source alpaca, list them with --symbols"},
 		{[]string{"stream", "--duration", "-1s"}, nil, "--duration: must not be negative"},
+		{[]string{"stream", "--orders", "dry-run", "--qty", "NaN"}, nil, "--qty: must be from 0 to 1000000, got NaN"},
+		{[]string{"stream", "--orders", "dry-run", "--notional", "50000000"}, nil, "--notional: must be from 0 to 10000000, got 50000000"},
 		{[]string{"fetch", "--symbols", "AAPL", "--start", "2024-01-02", "--rate-limit", "0", "--key", "k", "--secret", "s"}, nil, "--rate-limit: must be from 1 to 100000, got 0"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
