@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -416,4 +417,25 @@ func FuzzSet(f *testing.F) {
 			t.Errorf("%s: %q renders as %q, which reads back as %q (%v)", fl.Key, text, fl.Value(c), fl.Value(back), err)
 		}
 	})
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/template.yaml from Template")
+
+// TestTemplateGolden keeps the template of config --init in
+// testdata/template.yaml, so that a change to it is seen in review
+// (go test ./config -run Golden -update rewrites it).
+func TestTemplateGolden(t *testing.T) {
+	golden := filepath.Join("testdata", "template.yaml")
+	if *update {
+		if err := os.WriteFile(golden, Template(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Template(); string(got) != string(want) {
+		t.Errorf("Template() differs from %s (rerun with -update if the change is meant):\n%s", golden, got)
+	}
 }
