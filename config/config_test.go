@@ -439,3 +439,19 @@ func TestTemplateGolden(t *testing.T) {
 		t.Errorf("Template() differs from %s (rerun with -update if the change is meant):\n%s", golden, got)
 	}
 }
+
+// BenchmarkLoad is the cost every command pays at start: the template
+// file (every setting), an environment variable and a flag.
+func BenchmarkLoad(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "tickflow.yaml")
+	if err := os.WriteFile(file, Template(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	env := envOf(map[string]string{"TICKFLOW_INDICATORS_EMA": "30"})
+	flags := map[string]string{"rsi": "10"}
+	for b.Loop() {
+		if _, err := Load(Sources{File: file, Env: env, Flags: flags}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
