@@ -455,3 +455,14 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+func TestRenamed(t *testing.T) {
+	for _, name := range []string{"stream.symbols", "TICKFLOW_STREAM_SYMBOLS"} {
+		if f, ok := Renamed(name); !ok || f.Key != "stream.synthetic_symbols" {
+			t.Errorf("Renamed(%q) = %v, %v", name, f.Key, ok)
+		}
+	}
+	if _, ok := Renamed("indicators.ema"); ok {
+		t.Error("a current key reported as renamed")
+	}
+}

@@ -236,6 +236,19 @@ var (
 	renamedEnv = map[string]*Field{"TICKFLOW_STREAM_SYMBOLS": byKey["stream.synthetic_symbols"]}
 )
 
+// Renamed tells whether name, a key or an environment variable, is the name
+// of a setting in an earlier release, and returns the setting that
+// replaces it.
+func Renamed(name string) (Field, bool) {
+	if f, ok := renamedKey[name]; ok {
+		return *f, true
+	}
+	if f, ok := renamedEnv[name]; ok {
+		return *f, true
+	}
+	return Field{}, false
+}
+
 // Fields returns every setting in a stable order (the order of the YAML
 // rendering).
 func Fields() []Field {

@@ -79,11 +79,42 @@ func loadConfig(c *cli.Context) (*config.Config, error) {
 			set[sf.Name] = c.String(sf.Name)
 		}
 	}
+	if err := checkEnv(os.Environ()); err != nil {
+		return nil, err
+	}
 	cfg, err := config.Load(config.Sources{File: c.String("config"), Env: os.LookupEnv, Flags: set})
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
 	return cfg, nil
+}
+
+// commandEnv are the TICKFLOW_* variables of flags that are not settings.
+var commandEnv = []string{"TICKFLOW_CONFIG", "TICKFLOW_DB", "TICKFLOW_JOURNAL"}
+
+// checkEnv refuses a TICKFLOW_* variable that names nothing, as the config
+// file refuses an unknown key: a misspelt setting must not be silently
+// ignored. TICKFLOW_TEST_* and TICKFLOW_BENCH_* belong to the tests and
+// benchmarks.
+func checkEnv(environ []string) error {
+	known := map[string]bool{}
+	for _, name := range commandEnv {
+		known[name] = true
+	}
+	for _, f := range config.Fields() {
+		known[f.Env] = true
+	}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "TICKFLOW_") || strings.HasPrefix(name, "TICKFLOW_TEST_") || strings.HasPrefix(name, "TICKFLOW_BENCH_") || known[name] {
+			continue
+		}
+		if _, renamed := config.Renamed(name); renamed {
+			continue // config.Load names its replacement
+		}
+		return usageError("config: environment variable %s is not a setting (tickflow config --init lists them all)", name)
+	}
+	return nil
 }
 
 // settingKey is the key of the setting whose flag is name, or "".

@@ -291,6 +291,7 @@ func TestStreamSymbolsIsAList(t *testing.T) {
 		{[]string{"stream", "--symbols", "4"}, nil, "the synthetic feed's count is now --synthetic-symbols 4"},
 		{[]string{"stream", "--symbols", "AAPL"}, nil, "--symbols AAPL needs --source alpaca"},
 		{[]string{"stream"}, map[string]string{"TICKFLOW_STREAM_SYMBOLS": "4"}, "TICKFLOW_STREAM_SYMBOLS is now TICKFLOW_STREAM_SYNTHETIC_SYMBOLS"},
+		{[]string{"run"}, map[string]string{"TICKFLOW_INDICATORS_EMMA": "50"}, "environment variable TICKFLOW_INDICATORS_EMMA is not a setting"},
 		{[]string{"stream", "--synthetic-symbols", "1000000000"}, nil, "stream.synthetic_symbols (from --synthetic-symbols): must be at most 100000, got 1000000000"},
 		{[]string{"run", "--synthetic-symbols", "1000000000"}, nil, "--synthetic-symbols: must be from 1 to 100000, got 1000000000"},
 		{[]string{"stream", "--source", "alpaca", "--symbols", "AAPL", "--warmup", "1000000", "--key", "k", "--secret", "s"}, nil, "--warmup: must be from 0 to 10000"},
