@@ -33,9 +33,9 @@ const (
 
 const exitRule = `Exit status: 0 success; 1 runtime failure (the run, or some symbols, failed); 2 usage
 or configuration error (unknown command or flag, bad value, bad --config file or TICKFLOW_*
-variable, malformed or missing database); 130 interrupted by Ctrl-C (143 by SIGTERM) after
-draining what was read, so the output is whole but ends early. A second interrupt exits at
-once.`
+variable, malformed database URL, or a database to read that does not exist); 130 interrupted
+by Ctrl-C (143 by SIGTERM) after draining what was read, so the output is whole but ends early.
+A second interrupt exits at once.`
 
 func main() {
 	ctx, stop := interruptible()
