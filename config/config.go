@@ -9,12 +9,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tickflow/tickflow/health"
+	"github.com/tickflow/tickflow/indicators"
+	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/server"
+	"github.com/tickflow/tickflow/signals"
+	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/sources"
 )
 
 // Async is ADR-002's AsyncConfig.
 type Async struct {
 	// MaxConcurrentSymbols bounds how many symbols per-symbol I/O (a
-	// history fetch) handles at once.
+	// history fetch, a database read) handles at once.
 	MaxConcurrentSymbols int
 	// MaxConcurrentRequests bounds concurrent outbound requests.
 	MaxConcurrentRequests int
@@ -25,10 +33,22 @@ type Async struct {
 	IOThreadPoolSize int
 	// RequestTimeout bounds one outbound request.
 	RequestTimeout time.Duration
-	// RetryAttempts is how many times a failed request is retried.
+	// RetryAttempts is how many times a failed request is retried after
+	// its first attempt; 0 means none. Give it to a library client with
+	// [Async.Retries], which says "none" as the library does.
 	RetryAttempts int
 	// BackoffFactor multiplies the wait between retries.
 	BackoffFactor float64
+}
+
+// Retries is RetryAttempts in the form of the library's retry fields
+// (internal/retry's Policy.Attempts, the Alpaca clients' RetryAttempts, the
+// webhook's Retries), whose zero means their default: none is -1 there.
+func (a Async) Retries() int {
+	if a.RetryAttempts == 0 {
+		return -1
+	}
+	return a.RetryAttempts
 }
 
 // Indicators are the indicator periods.
@@ -45,10 +65,30 @@ type Strategy struct {
 	Overbought float64 // sell on a cross down only when %D is above this
 }
 
+// Pipeline sizes the pipeline's edges.
+type Pipeline struct {
+	BatchSize int // items that travel together through a channel
+	Buffer    int // batches each edge holds
+}
+
+// Output is what the commands write and how.
+type Output struct {
+	// Format is table, jsonl, csv, or auto: table on a terminal, else jsonl.
+	Format string
+	// Emit is signals or indicators (every bar with its indicator values).
+	Emit string
+}
+
+// Store configures writing bars to a database.
+type Store struct {
+	BatchSize int // bars per transaction
+}
+
 // Stream configures `tickflow stream` and its HTTP server.
 type Stream struct {
-	// Symbols is how many symbols the synthetic live source produces.
-	Symbols int
+	// SyntheticSymbols is how many symbols the synthetic live source
+	// produces (Alpaca's symbols are a list: the --symbols flag).
+	SyntheticSymbols int
 	// Rate is the synthetic source's total bars per second, all symbols
 	// together.
 	Rate float64
@@ -75,58 +115,52 @@ type Config struct {
 	Async      Async
 	Indicators Indicators
 	Strategy   Strategy
+	Pipeline   Pipeline
+	Output     Output
+	Store      Store
 	Stream     Stream
 	Webhook    Webhook
 
 	origin map[string]string // key -> "default", "file", "env", "flag"
+	place  map[string]string // key -> where its value was set, for errors
 }
 
-// Defaults of the settings, the ADR's where it gives one.
+// Defaults that no other package owns: the ADR's, and the synthetic live
+// feed's. Every other default is the owning package's constant (see
+// [Default]).
 const (
-	DefaultMaxConcurrentSymbols  = 10
 	DefaultMaxConcurrentRequests = 50
 	DefaultCPUThreadPoolSize     = 4
 	DefaultIOThreadPoolSize      = 20
-	DefaultRequestTimeout        = 30 * time.Second
-	DefaultRetryAttempts         = 3
-	DefaultBackoffFactor         = 2.0
-	DefaultEMA                   = 20
-	DefaultRSI                   = 14
-	DefaultStoch                 = 14
-	DefaultD                     = 3
-	DefaultOversold              = 20.0
-	DefaultOverbought            = 80.0
-	DefaultSymbols               = 10
+	DefaultSyntheticSymbols      = 10
 	DefaultRate                  = 20.0
-	DefaultListen                = "127.0.0.1:9090"
-	DefaultStaleAfter            = 10 * time.Second
-	DefaultRecentSignals         = 100
-	DefaultWebhookRate           = 5.0
-	DefaultWebhookBurst          = 10
 )
 
 // Default returns the default configuration.
 func Default() *Config {
 	return &Config{
 		Async: Async{
-			MaxConcurrentSymbols:  DefaultMaxConcurrentSymbols,
+			MaxConcurrentSymbols:  sources.DefaultMaxConcurrentSymbols,
 			MaxConcurrentRequests: DefaultMaxConcurrentRequests,
 			CPUThreadPoolSize:     DefaultCPUThreadPoolSize,
 			IOThreadPoolSize:      DefaultIOThreadPoolSize,
-			RequestTimeout:        DefaultRequestTimeout,
-			RetryAttempts:         DefaultRetryAttempts,
-			BackoffFactor:         DefaultBackoffFactor,
+			RequestTimeout:        sources.DefaultAlpacaRequestTimeout,
+			RetryAttempts:         sources.DefaultAlpacaRetryAttempts,
+			BackoffFactor:         sources.DefaultAlpacaBackoffFactor,
 		},
-		Indicators: Indicators{EMA: DefaultEMA, RSI: DefaultRSI, Stoch: DefaultStoch, D: DefaultD},
-		Strategy:   Strategy{Oversold: DefaultOversold, Overbought: DefaultOverbought},
+		Indicators: Indicators{EMA: indicators.DefaultEMA, RSI: indicators.DefaultRSI, Stoch: indicators.DefaultStoch, D: indicators.DefaultD},
+		Strategy:   Strategy{Oversold: signals.DefaultOversold, Overbought: signals.DefaultOverbought},
+		Pipeline:   Pipeline{BatchSize: pipeline.DefaultBatchSize, Buffer: pipeline.DefaultBuffer},
+		Output:     Output{Format: "auto", Emit: "signals"},
+		Store:      Store{BatchSize: sinks.DefaultStoreBatchSize},
 		Stream: Stream{
-			Symbols:       DefaultSymbols,
-			Rate:          DefaultRate,
-			Listen:        DefaultListen,
-			StaleAfter:    DefaultStaleAfter,
-			RecentSignals: DefaultRecentSignals,
+			SyntheticSymbols: DefaultSyntheticSymbols,
+			Rate:             DefaultRate,
+			Listen:           server.DefaultListen,
+			StaleAfter:       health.DefaultStaleAfter,
+			RecentSignals:    server.DefaultRecentSignals,
 		},
-		Webhook: Webhook{Rate: DefaultWebhookRate, Burst: DefaultWebhookBurst},
+		Webhook: Webhook{Rate: sinks.DefaultWebhookRate, Burst: sinks.DefaultWebhookBurst},
 	}
 }
 
@@ -169,9 +203,14 @@ func Load(src Sources) (*Config, error) {
 	}
 	for _, f := range fields {
 		if v, ok := env(f.Env); ok {
-			if err := c.set(f, v, "env"); err != nil {
+			if err := c.set(f, v, "env", fmt.Sprintf("%s (from %s)", f.Key, f.Env)); err != nil {
 				return nil, fmt.Errorf("config: %s (from %s): %w", f.Key, f.Env, err)
 			}
+		}
+	}
+	for old, f := range renamedEnv {
+		if _, ok := env(old); ok {
+			return nil, fmt.Errorf("config: %s is now %s (%s)", old, f.Env, f.Usage)
 		}
 	}
 	for name, v := range src.Flags {
@@ -179,8 +218,8 @@ func Load(src Sources) (*Config, error) {
 		if !ok {
 			return nil, fmt.Errorf("config: unknown flag --%s", name)
 		}
-		if err := c.set(f, v, "flag"); err != nil {
-			return nil, fmt.Errorf("config: %s (from --%s): %w", f.Key, f.Flag, err)
+		if err := c.set(f, v, "flag", fmt.Sprintf("%s (from --%s)", f.Key, name)); err != nil {
+			return nil, fmt.Errorf("config: %s (from --%s): %w", f.Key, name, err)
 		}
 	}
 	if err := c.Validate(); err != nil {
@@ -196,95 +235,61 @@ func (c *Config) Set(key, value string) error {
 	if !ok {
 		return fmt.Errorf("config: unknown key %q", key)
 	}
-	if err := c.set(f, value, "flag"); err != nil {
+	if err := c.set(f, value, "flag", key); err != nil {
 		return fmt.Errorf("config: %s: %w", key, err)
 	}
 	return nil
 }
 
-func (c *Config) set(f *Field, value, origin string) error {
+// set parses value into f; origin is its layer, place names it for errors
+// ("file.yaml:3: key", "key (from --flag)").
+func (c *Config) set(f *Field, value, origin, place string) error {
 	if err := f.parse(c, strings.TrimSpace(value)); err != nil {
 		return err
 	}
 	if c.origin == nil {
-		c.origin = map[string]string{}
+		c.origin, c.place = map[string]string{}, map[string]string{}
 	}
-	c.origin[f.Key] = origin
+	c.origin[f.Key], c.place[f.Key] = origin, place
 	return nil
 }
 
-// Validate checks every setting; the error lists each problem on its own
-// line, naming the key.
+// Validate checks every setting against its bounds (see [Field.Range]) and
+// the rules between settings; the error lists each problem on its own line,
+// naming the key and where its value was set (file and line, variable or
+// flag).
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{key}, args...)...))
+		place := key
+		if p, ok := c.place[key]; ok {
+			place = p
+		}
+		errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{place}, args...)...))
 	}
-	positive := func(key string, v int) {
-		if v < 1 {
-			bad(key, "must be at least 1, got %d", v)
+	for _, f := range fields {
+		if msg := f.check(c); msg != "" {
+			bad(f.Key, "%s", msg)
 		}
 	}
-	a := c.Async
-	positive("async.max_concurrent_symbols", a.MaxConcurrentSymbols)
-	positive("async.max_concurrent_requests", a.MaxConcurrentRequests)
-	positive("async.cpu_thread_pool_size", a.CPUThreadPoolSize)
-	positive("async.io_thread_pool_size", a.IOThreadPoolSize)
-	if a.RequestTimeout <= 0 {
-		bad("async.request_timeout", "must be positive, got %v", a.RequestTimeout)
-	}
-	if a.RetryAttempts < 0 {
-		bad("async.retry_attempts", "must not be negative, got %d", a.RetryAttempts)
-	}
-	if a.BackoffFactor < 1 {
-		bad("async.backoff_factor", "must be at least 1, got %g", a.BackoffFactor)
-	}
-	in := c.Indicators
-	if in.EMA < 2 {
-		bad("indicators.ema", "period must be at least 2, got %d", in.EMA)
-	}
-	if in.RSI < 2 {
-		bad("indicators.rsi", "period must be at least 2, got %d", in.RSI)
-	}
-	positive("indicators.stoch", in.Stoch)
-	positive("indicators.d", in.D)
-	s := c.Strategy
-	for _, t := range []struct {
-		key string
-		v   float64
-	}{{"strategy.oversold", s.Oversold}, {"strategy.overbought", s.Overbought}} {
-		if t.v < 0 || t.v > 100 {
-			bad(t.key, "must be within 0 and 100, got %g", t.v)
-		}
-	}
-	if s.Oversold >= s.Overbought {
+	if s := c.Strategy; s.Oversold >= s.Overbought {
 		bad("strategy.oversold", "(%g) must be below strategy.overbought (%g)", s.Oversold, s.Overbought)
 	}
-	st := c.Stream
-	positive("stream.symbols", st.Symbols)
-	if st.Rate <= 0 {
-		bad("stream.rate", "must be positive, got %g", st.Rate)
+	if l := c.Stream.Listen; l != "" {
+		if _, port, err := net.SplitHostPort(l); err != nil {
+			bad("stream.listen", "%q is not host:port", l)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("stream.listen", "port %q is not a number from 0 to 65535", port)
+		}
+	} else {
+		bad("stream.listen", `"" is not host:port`)
 	}
-	if _, port, err := net.SplitHostPort(st.Listen); err != nil {
-		bad("stream.listen", "%q is not host:port", st.Listen)
-	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		bad("stream.listen", "port %q is not a number from 0 to 65535", port)
-	}
-	if st.StaleAfter <= 0 {
-		bad("stream.stale_after", "must be positive, got %v", st.StaleAfter)
-	}
-	positive("stream.recent_signals", st.RecentSignals)
-	w := c.Webhook
-	if w.URL != "" {
+	if w := c.Webhook; w.URL != "" {
 		u, err := url.Parse(w.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("webhook.url", "%q is not an http or https URL", Redact(w.URL))
 		}
 	}
-	if w.Rate <= 0 {
-		bad("webhook.rate", "must be positive, got %g", w.Rate)
-	}
-	positive("webhook.burst", w.Burst)
 	return errors.Join(errs...)
 }
 

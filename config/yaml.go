@@ -56,13 +56,16 @@ func (c *Config) walk(name, prefix string, m *yaml.Node) error {
 			continue
 		}
 		f, ok := byKey[key]
+		if r, renamed := renamedKey[key]; renamed {
+			return fmt.Errorf("config: %s:%d: key %q is now %q (%s)", name, k.Line, key, r.Key, r.Usage)
+		}
 		if !ok {
 			return fmt.Errorf("config: %s:%d: unknown key %q", name, k.Line, key)
 		}
 		if v.Kind != yaml.ScalarNode {
 			return fmt.Errorf("config: %s:%d: %s must be a single value", name, v.Line, key)
 		}
-		if err := c.set(f, v.Value, "file"); err != nil {
+		if err := c.set(f, v.Value, "file", fmt.Sprintf("%s:%d: %s", name, v.Line, key)); err != nil {
 			return fmt.Errorf("config: %s:%d: %s: %w", name, v.Line, key, err)
 		}
 	}
@@ -93,7 +96,34 @@ func isSection(s string) bool {
 // the same values; each line's comment tells where the value came from.
 // Secret values are redacted.
 func (c *Config) YAML() []byte {
-	root := &yaml.Node{Kind: yaml.MappingNode}
+	return c.render("", func(f *Field, val, _ *yaml.Node) { val.LineComment = c.Origin(f.Key) })
+}
+
+// Template renders every setting at its default as a YAML file to start a
+// configuration from: each key is preceded by what it means, the values it
+// accepts, and the environment variable and flag that override it. It is
+// made from the same table as [Load] and [Config.YAML], so it cannot name a
+// setting that does not exist.
+func Template() []byte {
+	head := `tickflow configuration: read with --config FILE (or $TICKFLOW_CONFIG).
+Each value here is the default. TICKFLOW_* variables override the file,
+and flags override both. Delete what you do not change.`
+	return Default().render(head, func(f *Field, val, key *yaml.Node) {
+		key.HeadComment = f.Usage
+		if r := f.Range(); r != "" {
+			key.HeadComment += "\n" + r
+		}
+		dashes := "--"
+		if len(f.Flag) == 1 {
+			dashes = "-"
+		}
+		key.HeadComment += fmt.Sprintf("\n$%s, %s%s", f.Env, dashes, f.Flag)
+	})
+}
+
+// render builds the YAML document of c, letting note comment each value.
+func (c *Config) render(head string, note func(f *Field, val, key *yaml.Node)) []byte {
+	root := &yaml.Node{Kind: yaml.MappingNode, HeadComment: head}
 	var sec *yaml.Node
 	last := ""
 	for _, f := range fields {
@@ -103,12 +133,13 @@ func (c *Config) YAML() []byte {
 			sec = &yaml.Node{Kind: yaml.MappingNode}
 			root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: s}, sec)
 		}
-		val := &yaml.Node{Kind: yaml.ScalarNode, Value: f.Value(c), LineComment: c.Origin(f.Key)}
+		key := &yaml.Node{Kind: yaml.ScalarNode, Value: f.Key[dot+1:]}
+		val := &yaml.Node{Kind: yaml.ScalarNode, Value: f.Value(c)}
 		if _, isString := f.get(c).(*string); isString {
 			val.Style = yaml.DoubleQuotedStyle
 		}
-		sec.Content = append(sec.Content,
-			&yaml.Node{Kind: yaml.ScalarNode, Value: f.Key[dot+1:]}, val)
+		note(f, val, key)
+		sec.Content = append(sec.Content, key, val)
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"math"
 	"net/url"
@@ -134,6 +135,23 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 		return nil, scrub(err, rawURL)
 	}
 	return st, nil
+}
+
+// OpenExisting is Open for a program that only reads: a SQLite file that
+// does not exist is an error wrapping fs.ErrNotExist, naming the file,
+// instead of a new empty database (and folders) made by a typo in the path.
+// A PostgreSQL database is opened as by Open.
+func OpenExisting(ctx context.Context, rawURL string) (Store, error) {
+	kind, path, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if kind == SQLite {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("store: sqlite %s: no such database: %w", path, fs.ErrNotExist)
+		}
+	}
+	return Open(ctx, rawURL)
 }
 
 // parseURL splits a database URL into its backend and, for SQLite, the path.

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,10 +27,11 @@ func alpacaFlags() []cli.Flag {
 		&cli.StringFlag{Name: "source", Usage: "where bars come from: alpaca (default: built-in synthetic data; run also reads --csv)"},
 		&cli.StringFlag{Name: "symbols", Usage: "comma-separated `SYMBOLS` (crypto pairs as BTC/USD)"},
 		&cli.StringFlag{Name: "timeframe", Value: "1Min", Usage: "bar size: 1Min, 5Min, 15Min, 1Hour, 1Day, ... (Alpaca's 1-59Min, 1-23Hour, 1Day, 1Week, 1-12Month)"},
-		&cli.StringFlag{Name: "start", Usage: "first bar `TIME` (RFC 3339 or 2006-01-02; inclusive)"},
-		&cli.StringFlag{Name: "end", Usage: "last bar `TIME` (RFC 3339 or 2006-01-02; inclusive; default now)"},
+		&cli.StringFlag{Name: "start", Usage: "first bar `TIME`, inclusive: " + dateRule},
+		&cli.StringFlag{Name: "end", Usage: "last bar `TIME`, inclusive (default now): " + dateRule},
+		tzFlag(),
 		&cli.StringFlag{Name: "feed", Value: "iex", Usage: "Alpaca stock feed: iex (free), sip, delayed_sip"},
-		&cli.IntFlag{Name: "rate-limit", Value: sources.DefaultAlpacaRequestsPerMinute, Usage: "Alpaca REST requests per minute (200 on the Basic plan)"},
+		&cli.IntFlag{Name: "rate-limit", Value: sources.DefaultAlpacaRequestsPerMinute, Usage: fmt.Sprintf("Alpaca REST requests per minute, 1 to %d (200 on the Basic plan)", maxRateLimit)},
 		&cli.StringFlag{Name: "key", EnvVars: []string{"APCA_API_KEY_ID"}, Usage: "Alpaca API key ID"},
 		&cli.StringFlag{Name: "secret", EnvVars: []string{"APCA_API_SECRET_KEY"}, Usage: "Alpaca API secret key"},
 		&cli.StringFlag{Name: "base-url", EnvVars: []string{"APCA_API_BASE_URL"}, Usage: "Alpaca trading `URL` (default: paper trading)"},
@@ -39,6 +40,15 @@ func alpacaFlags() []cli.Flag {
 		&cli.StringFlag{Name: "crypto-stream-url", EnvVars: []string{"DATA_CRYPTO_PROXY_WS"}, Usage: "Alpaca crypto stream base `URL`"},
 	}
 }
+
+// Bounds of the Alpaca flags that size requests or memory.
+const (
+	maxRateLimit  = 100_000
+	maxWarmupBars = 10_000
+	// An order size is money: a typo of three zeros must be an error.
+	maxQty      = 1_000_000
+	maxNotional = 10_000_000
+)
 
 // alpacaSelected tells whether the flags ask for Alpaca.
 func alpacaSelected(c *cli.Context) (bool, error) {
@@ -54,10 +64,18 @@ func alpacaSelected(c *cli.Context) (bool, error) {
 
 // alpacaREST reads credentials and endpoints; a missing key is a one-line
 // error naming the variable to set.
-func alpacaREST(c *cli.Context, log *slog.Logger) (sources.AlpacaREST, error) {
+// The async settings pace and retry its requests.
+func alpacaREST(c *cli.Context, cfg *config.Config, log *slog.Logger) (sources.AlpacaREST, error) {
 	rest := sources.AlpacaREST{
 		KeyID: c.String("key"), SecretKey: c.String("secret"), DataURL: c.String("data-url"),
 		Feed: c.String("feed"), RequestsPerMinute: c.Int("rate-limit"), Logger: log,
+		RequestTimeout: cfg.Async.RequestTimeout, RetryAttempts: cfg.Async.Retries(), BackoffFactor: cfg.Async.BackoffFactor,
+		// max_concurrent_requests caps the requests in flight; the rate
+		// limit still paces them.
+		Concurrency: min(sources.DefaultAlpacaConcurrency, cfg.Async.MaxConcurrentRequests),
+	}
+	if n := rest.RequestsPerMinute; n < 1 || n > maxRateLimit {
+		return rest, usageError("--rate-limit: must be from 1 to %d, got %d", maxRateLimit, n)
 	}
 	if rest.KeyID == "" {
 		return rest, usageError("Alpaca needs an API key: set APCA_API_KEY_ID (or --key)")
@@ -82,24 +100,14 @@ func alpacaSymbols(c *cli.Context) ([]string, error) {
 	return syms, nil
 }
 
-// parseTime reads RFC 3339 or a date (midnight UTC).
-func parseTime(flag, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, usageError("--%s: %q is neither RFC 3339 (2024-01-02T14:30:00Z) nor a date (2024-01-02)", flag, s)
-}
-
 // alpacaBars builds the historical source the flags describe. Logs go to
 // stderr at warning level (retries, the circuit breaker).
-func alpacaBars(c *cli.Context) (*sources.AlpacaBars, error) {
+func alpacaBars(c *cli.Context, cfg *config.Config) (*sources.AlpacaBars, error) {
 	log := stderrLogger(c.App.ErrWriter)
-	rest, err := alpacaREST(c, log)
+	if c.IsSet("synthetic-symbols") {
+		return nil, usageError("--synthetic-symbols counts the synthetic feed's symbols; with --source alpaca, list them with --symbols")
+	}
+	rest, err := alpacaREST(c, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -107,21 +115,14 @@ func alpacaBars(c *cli.Context) (*sources.AlpacaBars, error) {
 	if err != nil {
 		return nil, err
 	}
-	start, err := parseTime("start", c.String("start"))
+	r, err := parseRange(c)
 	if err != nil {
 		return nil, err
 	}
-	end, err := parseTime("end", c.String("end"))
-	if err != nil {
-		return nil, err
-	}
-	if start.IsZero() {
+	if r.Start.IsZero() {
 		return nil, usageError("Alpaca history needs --start (and --end, default now)")
 	}
-	if !end.IsZero() && end.Before(start) {
-		return nil, usageError("--end %s is before --start %s: the range is empty", end.Format(time.RFC3339), start.Format(time.RFC3339))
-	}
-	return &sources.AlpacaBars{AlpacaREST: rest, Symbols: syms, TimeFrame: c.String("timeframe"), Start: start, End: end}, nil
+	return &sources.AlpacaBars{AlpacaREST: rest, Symbols: syms, TimeFrame: c.String("timeframe"), Start: r.Start, End: r.Last()}, nil
 }
 
 func stderrLogger(w io.Writer) *slog.Logger {
@@ -129,14 +130,14 @@ func stderrLogger(w io.Writer) *slog.Logger {
 }
 
 // alpacaInput is input's --source alpaca branch.
-func alpacaInput(c *cli.Context, err error) (pipeline.Source[market.Event], *sources.CSV, error) {
+func alpacaInput(c *cli.Context, cfg *config.Config, err error) (pipeline.Source[market.Event], *sources.CSV, error) {
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(c.StringSlice("csv")) > 0 {
 		return nil, nil, usageError("--source alpaca and --csv: choose one")
 	}
-	src, err := alpacaBars(c)
+	src, err := alpacaBars(c, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -149,56 +150,70 @@ func alpacaNote(src *sources.AlpacaBars) string {
 	return fmt.Sprintf("alpaca: %d requests, %d retries, circuit breaker %s", st.Requests, st.Retries, src.BreakerState())
 }
 
-// alpacaStreamFlags are the Alpaca flags of "tickflow stream": with
-// --source alpaca, stream's --symbols lists the symbols (otherwise it counts
-// synthetic ones); live bars are one-minute bars, so no --timeframe,
+// alpacaStreamFlags are the Alpaca flags of "tickflow stream": --symbols
+// lists Alpaca's symbols (the synthetic feed's count is
+// --synthetic-symbols); live bars are one-minute bars, so no --timeframe,
 // --start or --end. Orders are off unless --orders asks.
 func alpacaStreamFlags() []cli.Flag {
 	var flags []cli.Flag
 	for _, f := range alpacaFlags() {
 		switch f.Names()[0] {
-		case "symbols", "timeframe", "start", "end":
+		case "timeframe", "start", "end", "tz":
 			continue
 		}
 		flags = append(flags, f)
 	}
 	return append(flags,
-		&cli.IntFlag{Name: "warmup", Value: sources.DefaultAlpacaWarmupBars, Usage: "with --source alpaca: bars of history per symbol before live bars (exact indicators need 500)"},
+		&cli.IntFlag{Name: "warmup", Value: sources.DefaultAlpacaWarmupBars, Usage: fmt.Sprintf("with --source alpaca: bars of history per symbol before live bars, 0 to %d (exact indicators need 500)", maxWarmupBars)},
 		&cli.DurationFlag{Name: "alpaca-stale-after", Value: sources.DefaultAlpacaStaleAfter, Usage: "with --source alpaca: replace a socket silent this long (stocks are silent outside trading hours)"},
 		&cli.StringFlag{Name: "orders", Value: "off", Usage: "turn signals into Alpaca orders: off, dry-run (log only), paper, live (real money)"},
-		&cli.Float64Flag{Name: "qty", Usage: "with --orders: shares per buy (default 1)"},
-		&cli.Float64Flag{Name: "notional", Usage: "with --orders: dollars per buy, instead of --qty"},
+		&cli.Float64Flag{Name: "qty", Usage: fmt.Sprintf("with --orders: shares per buy, up to %d", maxQty), DefaultText: "1"},
+		&cli.Float64Flag{Name: "notional", Usage: fmt.Sprintf("with --orders: dollars per buy, up to %d, instead of --qty", maxNotional)},
 	)
 }
 
-// streamFeed is stream's live source: the synthetic feed, or Alpaca's
-// stream with --source alpaca (then --symbols lists the symbols).
+// streamFeed is stream's live source: the synthetic feed of
+// --synthetic-symbols, or Alpaca's stream of --symbols with --source alpaca.
 func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.Source[market.Event], error) {
 	alp, err := alpacaSelected(c)
-	if err != nil || !alp {
-		return syntheticFeed(cfg, c.Uint64("seed")), err
-	}
-	rest, err := alpacaREST(c, log)
 	if err != nil {
 		return nil, err
 	}
-	rest.RequestTimeout, rest.RetryAttempts, rest.BackoffFactor = cfg.Async.RequestTimeout, cfg.Async.RetryAttempts, cfg.Async.BackoffFactor
-	// max_concurrent_requests caps the REST requests in flight (warm-up and
-	// back-fill); the rate limit still paces them.
-	rest.Concurrency = min(sources.DefaultAlpacaConcurrency, cfg.Async.MaxConcurrentRequests)
-	if rest.RetryAttempts == 0 {
-		rest.RetryAttempts = -1 // the config's 0 means none
+	if !alp {
+		if c.IsSet("symbols") {
+			return nil, syntheticSymbolsError(c.String("symbols"))
+		}
+		return syntheticFeed(cfg, c.Uint64("seed")), nil
+	}
+	if c.IsSet("synthetic-symbols") {
+		return nil, usageError("--synthetic-symbols counts the synthetic feed's symbols; with --source alpaca, list them with --symbols")
+	}
+	rest, err := alpacaREST(c, cfg, log)
+	if err != nil {
+		return nil, err
 	}
 	syms, err := alpacaSymbols(c)
 	if err != nil {
 		return nil, err
 	}
 	warm := c.Int("warmup")
+	if warm < 0 || warm > maxWarmupBars {
+		return nil, usageError("--warmup: must be from 0 to %d, got %d", maxWarmupBars, warm)
+	}
 	if warm == 0 {
-		warm = -1
+		warm = -1 // the source's zero is its default; the flag's is none
 	}
 	return &sources.AlpacaStream{AlpacaREST: rest, Symbols: syms, StreamURL: c.String("stream-url"),
 		CryptoStreamURL: c.String("crypto-stream-url"), WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after")}, nil
+}
+
+// syntheticSymbolsError explains stream's --symbols without --source
+// alpaca: it used to be the synthetic feed's count.
+func syntheticSymbolsError(value string) error {
+	if _, err := strconv.Atoi(strings.TrimSpace(value)); err == nil {
+		return usageError("--symbols lists Alpaca symbols; the synthetic feed's count is now --synthetic-symbols %s", strings.TrimSpace(value))
+	}
+	return usageError("--symbols %s needs --source alpaca (the synthetic feed's count is --synthetic-symbols N)", value)
 }
 
 // alpacaHealth adds the REST circuit breaker of an Alpaca feed to the
@@ -219,10 +234,7 @@ func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger) ([]pipel
 	mode := c.String("orders")
 	o := &sinks.AlpacaOrders{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
 		Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log,
-		RetryAttempts: cfg.Async.RetryAttempts, BackoffFactor: cfg.Async.BackoffFactor, RequestTimeout: cfg.Async.RequestTimeout}
-	if o.RetryAttempts == 0 {
-		o.RetryAttempts = -1
-	}
+		RetryAttempts: cfg.Async.Retries(), BackoffFactor: cfg.Async.BackoffFactor, RequestTimeout: cfg.Async.RequestTimeout}
 	switch mode {
 	case "", "off":
 		return nil, nil
@@ -236,6 +248,15 @@ func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger) ([]pipel
 	}
 	if !o.DryRun && (o.KeyID == "" || o.SecretKey == "") {
 		return nil, usageError("--orders %s needs API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY (or --key, --secret)", mode)
+	}
+	for _, v := range []struct {
+		flag     string
+		x, limit float64
+	}{{"qty", o.Qty, maxQty}, {"notional", o.Notional, maxNotional}} {
+		// !(x >= 0) also catches NaN, which passes every comparison.
+		if !(v.x >= 0) || v.x > v.limit {
+			return nil, usageError("--%s: must be from 0 to %.0f, got %s", v.flag, v.limit, strconv.FormatFloat(v.x, 'f', -1, 64))
+		}
 	}
 	if o.Qty > 0 && o.Notional > 0 {
 		return nil, usageError("--qty and --notional: choose one")
@@ -310,5 +331,5 @@ func feedName(feed pipeline.Source[market.Event], cfg *config.Config) string {
 	if s, ok := feed.(*sources.AlpacaStream); ok {
 		return fmt.Sprintf("%s from Alpaca (1-minute bars)", plural(len(s.Symbols), "symbol"))
 	}
-	return fmt.Sprintf("%d synthetic symbols at %g bars/s", cfg.Stream.Symbols, cfg.Stream.Rate)
+	return fmt.Sprintf("%d synthetic symbols at %g bars/s", cfg.Stream.SyntheticSymbols, cfg.Stream.Rate)
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"io/fs"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
@@ -51,27 +55,46 @@ func timeframeOf(c *cli.Context) string {
 
 // storeInput is run's source for --db. The source owns the store and closes
 // it when the pipeline is done with it.
-func storeInput(c *cli.Context) (pipeline.Source[market.Event], *sources.CSV, error) {
+func storeInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *sources.CSV, error) {
 	if len(c.StringSlice("csv")) > 0 || c.String("source") == "alpaca" {
 		return nil, nil, usageError("--db is an input of its own: drop --csv or --source")
 	}
-	start, err := parseTime("start", c.String("start"))
+	r, err := parseRange(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	end, err := parseTime("end", c.String("end"))
-	if err != nil {
-		return nil, nil, err
-	}
-	if !end.IsZero() {
-		end = end.Add(time.Nanosecond) // --end is inclusive, Query.End is not
-	}
-	st, err := store.Open(c.Context, c.String("db"))
+	st, err := openStore(c.Context, "--db", c.String("db"), forReading)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &ownedSource{Store: sources.Store{DB: st, Symbols: splitSymbols(c.String("symbols")),
-		Timeframe: timeframeOf(c), Start: start, End: end}}, nil, nil
+		Timeframe: timeframeOf(c), Start: r.Start, End: r.End, MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}}, nil, nil
+}
+
+// The two ways a command opens a database.
+const (
+	forReading = false // the database must exist: a typo is not a new empty database
+	forWriting = true  // a SQLite file (and its folders) is created if missing
+)
+
+// openStore opens the database of flag's URL. A malformed URL, or a
+// database to read that does not exist, is a usage error (exit 2); a
+// database that fails to open is a runtime failure (exit 1).
+func openStore(ctx context.Context, flag, url string, write bool) (store.Store, error) {
+	open := store.OpenExisting
+	if write {
+		open = store.Open
+	}
+	st, err := open(ctx, url)
+	switch {
+	case err == nil:
+		return st, nil
+	case errors.Is(err, store.ErrURL):
+		return nil, usageError("%s: %v", flag, err)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, usageError("%s: %v (tickflow import or fetch --db creates it)", flag, err)
+	}
+	return nil, cli.Exit(err.Error(), exitFailure)
 }
 
 // ownedSource is a Store source that closes its store after its last call.
@@ -86,7 +109,7 @@ func withJournal(c *cli.Context, sink pipeline.Sink[market.Event]) (pipeline.Sin
 	if !c.IsSet("journal") {
 		return sink, nil
 	}
-	st, err := store.Open(c.Context, c.String("journal"))
+	st, err := openStore(c.Context, "--journal", c.String("journal"), forWriting)
 	if err != nil {
 		return nil, err
 	}

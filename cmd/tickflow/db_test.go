@@ -194,9 +194,10 @@ func TestStoreCommandErrors(t *testing.T) {
 		{[]string{"import", "--db", "sqlite:" + filepath.Join(dir, "a.db")}, exitUsage, "needs --csv"},
 		{[]string{"import", "--csv", "testdata/bad_close.csv", "--db", "sqlite:" + filepath.Join(dir, "b.db")}, exitFailure, `AAA: sources.CSV: testdata/bad_close.csv:4: close: "abc" is not a number`},
 		{[]string{"import", "--csv", "testdata/bad_close.csv", "--db", "postgres://ann:s3cret@127.0.0.1:1/x?connect_timeout=2"}, exitFailure, "database unavailable"},
-		{[]string{"run", "--db", "mysql://x"}, exitFailure, "bad database URL"},
+		{[]string{"run", "--db", "mysql://x"}, exitUsage, "bad database URL"},
+		{[]string{"import", "--csv", "testdata/bad_close.csv", "--db", "postgres://%zz"}, exitUsage, "--db: store: bad database URL"},
 		{[]string{"run", "--db", "sqlite:" + filepath.Join(dir, "c.db"), "--csv", "x.csv"}, exitUsage, "--db is an input of its own"},
-		{[]string{"run", "--db", "sqlite:" + filepath.Join(dir, "d.db"), "--symbols", "NOPE"}, exitFailure, "NOPE"},
+		{[]string{"run", "--db", "sqlite:" + filepath.Join(dir, "b.db"), "--symbols", "NOPE"}, exitFailure, "NOPE"}, // b.db: made by the import above
 		{[]string{"signals", "--db", "sqlite:" + filepath.Join(dir, "e.db"), "--format", "xml"}, exitUsage, "--format"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

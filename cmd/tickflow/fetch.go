@@ -12,33 +12,34 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
-	"github.com/tickflow/tickflow/store"
 )
 
 func fetchCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "fetch",
 		Usage: "download historical bars from Alpaca to CSV",
-		Description: `Fetches bars of --symbols from --start to --end (both inclusive) from Alpaca's
+		Description: `Fetches bars of --symbols from --start to --end (both inclusive; a date is its whole day) from Alpaca's
 market-data API and writes them as CSV (symbol,time,open,high,low,close,volume; the format
 "tickflow run --csv" reads), each symbol's bars in time order, to --out or stdout; or, with
 --db, stores them in a database ("tickflow run --db" reads them back).
 
 Credentials come from APCA_API_KEY_ID and APCA_API_SECRET_KEY (or --key, --secret), the endpoint
 from APCA_API_DATA_URL (or --data-url). Requests are batched across symbols, rate limited
-(--rate-limit per minute), retried with back-off; a symbol that still fails, or has no bars,
-is reported and the others are written. Exit status: 0 success, 1 some symbol failed,
-2 usage error.
+(--rate-limit per minute), retried with back-off (async.retry_attempts, async.backoff_factor,
+async.request_timeout: --config, TICKFLOW_* or flags); a symbol that still fails, or has no bars,
+is reported and the others are written.
 
 Example:
   tickflow fetch --symbols AAPL,MSFT,BTC/USD --timeframe 1Day --start 2024-01-01 --end 2024-06-30 --out bars.csv`,
-		Flags: append(alpacaFlags()[1:], // all but --source
+		Flags: append(append(alpacaFlags()[1:], // all but --source
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write to `FILE` (default stdout)"},
-			&cli.StringFlag{Name: "db", Usage: "store the bars in the database at `URL` (" + dbURLForms + ") under --timeframe, instead of CSV"}),
+			&cli.StringFlag{Name: "db", Usage: "store the bars in the database at `URL` (" + dbURLForms + ") under --timeframe, instead of CSV"},
+		), configFlags("async.", "store.")...),
 		Action: fetchAction,
 	}
 }
@@ -47,12 +48,16 @@ func fetchAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageError("fetch takes no arguments, got %q (did you mean --symbols %s?)", c.Args().First(), c.Args().First())
 	}
-	src, err := alpacaBars(c)
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	src, err := alpacaBars(c, cfg)
 	if err != nil {
 		return err
 	}
 	if c.IsSet("db") {
-		return fetchToDB(c, src)
+		return fetchToDB(c, cfg, src)
 	}
 	out := c.App.Writer
 	name := "stdout"
@@ -98,13 +103,13 @@ func fetchAction(c *cli.Context) error {
 
 // fetchToDB stores the fetched bars with the Store sink; fetching again
 // updates the same rows.
-func fetchToDB(c *cli.Context, src *sources.AlpacaBars) error {
-	db, err := store.Open(c.Context, c.String("db"))
+func fetchToDB(c *cli.Context, cfg *config.Config, src *sources.AlpacaBars) error {
+	db, err := openStore(c.Context, "--db", c.String("db"), forWriting)
 	if err != nil {
-		return cli.Exit(err.Error(), exitFailure)
+		return err
 	}
 	defer db.Close()
-	sink := &sinks.Store{DB: db, Timeframe: c.String("timeframe"), MaxHold: time.Second}
+	sink := &sinks.Store{DB: db, Timeframe: c.String("timeframe"), BatchSize: cfg.Store.BatchSize, MaxHold: time.Second}
 	start := time.Now()
 	runErr := pipeline.New(pipeline.Config[market.Event]{}).From("alpaca", src).To("db", sink).Run(c.Context)
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: stored %d bars (timeframe %s) in %s (%s)\n",
@@ -125,7 +130,7 @@ func fetchResult(c *cli.Context, runErr error) error {
 		}
 		return cli.Exit(fmt.Sprintf("%s failed:%s", plural(len(failures), "symbol"), b.String()), exitFailure)
 	case errors.Is(runErr, context.Canceled) && c.Context.Err() != nil:
-		return cli.Exit("interrupted; the bars fetched before were written", exitFailure)
+		return interruptedError("the bars fetched before were written")
 	}
 	return cli.Exit(runErr.Error(), exitFailure)
 }

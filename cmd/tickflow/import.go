@@ -10,7 +10,6 @@ import (
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
-	"github.com/tickflow/tickflow/store"
 )
 
 func importCommand() *cli.Command {
@@ -24,16 +23,17 @@ nothing; a bar that differs from the stored one replaces it.
   tickflow import --csv data/ --db sqlite:bars.db
   tickflow run --db sqlite:bars.db --symbols SPY --start 2020-01-01
 
+The database and its folders are created if missing.
+
 A bad row fails its symbol (the others are imported; exit status 1) unless
 --skip-bad-rows. A database that goes away during the import is waited for
 and retried; a summary goes to stderr.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "csv", Usage: "read bars from CSV `PATH` (file or folder; repeatable; required)"},
 			dbFlag("store the bars in the database at"),
 			&cli.StringFlag{Name: "timeframe", Usage: "label the bars with this timeframe (e.g. 1m, 1d); tickflow run --db --timeframe reads it back"},
 			&cli.BoolFlag{Name: "skip-bad-rows", Usage: "skip and count bad CSV rows instead of failing their symbol"},
-			&cli.IntFlag{Name: "batch", Value: sinks.DefaultStoreBatchSize, Usage: "bars per transaction"},
-		},
+		}, configFlags("store.")...),
 		Action: importAction,
 	}
 }
@@ -45,12 +45,13 @@ func importAction(c *cli.Context) (err error) {
 	if len(c.StringSlice("csv")) == 0 {
 		return usageError("import needs --csv PATH (a CSV file or a folder of them)")
 	}
-	if c.Int("batch") < 1 {
-		return usageError("--batch must be at least 1, not %d", c.Int("batch"))
-	}
-	st, err := store.Open(c.Context, c.String("db"))
+	cfg, err := loadConfig(c)
 	if err != nil {
-		return cli.Exit(err.Error(), exitFailure)
+		return err
+	}
+	st, err := openStore(c.Context, "--db", c.String("db"), forWriting)
+	if err != nil {
+		return err
 	}
 	defer func() {
 		if cerr := st.Close(); cerr != nil && err == nil {
@@ -59,7 +60,7 @@ func importAction(c *cli.Context) (err error) {
 	}()
 	src := &sources.CSV{Paths: c.StringSlice("csv"), SkipBadRows: c.Bool("skip-bad-rows")}
 	// An import can be replayed: hold bars for full batches.
-	sink := &sinks.Store{DB: st, Timeframe: c.String("timeframe"), BatchSize: c.Int("batch"), MaxHold: time.Hour}
+	sink := &sinks.Store{DB: st, Timeframe: c.String("timeframe"), BatchSize: cfg.Store.BatchSize, MaxHold: time.Hour}
 	p := pipeline.New(pipeline.Config[market.Event]{}).From("csv", src).To("store", sink)
 	start := time.Now()
 	err = p.Run(c.Context)

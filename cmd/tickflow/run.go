@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tickflow/tickflow"
+	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/indicators"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
@@ -28,10 +28,11 @@ func runCommand() *cli.Command {
 		Description: `With no input flag, runs over built-in deterministic synthetic data (no files,
 keys or network). With --csv, reads CSV files (header symbol,time,open,high,low,close,volume;
 time in RFC 3339 or Unix seconds/milliseconds; without a symbol column the file name is the symbol).
+With --db, reads bars stored by tickflow import or fetch --db. With --source alpaca, fetches them.
 
-Output goes to stdout, a summary to stderr. Exit status: 0 success, 1 failure
-(any symbol failed), 2 usage error.`,
-		Flags:  append(append(inputFlags(), storeRunFlags()...), append(outputFlags(), pipelineFlags()...)...),
+Output goes to stdout, a summary to stderr. Settings (periods, thresholds, workers, output) come
+from the defaults, --config FILE, TICKFLOW_* variables and flags, in that order (tickflow config).`,
+		Flags:  append(append(inputFlags(), storeRunFlags()...), configFlags("async.", "indicators.", "strategy.", "pipeline.", "output.")...),
 		Action: runAction,
 	}
 }
@@ -40,73 +41,69 @@ func inputFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "csv", Usage: "read bars from CSV `PATH` (file or folder; repeatable)"},
 		&cli.BoolFlag{Name: "skip-bad-rows", Usage: "skip and count bad CSV rows instead of failing their symbol"},
-		&cli.IntFlag{Name: "synthetic-symbols", Value: 5, Usage: "symbols of the built-in synthetic data"},
-		&cli.IntFlag{Name: "synthetic-bars", Value: 5000, Usage: "bars per symbol of the built-in synthetic data"},
+		&cli.IntFlag{Name: "synthetic-symbols", Value: 5, Usage: fmt.Sprintf("symbols of the built-in synthetic data: 1 to %d", maxSyntheticSymbols)},
+		&cli.IntFlag{Name: "synthetic-bars", Value: 5000, Usage: fmt.Sprintf("bars per symbol of the built-in synthetic data: 1 to %d", maxSyntheticBars)},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the built-in synthetic data"},
 	}, alpacaFlags()...) // --source alpaca --symbols ... (alpaca.go)
 }
 
-func outputFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Usage: "output format: table|jsonl|csv (default: table on a terminal, else jsonl)"},
-		&cli.StringFlag{Name: "emit", Value: "signals", Usage: "what to write: signals|indicators"},
-	}
-}
-
-func pipelineFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.IntFlag{Name: "ema", Value: indicators.DefaultEMA, Usage: "EMA period"},
-		&cli.IntFlag{Name: "rsi", Value: indicators.DefaultRSI, Usage: "StochRSI's RSI period"},
-		&cli.IntFlag{Name: "stoch", Value: indicators.DefaultStoch, Usage: "StochRSI's stochastic (%K) period"},
-		&cli.IntFlag{Name: "d", Value: indicators.DefaultD, Usage: "StochRSI's %D period (SMA)"},
-		&cli.Float64Flag{Name: "oversold", Value: 20, Usage: "buy only when %D is below this"},
-		&cli.Float64Flag{Name: "overbought", Value: 80, Usage: "sell on a cross down only when %D is above this"},
-		&cli.IntFlag{Name: "concurrency", Value: runtime.GOMAXPROCS(0), Usage: "workers computing indicators (1 = sequential; same output)"},
-		&cli.IntFlag{Name: "buffer", Value: pipeline.DefaultBuffer, Usage: "batches each pipeline edge holds"},
-	}
-}
+// Bounds of run's synthetic data: far above any use, low enough that a
+// typo is an error rather than hours of work.
+const (
+	maxSyntheticSymbols = 100_000
+	maxSyntheticBars    = 100_000_000
+)
 
 // input builds the source the flags ask for, and a name for it.
-func input(c *cli.Context) (pipeline.Source[market.Event], *sources.CSV, error) {
+func input(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *sources.CSV, error) {
 	if c.IsSet("db") {
-		return storeInput(c) // db.go
+		return storeInput(c, cfg) // db.go
 	}
 	if alp, err := alpacaSelected(c); alp || err != nil {
-		return alpacaInput(c, err)
+		return alpacaInput(c, cfg, err)
 	}
 	if paths := c.StringSlice("csv"); len(paths) > 0 {
 		src := &sources.CSV{Paths: paths, SkipBadRows: c.Bool("skip-bad-rows")}
 		return src, src, nil
 	}
 	n, bars := c.Int("synthetic-symbols"), c.Int("synthetic-bars")
-	if n < 1 || bars < 1 {
-		return nil, nil, usageError("--synthetic-symbols and --synthetic-bars must be at least 1")
+	if n < 1 || n > maxSyntheticSymbols {
+		return nil, nil, usageError("--synthetic-symbols: must be from 1 to %d, got %d", maxSyntheticSymbols, n)
+	}
+	if bars < 1 || bars > maxSyntheticBars {
+		return nil, nil, usageError("--synthetic-bars: must be from 1 to %d, got %d", maxSyntheticBars, bars)
 	}
 	return &sources.Synthetic{Symbols: n, Bars: bars, Seed: c.Uint64("seed")}, nil, nil
 }
 
-// output builds the sink for --format and --emit on w.
-func output(c *cli.Context, w io.Writer) (pipeline.Sink[market.Event], sinks.Emit, error) {
-	emit, err := sinks.ParseEmit(c.String("emit"))
+// output builds the sink of the output settings (--format, --emit) on w.
+func output(cfg *config.Config, w io.Writer) (pipeline.Sink[market.Event], sinks.Emit, error) {
+	emit, err := sinks.ParseEmit(cfg.Output.Emit)
 	if err != nil {
-		return nil, 0, usageError("--emit: %q is not signals or indicators", c.String("emit"))
+		return nil, 0, usageError("output.emit: %v", err)
 	}
-	format := c.String("format")
-	if format == "" {
-		format = "jsonl"
-		if isTerminal(w) {
-			format = "table"
-		}
-	}
-	switch format {
+	switch format := outputFormat(cfg, w); format {
 	case "jsonl":
 		return &sinks.JSONL{W: w, Emit: emit}, emit, nil
 	case "csv":
 		return &sinks.CSV{W: w, Emit: emit}, emit, nil
 	case "table":
 		return &sinks.Table{W: w, Emit: emit}, emit, nil
+	default:
+		return nil, 0, usageError("output.format: %q is not table, jsonl or csv", format)
 	}
-	return nil, 0, usageError("--format: %q is not table, jsonl or csv", format)
+}
+
+// outputFormat resolves output.format's auto: a table on a terminal, else
+// JSON lines.
+func outputFormat(cfg *config.Config, w io.Writer) string {
+	if cfg.Output.Format != "auto" {
+		return cfg.Output.Format
+	}
+	if isTerminal(w) {
+		return "table"
+	}
+	return "jsonl"
 }
 
 func isTerminal(w io.Writer) bool {
@@ -118,48 +115,43 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// pipelineConfig reads the indicator, strategy and concurrency flags.
-func pipelineConfig(c *cli.Context) (tickflow.Config, error) {
-	cfg := tickflow.Config{
-		Indicators: indicators.Config{EMA: c.Int("ema"), RSI: c.Int("rsi"), Stoch: c.Int("stoch"), D: c.Int("d")},
-		Oversold:   c.Float64("oversold"), Overbought: c.Float64("overbought"),
-		Workers: c.Int("concurrency"), Buffer: c.Int("buffer"),
+// pipelineConfig is the pipeline the settings describe; they were
+// validated by the config package.
+func pipelineConfig(cfg *config.Config) tickflow.Config {
+	in := cfg.Indicators
+	return tickflow.Config{
+		Indicators: indicators.Config{EMA: in.EMA, RSI: in.RSI, Stoch: in.Stoch, D: in.D},
+		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
+		Workers:   cfg.Async.CPUThreadPoolSize,
+		BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
 	}
-	for _, f := range []string{"ema", "rsi", "stoch", "d", "concurrency", "buffer"} {
-		if c.Int(f) < 1 {
-			return cfg, usageError("--%s must be at least 1, not %d", f, c.Int(f))
-		}
-	}
-	if cfg.Oversold <= 0 || cfg.Overbought <= cfg.Oversold || cfg.Overbought > 100 {
-		return cfg, usageError("--oversold %g and --overbought %g: want 0 < oversold < overbought <= 100", cfg.Oversold, cfg.Overbought)
-	}
-	return cfg, nil
 }
 
 func runAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageError("run takes no arguments, got %q (did you mean --csv %s?)", c.Args().First(), c.Args().First())
 	}
-	src, csv, err := input(c)
+	cfg, err := loadConfig(c)
 	if err != nil {
 		return err
 	}
-	return runPipeline(c, src, csv)
+	src, csv, err := input(c, cfg)
+	if err != nil {
+		return err
+	}
+	return runPipeline(c, cfg, src, csv)
 }
 
 // runPipeline runs src through the StochRSI/EMA pipeline into the output the
 // flags ask for, then prints the summary. Other commands' sources use it too.
-func runPipeline(c *cli.Context, src pipeline.Source[market.Event], csv *sources.CSV) error {
-	cfg, err := pipelineConfig(c)
-	if err != nil {
-		return err
-	}
-	sink, emit, err := output(c, c.App.Writer)
+func runPipeline(c *cli.Context, settings *config.Config, src pipeline.Source[market.Event], csv *sources.CSV) error {
+	cfg := pipelineConfig(settings)
+	sink, emit, err := output(settings, c.App.Writer)
 	if err != nil {
 		return err
 	}
 	if sink, err = withJournal(c, sink); err != nil { // db.go
-		return cli.Exit(err.Error(), exitFailure)
+		return err
 	}
 	strategy, err := signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought)
 	if err != nil {
@@ -203,8 +195,8 @@ func reportSkipped(c *cli.Context, csv *sources.CSV) {
 }
 
 // exitFor turns a pipeline's result into the command's: the failed symbols
-// listed with their errors ("N symbols <failed>:"), an interruption, or the
-// fatal error; all exit 1.
+// listed with their errors ("N symbols <failed>:", exit 1), an interruption
+// (see run), or the fatal error (exit 1).
 func exitFor(c *cli.Context, err error, failed, interrupted string) error {
 	var failures pipeline.Failures
 	switch {
@@ -216,8 +208,8 @@ func exitFor(c *cli.Context, err error, failed, interrupted string) error {
 			fmt.Fprintf(&b, "\n  %s: %v", f.Key, f.Err)
 		}
 		return cli.Exit(fmt.Sprintf("%s %s:%s", plural(len(failures), "symbol"), failed, b.String()), exitFailure)
-	case errors.Is(err, c.Context.Err()):
-		return cli.Exit(interrupted, exitFailure)
+	case c.Context.Err() != nil && errors.Is(err, c.Context.Err()):
+		return interruptedError(interrupted)
 	}
 	return cli.Exit(err.Error(), exitFailure)
 }

@@ -128,9 +128,9 @@ func TestExitStatuses(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"run", "--format", "xml"}, exitUsage, `--format: "xml"`},
+		{[]string{"run", "--format", "xml"}, exitUsage, `output.format (from --format): "xml" is not one of`},
 		{[]string{"run", "--emit", "trades"}, exitUsage, `--emit`},
-		{[]string{"run", "--concurrency", "0"}, exitUsage, "--concurrency must be at least 1"},
+		{[]string{"run", "--concurrency", "0"}, exitUsage, "async.cpu_thread_pool_size (from --cpu-thread-pool-size): must be at least 1, got 0"},
 		{[]string{"run", "--oversold", "90"}, exitUsage, "--oversold"},
 		{[]string{"run", "--no-such-flag"}, exitUsage, "no-such-flag"},
 		{[]string{"run", "stray"}, exitUsage, "takes no arguments"},

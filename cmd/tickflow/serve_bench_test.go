@@ -184,7 +184,7 @@ func BenchmarkStreamLatency(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		rssBefore := rss()
 
-		src := syntheticFeed(&config.Config{Stream: config.Stream{Symbols: benchSymbols, Rate: rate}}, 1)
+		src := syntheticFeed(&config.Config{Stream: config.Stream{SyntheticSymbols: benchSymbols, Rate: rate}}, 1)
 		s := newStreamBench(b, src, pipeline.DropOldest, true) // as tickflow stream
 		ctx, cancel := context.WithTimeout(context.Background(), run)
 		var heap, rssDuring uint64

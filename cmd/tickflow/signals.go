@@ -24,14 +24,14 @@ the indicator values that caused each signal, and when it was recorded.
 
   tickflow run --csv data/ --journal sqlite:journal.db
   tickflow signals --db sqlite:journal.db --symbols SPY --format jsonl`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			dbFlag("read the journal in the database at"),
 			&cli.StringFlag{Name: "strategy", Usage: "only signals of this strategy (default all)"},
 			&cli.StringFlag{Name: "symbols", Usage: "only these comma-separated `SYMBOLS` (default all)"},
-			&cli.StringFlag{Name: "start", Usage: "only signals at or after `TIME` (RFC 3339 or 2006-01-02)"},
-			&cli.StringFlag{Name: "end", Usage: "only signals at or before `TIME` (inclusive)"},
-			&cli.StringFlag{Name: "format", Usage: "output format: table|jsonl|csv (default: table on a terminal, else jsonl)"},
-		},
+			&cli.StringFlag{Name: "start", Usage: "only signals at or after `TIME`: " + dateRule},
+			&cli.StringFlag{Name: "end", Usage: "only signals at or before `TIME` (inclusive): " + dateRule},
+			tzFlag(),
+		}, configFlags("output.format")...),
 		Action: signalsAction,
 	}
 }
@@ -68,23 +68,17 @@ func signalsAction(c *cli.Context) (err error) {
 	if c.NArg() > 0 {
 		return usageError("signals takes no arguments, got %q", c.Args().First())
 	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
 	q := store.SignalQuery{Strategy: c.String("strategy"), Symbols: splitSymbols(c.String("symbols"))}
-	if q.Start, err = parseTime("start", c.String("start")); err != nil {
+	r, err := parseRange(c)
+	if err != nil {
 		return err
 	}
-	if q.End, err = parseTime("end", c.String("end")); err != nil {
-		return err
-	}
-	if !q.End.IsZero() {
-		q.End = q.End.Add(time.Nanosecond) // inclusive
-	}
-	format := c.String("format")
-	if format == "" {
-		format = "jsonl"
-		if isTerminal(c.App.Writer) {
-			format = "table"
-		}
-	}
+	q.Start, q.End = r.Start, r.End
+	format := outputFormat(cfg, c.App.Writer)
 	var w journalWriter
 	out := bufio.NewWriterSize(c.App.Writer, 64<<10)
 	switch format {
@@ -95,11 +89,11 @@ func signalsAction(c *cli.Context) (err error) {
 	case "table":
 		w = &tableJournal{w: tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)}
 	default:
-		return usageError("--format: %q is not table, jsonl or csv", format)
+		return usageError("output.format: %q is not table, jsonl or csv", format)
 	}
-	st, err := store.Open(c.Context, c.String("db"))
+	st, err := openStore(c.Context, "--db", c.String("db"), forReading)
 	if err != nil {
-		return cli.Exit(err.Error(), exitFailure)
+		return err
 	}
 	defer st.Close()
 	n := 0

@@ -30,7 +30,8 @@ func streamCommand() *cli.Command {
 		Name:  "stream",
 		Usage: "run the pipeline live until stopped, with a dashboard, metrics and health checks",
 		Description: `Runs the StochRSI/EMA pipeline on a live feed (by default synthetic ticks for
---symbols symbols at --rate bars per second in all: no keys, no network) and serves, on
+--synthetic-symbols symbols at --rate bars per second in all: no keys, no network; or, with
+--source alpaca, Alpaca's live bars of --symbols AAPL,BTC/USD) and serves, on
 --listen (loopback by default):
 
   /              the live dashboard       /metrics     Prometheus metrics
@@ -41,11 +42,11 @@ func streamCommand() *cli.Command {
 Signals are also written to stdout (see --format). With --webhook URL each signal is POSTed
 as JSON. Settings come from --config FILE, TICKFLOW_* variables and flags (see "tickflow
 config"). Interrupt (Ctrl-C or SIGTERM) to stop: in-flight bars drain and sinks flush; a
-second interrupt exits at once.`,
-		Flags: append(append(configFlags(), append(outputFlags(),
+second interrupt exits at once. Stopping after --duration is a success (exit 0).`,
+		Flags: append(append(configFlags("async.", "indicators.", "strategy.", "pipeline.", "output.", "stream.", "webhook."),
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the synthetic feed"},
-			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: run until interrupted)"},
-		)...), alpacaStreamFlags()...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go)
+			&cli.DurationFlag{Name: "duration", Usage: "stop after this long, then exit 0 (0: run until interrupted)"},
+		), alpacaStreamFlags()...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go)
 		Action: streamAction,
 	}
 }
@@ -58,14 +59,16 @@ func streamAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out, _, err := output(c, c.App.Writer)
+	out, _, err := output(cfg, c.App.Writer)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	ctx := c.Context
-	if d := c.Duration("duration"); d > 0 {
+	if d := c.Duration("duration"); d < 0 {
+		return usageError("--duration: must not be negative, got %v", d)
+	} else if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
@@ -81,12 +84,8 @@ func streamAction(c *cli.Context) error {
 	sinkList := []pipeline.Sink[market.Event]{m.Sink()}
 	var hook *sinks.Webhook
 	if cfg.Webhook.URL != "" {
-		retries := cfg.Async.RetryAttempts
-		if retries == 0 {
-			retries = -1 // none
-		}
 		hook = &sinks.Webhook{
-			URL: cfg.Webhook.URL, Timeout: cfg.Async.RequestTimeout, Retries: retries,
+			URL: cfg.Webhook.URL, Timeout: cfg.Async.RequestTimeout, Retries: cfg.Async.Retries(),
 			BackoffFactor: cfg.Async.BackoffFactor, Rate: cfg.Webhook.Rate, Burst: cfg.Webhook.Burst,
 			Hook: m, Logger: log,
 		}
@@ -133,7 +132,7 @@ func streamAction(c *cli.Context) error {
 	p, err = tickflow.New(src, sinks.Tee(sinkList...), tickflow.Config{
 		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
 		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
-		Workers:  cfg.Async.CPUThreadPoolSize,
+		Workers: cfg.Async.CPUThreadPoolSize, BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
 		Overflow: streamOverflow(feed), // a live feed is never slowed: overload drops the oldest, counted
 		Observer: m, DrainTimeout: 10 * time.Second,
 	})
@@ -190,12 +189,12 @@ func streamAction(c *cli.Context) error {
 // syntheticFeed is the live synthetic source for cfg: bar times follow the
 // wall clock, each symbol getting a bar every Symbols/Rate seconds.
 func syntheticFeed(cfg *config.Config, seed uint64) *sources.Synthetic {
-	interval := time.Duration(float64(time.Second) * float64(cfg.Stream.Symbols) / cfg.Stream.Rate)
+	interval := time.Duration(float64(time.Second) * float64(cfg.Stream.SyntheticSymbols) / cfg.Stream.Rate)
 	if interval < time.Microsecond {
 		interval = time.Microsecond
 	}
 	return &sources.Synthetic{
-		Live: true, Symbols: cfg.Stream.Symbols, Rate: cfg.Stream.Rate, Seed: seed,
+		Live: true, Symbols: cfg.Stream.SyntheticSymbols, Rate: cfg.Stream.Rate, Seed: seed,
 		Start: time.Now().UTC().Truncate(time.Second), Interval: interval,
 	}
 }

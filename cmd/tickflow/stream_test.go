@@ -59,7 +59,7 @@ func TestStreamServesUntilStoppedThenDrains(t *testing.T) {
 	addr := stderr.addr
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"tickflow", "stream", "--listen", "127.0.0.1:0", "--symbols", "4", "--rate", "2000",
+		done <- run(ctx, []string{"tickflow", "stream", "--listen", "127.0.0.1:0", "--synthetic-symbols", "4", "--rate", "2000",
 			"--stale-after", "30s", "--format", "jsonl"}, stdout, stderr)
 	}()
 	var base string
@@ -113,8 +113,8 @@ func TestStreamServesUntilStoppedThenDrains(t *testing.T) {
 	cancel() // as the first SIGINT does
 	select {
 	case code := <-done:
-		if code != exitOK {
-			t.Errorf("exit %d after a graceful stop: %s", code, stderr.String())
+		if code != exitInterrupted {
+			t.Errorf("exit %d after a graceful stop, want %d: %s", code, exitInterrupted, stderr.String())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("stream did not stop after cancellation")

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/sources/alpacatest"
+)
+
+func TestParseBound(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	utc := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		name string
+		in   string
+		loc  *time.Location
+		end  bool
+		want time.Time // zero: unbounded
+		err  string
+	}{
+		{"empty start is unbounded", "", time.UTC, false, time.Time{}, ""},
+		{"empty end is unbounded", "", time.UTC, true, time.Time{}, ""},
+		{"start date is its midnight", "2024-01-05", time.UTC, false, utc("2024-01-05T00:00:00Z"), ""},
+		{"end date includes the whole day", "2024-01-05", time.UTC, true, utc("2024-01-06T00:00:00Z"), ""},
+		{"start date in a zone", "2024-01-05", ny, false, utc("2024-01-05T05:00:00Z"), ""},
+		{"end date in a zone", "2024-01-05", ny, true, utc("2024-01-06T05:00:00Z"), ""},
+		{"end date on a 23-hour day", "2024-03-10", ny, true, utc("2024-03-11T04:00:00Z"), ""},
+		{"timestamp start is exact", "2024-01-05T14:30:00Z", ny, false, utc("2024-01-05T14:30:00Z"), ""},
+		{"timestamp end includes itself only", "2024-01-05T14:30:00Z", ny, true, utc("2024-01-05T14:30:00.000000001Z"), ""},
+		{"offset beats the zone", "2024-01-05T09:30:00-05:00", time.UTC, false, utc("2024-01-05T14:30:00Z"), ""},
+		{"timestamp without offset is in the zone", "2024-01-05T09:30", ny, false, utc("2024-01-05T14:30:00Z"), ""},
+		{"seconds without offset", "2024-01-05T09:30:15", time.UTC, false, utc("2024-01-05T09:30:15Z"), ""},
+		{"no such month", "2024-13-01", time.UTC, false, time.Time{}, `--start: "2024-13-01" is neither a date`},
+		{"words", "yesterday", time.UTC, true, time.Time{}, `--end: "yesterday" is neither a date`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			flag := "start"
+			if tc.end {
+				flag = "end"
+			}
+			got, err := parseBound(flag, tc.in, tc.loc, tc.end)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || !got.Equal(tc.want) {
+				t.Errorf("parseBound(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseRangeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tz", "Mars/Olympus"}, `--tz: "Mars/Olympus" is not a time zone`},
+		{[]string{"--start", "2024-01-05", "--end", "2024-01-04"}, "the range is empty"},
+		{[]string{"--start", "2024-01-05T10:00:00Z", "--end", "2024-01-05T09:00:00Z"}, "the range is empty"},
+	} {
+		db := "sqlite:" + t.TempDir() + "/j.db"
+		mustRun(t, "run", "--synthetic-symbols", "1", "--synthetic-bars", "50", "--journal", db)
+		_, stderr, code := cmdline(t, append([]string{"signals", "--db", db}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+	}
+	// One day is a range: its start and its end are the same date.
+	db := "sqlite:" + t.TempDir() + "/j.db"
+	mustRun(t, "run", "--synthetic-symbols", "1", "--synthetic-bars", "50", "--journal", db)
+	mustRun(t, "signals", "--db", db, "--start", "2024-01-05", "--end", "2024-01-05")
+}
+
+// FuzzParseBound: whatever the text, no panic; text that parses gives an
+// end after its start (a date is a day, a timestamp an instant).
+func FuzzParseBound(f *testing.F) {
+	for _, s := range []string{"2024-01-05", "2024-01-05T14:30:00Z", "2024-01-05T09:30", "2024-03-10", "0000-01-01", "9999-12-31T23:59:59.999999999+14:00"} {
+		f.Add(s)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, loc := range []*time.Location{time.UTC, ny} {
+			start, err1 := parseBound("start", s, loc, false)
+			end, err2 := parseBound("end", s, loc, true)
+			if (err1 == nil) != (err2 == nil) {
+				t.Fatalf("%q: start error %v, end error %v", s, err1, err2)
+			}
+			if err1 == nil && s != "" && !end.After(start) {
+				t.Fatalf("%q in %v: end %v is not after start %v", s, loc, end, start)
+			}
+		}
+	})
+}
+
+// TestFetchDateEndIsInclusive: daily bars of four sessions, stamped as
+// Alpaca stamps them (midnight New York, 05:00 UTC); --end 2024-01-05
+// includes the 5th (it used to stop at its midnight UTC: three sessions).
+func TestFetchDateEndIsInclusive(t *testing.T) {
+	var bars []market.Bar
+	for d := 2; d <= 8; d++ {
+		if d == 6 || d == 7 {
+			continue // the weekend
+		}
+		bars = append(bars, market.Bar{Symbol: "AAPL", Time: time.Date(2024, 1, d, 5, 0, 0, 0, time.UTC),
+			Open: 100, High: 101, Low: 99, Close: 100, Volume: 1000})
+	}
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: bars})
+	defer srv.Close()
+	out, stderr, code := cmdline(t, "fetch", "--key", alpacatest.Key, "--secret", alpacatest.Secret, "--data-url", srv.DataURL,
+		"--symbols", "AAPL", "--timeframe", "1Day", "--start", "2024-01-02", "--end", "2024-01-05")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")[1:]
+	if len(rows) != 4 || !strings.HasPrefix(rows[3], "AAPL,2024-01-05T05:00:00Z,") {
+		t.Errorf("%d sessions, want 4 (2 to 5 January):\n%s", len(rows), out)
+	}
+}
