@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -117,7 +118,10 @@ type replayItem struct {
 
 // replayLoader is the Emitter that Source fills.
 type replayLoader struct {
-	items  []replayItem
+	// chunks hold the items in source order; fixed-size chunks, so a long
+	// history is not copied as it grows.
+	chunks [][]replayItem
+	n      int
 	latest map[string]time.Time // per key, the latest time loaded
 }
 
@@ -127,15 +131,29 @@ func (l *replayLoader) Emit(e market.Event) error {
 		at = last // keeps the symbol's order
 	}
 	l.latest[e.Symbol] = at
-	l.items = append(l.items, replayItem{event: e, at: at})
+	l.add(replayItem{event: e, at: at})
 	return nil
 }
+
+// replayChunk is the number of items per chunk of a replayLoader.
+const replayChunk = 4096
+
+func (l *replayLoader) add(it replayItem) {
+	if l.n%replayChunk == 0 {
+		l.chunks = append(l.chunks, make([]replayItem, 0, replayChunk))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, it)
+	l.n++
+}
+
+func (l *replayLoader) item(i int) *replayItem { return &l.chunks[i/replayChunk][i%replayChunk] }
 
 func (l *replayLoader) Flush() error { return nil }
 
 func (l *replayLoader) Fail(key string, err error) {
 	// Zero time (no bar of key yet) is set to the first group's time later.
-	l.items = append(l.items, replayItem{key: key, err: err, at: l.latest[key]})
+	l.add(replayItem{key: key, err: err, at: l.latest[key]})
 }
 
 // Produce loads Source, then replays it (see [Replay]).
@@ -164,7 +182,7 @@ func (r *Replay) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 					return err
 				}
 			}
-			if err := emitReplayed(&items[i], out); err != nil {
+			if err := emitReplayed(items[i], out); err != nil {
 				return emitErr(ctx, err)
 			}
 		}
@@ -174,7 +192,7 @@ func (r *Replay) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 }
 
 // load runs Source to its end and returns its items in replay order.
-func (r *Replay) load(ctx context.Context) ([]replayItem, error) {
+func (r *Replay) load(ctx context.Context) ([]*replayItem, error) {
 	l := &replayLoader{latest: make(map[string]time.Time)}
 	if err := r.Source.Produce(ctx, l); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -183,20 +201,43 @@ func (r *Replay) load(ctx context.Context) ([]replayItem, error) {
 		return nil, fmt.Errorf("%s: loading the history: %w", replayName, err)
 	}
 	var first time.Time
-	for _, it := range l.items {
-		if it.err == nil && (first.IsZero() || it.at.Before(first)) {
+	for i := range l.n {
+		if it := l.item(i); it.err == nil && (first.IsZero() || it.at.Before(first)) {
 			first = it.at
 		}
 	}
-	for i := range l.items {
-		if l.items[i].at.IsZero() {
-			l.items[i].at = first
-		}
+	// Sort small keys, not the items: ties by source order (idx). Each
+	// key's times do not decrease (see Emit), so each key keeps its order.
+	type sortKey struct {
+		sec       int64
+		nsec, idx int32
 	}
-	// Stable: equal times keep the source's order. Each key's times do not
-	// decrease (see Emit), so each key keeps its order too.
-	slices.SortStableFunc(l.items, func(a, b replayItem) int { return a.at.Compare(b.at) })
-	return l.items, nil
+	if l.n > math.MaxInt32 {
+		return nil, fmt.Errorf("%s: the history has more than %d bars", replayName, math.MaxInt32)
+	}
+	keys := make([]sortKey, l.n)
+	for i := range l.n {
+		it := l.item(i)
+		if it.at.IsZero() {
+			it.at = first
+		}
+		at := it.at
+		keys[i] = sortKey{sec: at.Unix(), nsec: int32(at.Nanosecond()), idx: int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if c := cmp.Compare(a.sec, b.sec); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.nsec, b.nsec); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
+	order := make([]*replayItem, len(keys))
+	for i, k := range keys {
+		order[i] = l.item(int(k.idx))
+	}
+	return order, nil
 }
 
 func emitReplayed(it *replayItem, out pipeline.Emitter[market.Event]) error {
@@ -212,7 +253,7 @@ func emitReplayed(it *replayItem, out pipeline.Emitter[market.Event]) error {
 const maxWait = time.Duration(math.MaxInt64 / 4)
 
 // pace emits items group by group on the schedule of [Replay].
-func (r *Replay) pace(ctx context.Context, clock Clock, items []replayItem, out pipeline.Emitter[market.Event]) error {
+func (r *Replay) pace(ctx context.Context, clock Clock, items []*replayItem, out pipeline.Emitter[market.Event]) error {
 	if len(items) == 0 {
 		return ctx.Err()
 	}
@@ -241,7 +282,7 @@ func (r *Replay) pace(ctx context.Context, clock Clock, items []replayItem, out 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := emitReplayed(&items[i], out); err != nil {
+			if err := emitReplayed(items[i], out); err != nil {
 				return emitErr(ctx, err)
 			}
 		}
