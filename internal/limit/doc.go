@@ -22,12 +22,18 @@
 //   - Failure (any other error) neither grows nor shrinks L.
 //   - Optional latency gradient (Config.LatencyTolerance > 1): at the end of
 //     each success window, if the window's mean latency exceeds
-//     LatencyTolerance × the baseline, the window counts as one Overload.
-//     The baseline is the lowest window mean seen, raised by 1/16 of the gap
-//     toward each later window's mean, so a lasting change of the remote's
-//     speed is learned within a few dozen windows.
+//     LatencyTolerance × the baseline, the window counts as an overload,
+//     and L is multiplied by the smaller of Backoff and baseline/mean (the
+//     gradient: the share of L that the remote serves at its unloaded
+//     latency), so that the next windows run unloaded and keep the baseline
+//     true. The baseline is the lowest window mean seen, raised by 1/16 of
+//     the gap toward each later window's mean, so that a lasting slow-down
+//     of the remote is learned within a few dozen windows (meanwhile the
+//     limit may fall to Min). The limiter starts at Min then, to learn the
+//     baseline unloaded.
 //
-// Latency is measured by the limiter from the grant to the release.
+// Latency is measured by the limiter from the grant to the release (only
+// with the latency signal on).
 //
 // With a remote that rejects calls above N in flight, L settles in a saw
 // tooth between about Backoff × (N+1) and N+1 (the tests pin the band).

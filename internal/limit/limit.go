@@ -80,7 +80,8 @@ type Config struct {
 	// changes arrive in order: it must be quick and must not call the
 	// Limiter.
 	OnLimit func(limit int)
-	// Now is the clock for latencies (default time.Now).
+	// Now is the clock for latencies (default time.Now); it is read only
+	// with the latency signal on.
 	Now func() time.Time
 }
 
@@ -210,10 +211,19 @@ func (l *Limiter) Acquire(ctx context.Context) (Release, error) {
 // in epoch.
 func (l *Limiter) grantLocked(epoch uint64) Release {
 	l.stats.Acquired++
-	start := l.cfg.Now()
+	// Reading the clock costs more than the rest of Acquire: only the
+	// latency signal needs it.
+	timed := l.cfg.LatencyTolerance > 1
+	var start time.Time
+	if timed {
+		start = l.cfg.Now()
+	}
 	released := false
 	return func(o Outcome) {
-		lat := l.cfg.Now().Sub(start)
+		var lat time.Duration
+		if timed {
+			lat = l.cfg.Now().Sub(start)
+		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if released {
@@ -240,7 +250,7 @@ func (l *Limiter) releaseLocked(o Outcome, epoch uint64, lat time.Duration) {
 	case Overload:
 		l.stats.Overloaded++
 		if epoch == l.epoch {
-			l.decreaseLocked()
+			l.decreaseLocked(l.cfg.Backoff)
 		}
 	default:
 		l.stats.Failed++
@@ -258,8 +268,11 @@ func (l *Limiter) endWindowLocked() {
 		case l.baseline == 0 || mean < l.baseline:
 			l.baseline = mean
 		case float64(mean) > tol*float64(l.baseline):
+			// The gradient baseline/mean is the share of the limit that
+			// the remote serves at its unloaded latency.
+			gradient := float64(l.baseline) / float64(mean)
 			l.baseline += time.Duration(float64(mean-l.baseline) * baselineRise)
-			l.decreaseLocked()
+			l.decreaseLocked(min(l.cfg.Backoff, gradient))
 			return
 		default:
 			l.baseline += time.Duration(float64(mean-l.baseline) * baselineRise)
@@ -271,8 +284,9 @@ func (l *Limiter) endWindowLocked() {
 	}
 }
 
-func (l *Limiter) decreaseLocked() {
-	n := max(min(l.limit-1, int(float64(l.limit)*l.cfg.Backoff)), l.cfg.Min)
+// decreaseLocked multiplies the limit by factor, taking at least 1 off.
+func (l *Limiter) decreaseLocked(factor float64) {
+	n := max(min(l.limit-1, int(float64(l.limit)*factor)), l.cfg.Min)
 	// Calls acquired before this point answer for the old limit.
 	l.epoch++
 	l.window, l.winLat = 0, 0
