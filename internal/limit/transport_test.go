@@ -145,3 +145,28 @@ func TestTransportAgainstServer(t *testing.T) {
 		t.Errorf("adaptive transport got %d 429s, want fewer than the fixed limit's %d", refA, refF)
 	}
 }
+
+// errReader fails every Read with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// A timeout while reading the body turns a 200 into an Overload.
+func TestTransportBodyTimeout(t *testing.T) {
+	l := newLimiter(t, Config{Max: 4})
+	rt := Transport(l, roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(errReader{fmt.Errorf("read: %w", os.ErrDeadlineExceeded)})}, nil
+	}))
+	req, _ := http.NewRequest(http.MethodGet, "http://remote.invalid/", nil)
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("ReadAll: %v, want the deadline error", err)
+	}
+	resp.Body.Close()
+	if s := l.Stats(); s.Overloaded != 1 || s.Succeeded != 0 {
+		t.Errorf("Stats %+v, want one overload", s)
+	}
+}
