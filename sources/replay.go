@@ -46,8 +46,8 @@ import (
 // bar), since a source such as CSV emits one symbol after another; it fails
 // with the history's error, having emitted nothing, when Source fails. Source
 // must end by itself: a live source never finishes loading. Loading and
-// ordering take about 1.3 µs a bar on one core (BenchmarkReplay: 100,000
-// bars of 4 symbols). Each Produce loads Source anew.
+// ordering took 1.3 to 3 µs a bar on a shared, loaded machine
+// (BenchmarkReplay: 100,000 bars of 4 symbols). Each Produce loads Source anew.
 type Replay struct {
 	// Source is the history; it must be finite.
 	Source pipeline.Source[market.Event]

@@ -422,3 +422,27 @@ func TestReplayIndependentRuns(t *testing.T) {
 		}
 	})
 }
+
+// Cancelled while the history loads: Produce returns the context's error
+// unwrapped, having emitted nothing.
+func TestReplayCancelledWhileLoading(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		loading := pipeline.SourceFunc[market.Event](func(ctx context.Context, out pipeline.Emitter[market.Event]) error {
+			_ = out.Emit(replayBar("A", 0))
+			<-ctx.Done()
+			return fmt.Errorf("reading: %w", ctx.Err())
+		})
+		rec := &timedRecorder{start: time.Now()}
+		done := make(chan error, 1)
+		go func() { done <- (&Replay{Source: loading, Speed: 60}).Produce(ctx, rec) }()
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Fatalf("Produce: %v, want context.Canceled", err)
+		}
+		if len(rec.lines) != 0 {
+			t.Errorf("emitted %q, want nothing", rec.lines)
+		}
+	})
+}
