@@ -29,8 +29,8 @@
 //     true. The baseline is the lowest window mean seen, raised by 1/16 of
 //     the gap toward each later window's mean, so that a lasting slow-down
 //     of the remote is learned within a few dozen windows (meanwhile the
-//     limit may fall to Min). The limiter starts at Min then, to learn the
-//     baseline unloaded.
+//     limit may fall to Min). Initial defaults to Min then, so that the
+//     baseline is learned unloaded.
 //
 // Latency is measured by the limiter from the grant to the release (only
 // with the latency signal on).
