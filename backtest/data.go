@@ -1,0 +1,196 @@
+package backtest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
+)
+
+// Series is one symbol's bars in columns (times in Unix nanoseconds), with
+// the strategy's signal on each bar when it was recorded from a pipeline
+// (Signal is nil for bars loaded without one).
+type Series struct {
+	Symbol                 string
+	Time                   []int64
+	Open, High, Low, Close []float64
+	Signal                 []market.Side
+}
+
+// Len returns the number of bars.
+func (s *Series) Len() int { return len(s.Time) }
+
+// Data is the bars of every symbol, in the order symbols first appeared.
+type Data struct {
+	Symbols []*Series
+}
+
+// Bars returns the number of bars over all symbols.
+func (d *Data) Bars() int {
+	n := 0
+	for _, s := range d.Symbols {
+		n += s.Len()
+	}
+	return n
+}
+
+// Recorder is a pipeline sink that keeps every event in columns, for
+// [Simulate] and the sweeps. Like every sink it is written by one goroutine;
+// read Data only after the pipeline has returned.
+type Recorder struct {
+	Data  Data
+	index map[string]int
+	last  *Series // the series of the previous event: runs of one symbol skip the map
+}
+
+// Write implements pipeline.Sink. A bar not after its symbol's previous bar
+// is an error naming the symbol and both times.
+func (r *Recorder) Write(_ context.Context, events []market.Event) error {
+	if r.index == nil {
+		r.index = map[string]int{}
+	}
+	for i := range events {
+		e := &events[i]
+		s := r.last
+		if s == nil || s.Symbol != e.Symbol {
+			k, ok := r.index[e.Symbol]
+			if !ok {
+				k = len(r.Data.Symbols)
+				r.index[e.Symbol] = k
+				r.Data.Symbols = append(r.Data.Symbols, &Series{Symbol: e.Symbol})
+			}
+			s = r.Data.Symbols[k]
+			r.last = s
+		}
+		t := e.Time.UnixNano()
+		if n := len(s.Time); n > 0 && t <= s.Time[n-1] {
+			return fmt.Errorf("backtest: %s: bar at %v is not after the previous one at %v",
+				e.Symbol, e.Time.UTC(), time.Unix(0, s.Time[n-1]).UTC())
+		}
+		var side market.Side
+		if e.Signal != nil {
+			side = e.Signal.Side
+		}
+		s.Time = append(s.Time, t)
+		s.Open = append(s.Open, e.Open)
+		s.High = append(s.High, e.High)
+		s.Low = append(s.Low, e.Low)
+		s.Close = append(s.Close, e.Close)
+		s.Signal = append(s.Signal, side)
+	}
+	return nil
+}
+
+// drop removes the named symbols (ones the source failed).
+func (d *Data) drop(symbols []string) {
+	d.Symbols = slices.DeleteFunc(d.Symbols, func(s *Series) bool { return slices.Contains(symbols, s.Symbol) })
+}
+
+// Load reads every bar of src into Data, without indicators or signals:
+// the input of the sweeps, which compute their own.
+func Load(ctx context.Context, src pipeline.Source[market.Event]) (*Data, error) {
+	var rec Recorder
+	err := pipeline.New(pipeline.Config[market.Event]{}).From("source", src).To("load", &rec).Run(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("backtest.Load: %w", err)
+	}
+	for _, s := range rec.Data.Symbols {
+		s.Signal = nil
+	}
+	return &rec.Data, nil
+}
+
+// window returns the index range [lo, hi) of s's bars inside [start, end].
+func (s *Series) window(start, end int64) (lo, hi int) {
+	lo, _ = slices.BinarySearch(s.Time, start)
+	hi, found := slices.BinarySearch(s.Time, end)
+	if found {
+		hi++
+	}
+	return lo, hi
+}
+
+// timeline is the portfolio's clock: the union of the symbols' times, and
+// for each symbol the position of each of its times in it.
+type timeline struct {
+	times   []int64
+	aligned bool      // every symbol has exactly these times
+	pos     [][]int32 // pos[i][j]: index in times of symbol i's j-th time (nil when aligned)
+}
+
+func newTimeline(series [][]int64) *timeline {
+	tl := &timeline{aligned: true}
+	if len(series) == 0 {
+		return tl
+	}
+	first := series[0]
+	for _, s := range series[1:] {
+		if !slices.Equal(s, first) {
+			tl.aligned = false
+			break
+		}
+	}
+	if tl.aligned {
+		tl.times = first
+		return tl
+	}
+	n := 0
+	for _, s := range series {
+		n += len(s)
+	}
+	all := make([]int64, 0, n)
+	for _, s := range series {
+		all = append(all, s...)
+	}
+	slices.Sort(all)
+	tl.times = slices.Compact(all)
+	tl.pos = make([][]int32, len(series))
+	for i, s := range series {
+		p := make([]int32, len(s))
+		k := 0
+		for j, t := range s {
+			for tl.times[k] != t {
+				k++
+			}
+			p[j] = int32(k)
+		}
+		tl.pos[i] = p
+	}
+	return tl
+}
+
+// portfolio sums the symbols' equity at each time of tl: each symbol counts
+// its latest equity, or its starting share before its first bar. out is
+// reused when large enough.
+func (tl *timeline) portfolio(equity [][]float64, shares []float64, out []float64) []float64 {
+	out = slices.Grow(out[:0], len(tl.times))[:len(tl.times)]
+	if tl.aligned {
+		clear(out)
+		for _, e := range equity {
+			for k, v := range e {
+				out[k] += v
+			}
+		}
+		return out
+	}
+	// Add each symbol's changes where they happen, then accumulate.
+	clear(out)
+	var total float64
+	for i, e := range equity {
+		total += shares[i]
+		prev := shares[i]
+		for j, v := range e {
+			out[tl.pos[i][j]] += v - prev
+			prev = v
+		}
+	}
+	acc := total
+	for k := range out {
+		acc += out[k]
+		out[k] = acc
+	}
+	return out
+}
