@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -90,15 +91,23 @@ func (d *Data) drop(symbols []string) {
 }
 
 // Load reads every bar of src into Data, without indicators or signals:
-// the input of the sweeps, which compute their own.
+// the input of the sweeps, which compute their own. As with [Run], when the
+// source fails some symbols the others are returned with the Failures.
 func Load(ctx context.Context, src pipeline.Source[market.Event]) (*Data, error) {
 	var rec Recorder
 	err := pipeline.New(pipeline.Config[market.Event]{}).From("source", src).To("load", &rec).Run(ctx)
+	var failures pipeline.Failures
 	if err != nil {
-		return nil, fmt.Errorf("backtest.Load: %w", err)
+		if !errors.As(err, &failures) {
+			return nil, fmt.Errorf("backtest.Load: %w", err)
+		}
+		rec.Data.drop(failures.Keys())
 	}
 	for _, s := range rec.Data.Symbols {
 		s.Signal = nil
+	}
+	if failures != nil {
+		return &rec.Data, fmt.Errorf("backtest.Load: %w", failures)
 	}
 	return &rec.Data, nil
 }

@@ -159,11 +159,8 @@ func computeMetrics(in equityInput) Metrics {
 		m.Calmar = num(m.CAGR.V / mdd)
 	}
 
-	periods := in.periodsPerYear
-	if periods == 0 && years > 0 {
-		periods = float64(n-1) / years
-	}
-	if r := n - 1; r >= 1 && periods > 0 {
+	var ps pathStats
+	if r := n - 1; r >= 1 {
 		var sum, down float64
 		for i := 1; i < n; i++ {
 			ret := in.equity[i]/in.equity[i-1] - 1
@@ -173,27 +170,51 @@ func computeMetrics(in equityInput) Metrics {
 			}
 		}
 		mean := sum / float64(r)
-		if dd := math.Sqrt(down / float64(r)); dd > 0 {
-			m.Sortino = num(mean / dd * math.Sqrt(periods))
+		var ss float64
+		for i := 1; i < n; i++ {
+			d := in.equity[i]/in.equity[i-1] - 1 - mean
+			ss += d * d
 		}
+		ps = pathStats{returns: r, mean: mean, downMeanSq: down / float64(r)}
 		if r >= 2 {
-			var ss float64
-			for i := 1; i < n; i++ {
-				d := in.equity[i]/in.equity[i-1] - 1 - mean
-				ss += d * d
-			}
-			sd := math.Sqrt(ss / float64(r-1))
-			m.Volatility = num(sd * math.Sqrt(periods))
-			if sd > 0 {
-				m.Sharpe = num(mean / sd * math.Sqrt(periods))
-			}
+			ps.variance = ss / float64(r-1)
 		}
 	}
+	ps.annualise(&m, in.periodsPerYear, years, n)
 	if in.bars > 0 {
 		m.Exposure = num(float64(in.held) / float64(in.bars))
 	}
 	tradeMetrics(&m, in.trades)
 	return m
+}
+
+// pathStats are the moments of the per-bar returns of an equity series.
+type pathStats struct {
+	returns    int     // bars - 1
+	mean       float64 // mean return
+	variance   float64 // with ddof=1; meaningful with 2 returns or more
+	downMeanSq float64 // mean of min(r, 0)^2
+}
+
+// annualise sets volatility, Sharpe and Sortino from the moments.
+func (ps pathStats) annualise(m *Metrics, periodsPerYear, years float64, bars int) {
+	periods := periodsPerYear
+	if periods == 0 && years > 0 {
+		periods = float64(bars-1) / years
+	}
+	if ps.returns < 1 || !(periods > 0) {
+		return
+	}
+	if dd := math.Sqrt(ps.downMeanSq); dd > 0 {
+		m.Sortino = num(ps.mean / dd * math.Sqrt(periods))
+	}
+	if ps.returns >= 2 {
+		sd := math.Sqrt(max(ps.variance, 0))
+		m.Volatility = num(sd * math.Sqrt(periods))
+		if sd > 0 {
+			m.Sharpe = num(ps.mean / sd * math.Sqrt(periods))
+		}
+	}
 }
 
 // tradeMetrics fills the metrics of the closed trades.

@@ -35,15 +35,15 @@ type refTrade struct {
 }
 
 type refSymbol struct {
-	times     []time.Time
-	equity    []float64
-	trades    []refTrade
-	open      bool
-	unfilled  int
-	fees      float64
-	held      int
-	buyHold   float64
-	start     float64
+	times    []time.Time
+	equity   []float64
+	trades   []refTrade
+	open     bool
+	unfilled int
+	fees     float64
+	held     int
+	buyHold  float64
+	start    float64
 }
 
 func refSimulate(bars []refBar, share float64, s refSettings) refSymbol {

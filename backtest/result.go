@@ -82,16 +82,10 @@ func (c *costs) settings(cfg Config) Settings {
 // order). Each account's times must lie in the window.
 func build(c *costs, accounts []*account) (res Result) {
 	times := make([][]int64, len(accounts))
-	equity := make([][]float64, len(accounts))
-	shares := make([]float64, len(accounts))
-	var all []Trade
-	var held, bars, unfilled int
-	var fees, buyHold float64
 	res.Symbols = make([]SymbolResult, len(accounts))
 	for i, a := range accounts {
-		times[i], equity[i], shares[i] = a.times, a.equity, a.start
+		times[i] = a.times
 		bh := a.lastClose/a.firstClose - 1
-		buyHold += bh
 		res.Symbols[i] = SymbolResult{
 			Symbol: a.sym,
 			Metrics: computeMetrics(equityInput{times: a.times, equity: a.equity, start: a.start,
@@ -104,19 +98,34 @@ func build(c *costs, accounts []*account) (res Result) {
 		if res.Symbols[i].Trades == nil {
 			res.Symbols[i].Trades = []Trade{}
 		}
-		all = append(all, a.trades...)
+	}
+	tl := newTimeline(times)
+	res.Portfolio.Metrics, res.Portfolio.Equity.Values = portfolioMetrics(c, accounts, tl, nil, nil)
+	res.Portfolio.Equity.Times = tl.times
+	return res
+}
+
+// portfolioMetrics sums the accounts on the clock tl and computes the
+// portfolio's metrics: the one implementation behind Simulate, Broker and
+// the sweeps, so their figures agree to the bit. equity and trades are
+// buffers to reuse (may be nil); it returns the portfolio equity.
+func portfolioMetrics(c *costs, accounts []*account, tl *timeline, equity []float64, trades []Trade) (Metrics, []float64) {
+	eq := make([][]float64, len(accounts))
+	shares := make([]float64, len(accounts))
+	trades = trades[:0]
+	var held, bars, unfilled int
+	var fees, buyHold float64
+	for i, a := range accounts {
+		eq[i], shares[i] = a.equity, a.start
+		buyHold += a.lastClose/a.firstClose - 1
+		trades = append(trades, a.trades...)
 		held += a.held
 		bars += len(a.times)
 		unfilled += a.unfilled
 		fees += a.fees
 	}
-	tl := newTimeline(times)
-	pe := tl.portfolio(equity, shares, nil)
-	res.Portfolio = PortfolioResult{
-		Metrics: computeMetrics(equityInput{times: tl.times, equity: pe, start: c.cash, trades: all,
-			held: held, bars: bars, fees: fees, unfilled: unfilled,
-			buyHold: num(buyHold / float64(len(accounts))), periodsPerYear: c.periods}),
-		Equity: Curve{Times: tl.times, Values: pe},
-	}
-	return res
+	equity = tl.portfolio(eq, shares, equity)
+	return computeMetrics(equityInput{times: tl.times, equity: equity, start: c.cash, trades: trades,
+		held: held, bars: bars, fees: fees, unfilled: unfilled,
+		buyHold: num(buyHold / float64(len(accounts))), periodsPerYear: c.periods}), equity
 }
