@@ -38,13 +38,26 @@ func (d *Data) Bars() int {
 	return n
 }
 
-// Recorder is a pipeline sink that keeps every event in columns, for
-// [Simulate] and the sweeps. Like every sink it is written by one goroutine;
-// read Data only after the pipeline has returned.
+// Recorder is a pipeline sink that keeps every event, for [Simulate] and
+// the sweeps. Like every sink it is written by one goroutine; call Data only
+// after the pipeline has returned.
 type Recorder struct {
-	Data  Data
+	syms  []*recSeries
 	index map[string]int
-	last  *Series // the series of the previous event: runs of one symbol skip the map
+	last  *recSeries // the series of the previous event: runs of one symbol skip the map
+}
+
+// recSeries holds a symbol's bars as records while they arrive: one append
+// per bar touches one cache line, where columns would touch six.
+type recSeries struct {
+	symbol string
+	bars   []recBar
+}
+
+type recBar struct {
+	t          int64
+	o, h, l, c float64
+	side       market.Side
 }
 
 // Write implements pipeline.Sink. A bar not after its symbol's previous bar
@@ -56,33 +69,44 @@ func (r *Recorder) Write(_ context.Context, events []market.Event) error {
 	for i := range events {
 		e := &events[i]
 		s := r.last
-		if s == nil || s.Symbol != e.Symbol {
+		if s == nil || s.symbol != e.Symbol {
 			k, ok := r.index[e.Symbol]
 			if !ok {
-				k = len(r.Data.Symbols)
+				k = len(r.syms)
 				r.index[e.Symbol] = k
-				r.Data.Symbols = append(r.Data.Symbols, &Series{Symbol: e.Symbol})
+				r.syms = append(r.syms, &recSeries{symbol: e.Symbol})
 			}
-			s = r.Data.Symbols[k]
+			s = r.syms[k]
 			r.last = s
 		}
 		t := e.Time.UnixNano()
-		if n := len(s.Time); n > 0 && t <= s.Time[n-1] {
+		if n := len(s.bars); n > 0 && t <= s.bars[n-1].t {
 			return fmt.Errorf("backtest: %s: bar at %v is not after the previous one at %v",
-				e.Symbol, e.Time.UTC(), time.Unix(0, s.Time[n-1]).UTC())
+				e.Symbol, e.Time.UTC(), time.Unix(0, s.bars[n-1].t).UTC())
 		}
 		var side market.Side
 		if e.Signal != nil {
 			side = e.Signal.Side
 		}
-		s.Time = append(s.Time, t)
-		s.Open = append(s.Open, e.Open)
-		s.High = append(s.High, e.High)
-		s.Low = append(s.Low, e.Low)
-		s.Close = append(s.Close, e.Close)
-		s.Signal = append(s.Signal, side)
+		s.bars = append(s.bars, recBar{t: t, o: e.Open, h: e.High, l: e.Low, c: e.Close, side: side})
 	}
 	return nil
+}
+
+// Data returns what was recorded, in columns, symbols in the order they
+// first appeared.
+func (r *Recorder) Data() *Data {
+	d := &Data{Symbols: make([]*Series, len(r.syms))}
+	for i, rs := range r.syms {
+		n := len(rs.bars)
+		s := &Series{Symbol: rs.symbol, Time: make([]int64, n), Open: make([]float64, n), High: make([]float64, n),
+			Low: make([]float64, n), Close: make([]float64, n), Signal: make([]market.Side, n)}
+		for j, b := range rs.bars {
+			s.Time[j], s.Open[j], s.High[j], s.Low[j], s.Close[j], s.Signal[j] = b.t, b.o, b.h, b.l, b.c, b.side
+		}
+		d.Symbols[i] = s
+	}
+	return d
 }
 
 // drop removes the named symbols (ones the source failed).
@@ -97,19 +121,18 @@ func Load(ctx context.Context, src pipeline.Source[market.Event]) (*Data, error)
 	var rec Recorder
 	err := pipeline.New(pipeline.Config[market.Event]{}).From("source", src).To("load", &rec).Run(ctx)
 	var failures pipeline.Failures
-	if err != nil {
-		if !errors.As(err, &failures) {
-			return nil, fmt.Errorf("backtest.Load: %w", err)
-		}
-		rec.Data.drop(failures.Keys())
+	if err != nil && !errors.As(err, &failures) {
+		return nil, fmt.Errorf("backtest.Load: %w", err)
 	}
-	for _, s := range rec.Data.Symbols {
+	data := rec.Data()
+	data.drop(failures.Keys())
+	for _, s := range data.Symbols {
 		s.Signal = nil
 	}
 	if failures != nil {
-		return &rec.Data, fmt.Errorf("backtest.Load: %w", failures)
+		return data, fmt.Errorf("backtest.Load: %w", failures)
 	}
-	return &rec.Data, nil
+	return data, nil
 }
 
 // window returns the index range [lo, hi) of s's bars inside [start, end].

@@ -108,162 +108,169 @@ func (f *emaCrossSweep) all(ctx context.Context) ([]Metrics, error) {
 }
 
 // pair simulates ema-cross(fast, slow); trades is a buffer to reuse.
+//
+// Between signals the rule reduces to two scans: flat, the next buy is the
+// first bar with F > S (the bar before it had F <= S); long, the next sell
+// is the first bar with F < S (the buy bar had F > S). Only the first scan
+// needs the bar before it, when the series opens with F > S.
 func (f *emaCrossSweep) pair(fast, slow int, trades []Trade) (Metrics, []Trade) {
 	c := &f.e.p.c
 	s := f.sp.s
-	F, S := f.ema[fast], f.ema[slow]
-	op, cl, T := s.Open, s.Close, s.Time
-	lo, hi := f.sp.lo, f.sp.hi
+	lo, n := f.sp.lo, f.sp.hi
+	F, S := f.ema[fast][:n], f.ema[slow][:n]
+	op, cl, T := s.Open[:n], s.Close[:n], s.Time[:n]
+	fee, slip := c.fee, c.slip
 	share := f.e.share
 
-	cash, qty := share, 0.0
-	var entryT int64
-	var entryPx, cost, entryFee, fees float64
-	unfilled, held := 0, 0
-	// The drawdown state of account equity, as computeMetrics walks it.
-	peak, peakAt, below, low := share, T[lo], false, math.Inf(1)
-	var mdd float64
-	var mddDur int64
-	visit := func(e float64, t int64) {
-		if e >= peak {
-			if below {
-				mdd = max(mdd, 1-low/peak)
-				mddDur = max(mddDur, t-peakAt)
-				below, low = false, math.Inf(1)
-			}
-			peak, peakAt = e, t
-			return
-		}
-		below = true
-		low = min(low, e)
-	}
-	var sumR, sumR2, sumDown float64
-	addReturn := func(r float64) {
-		sumR += r
-		sumR2 += r * r
-		if r < 0 {
-			sumDown += r * r
-		}
-	}
-	// addHeld adds the returns of bars (a, b) exclusive, all held.
-	addHeld := func(a, b int) {
-		if b-1 > a {
-			sumR += f.pr[b-1] - f.pr[a]
-			sumR2 += f.pr2[b-1] - f.pr2[a]
-			sumDown += f.prDown[b-1] - f.prDown[a]
-		}
-	}
-
+	st := passState{cash: share, peak: share, peakAt: T[lo], low: math.Inf(1)}
 	t := slow // the first bar the strategy can evaluate
-	if t >= hi {
-		return f.finish(cash, qty, share, peak, peakAt, below, low, mdd, mddDur, 0, 0, 0, held, fees, unfilled, trades), trades
-	}
-	pgt := F[t-1] > S[t-1]
-	plt := F[t-1] < S[t-1]
-	for t < hi {
-		// Strategy flat: find the cross up.
-		for ; t < hi; t++ {
-			g := F[t] > S[t]
-			if g && !pgt {
-				break
-			}
-			pgt = g
+	if t < n && F[t-1] > S[t-1] {
+		for t < n && F[t] > S[t] {
+			t++
 		}
-		if t >= hi {
+	}
+	for t < n {
+		// Strategy flat: the buy is the first bar with F > S.
+		for t < n && !(F[t] > S[t]) {
+			t++
+		}
+		if t >= n {
 			break
 		}
-		// Buy signal on bar t.
-		pgt, plt = true, F[t] < S[t]
 		a := t + 1
-		filled := t >= lo && a < hi
-		if t == hi-1 {
-			unfilled++
-		}
-		t++
-		if !filled {
-			// Strategy long, account flat: its sell will be unfilled.
-			for ; t < hi; t++ {
-				l := F[t] < S[t]
-				if l && !plt {
-					break
-				}
-				plt = l
+		if t < lo || a >= n {
+			// Before the window (ignored) or on the last bar (unfilled): the
+			// strategy goes long, the account stays flat.
+			if t == n-1 {
+				st.unfilled++
 			}
-			if t >= hi {
-				break
+			for t++; t < n && !(F[t] < S[t]); t++ {
 			}
-			if t >= lo {
-				unfilled++
+			if t < n && t >= lo {
+				st.unfilled++ // a sell while flat
 			}
-			pgt, plt = F[t] > S[t], true
 			t++
 			continue
 		}
-		// Fill the buy at the open of a, exactly as account.buy.
-		fill := op[a] * (1 + c.slip)
-		qty = cash / (fill * (1 + c.fee))
-		cost = cash
-		entryFee = qty * fill * c.fee
-		fees += entryFee
-		cash = 0
-		entryT, entryPx = T[a], fill
-		if !below {
-			peakAt = T[a-1] // flat at the peak: its latest bar is the peak's time
+		// Fill the buy at the open of a, as account.buy does.
+		fill := op[a] * (1 + slip)
+		qty := st.cash / (fill * (1 + fee))
+		cost := st.cash
+		entryFee := qty * fill * fee
+		st.fees += entryFee
+		if !st.below {
+			st.peakAt = T[a-1] // flat at the peak: its latest bar is the peak's time
 		}
-		addReturn((qty*cl[a])/cost - 1)
-		// Account long from a: visit each held bar, find the cross down.
-		for ; t < hi; t++ {
-			visit(qty*cl[t], T[t])
-			l := F[t] < S[t]
-			if l && !plt {
+		r := (qty*cl[a])/cost - 1
+		st.sumR += r
+		st.sumR2 += r * r
+		if r < 0 {
+			st.sumDown += r * r
+		}
+		// Account long from a: visit each held bar; the sell is the first
+		// bar with F < S.
+		peak, low := st.peak, st.low
+		for t = a; t < n; t++ {
+			e := qty * cl[t]
+			if e >= peak {
+				if st.below {
+					st.mdd = max(st.mdd, 1-low/peak)
+					st.mddDur = max(st.mddDur, T[t]-st.peakAt)
+					st.below, low = false, math.Inf(1)
+				}
+				peak, st.peakAt = e, T[t]
+			} else {
+				st.below = true
+				if e < low { // not min(): Go's float min handles NaN and -0 with branches
+					low = e
+				}
+			}
+			if F[t] < S[t] {
 				break
 			}
-			plt = l
 		}
-		if t >= hi {
-			held += hi - a
-			addHeld(a, hi)
-			break
-		}
-		// Sell signal on bar t, filled at b = t+1 unless t is the last bar.
-		pgt, plt = F[t] > S[t], true
+		st.peak, st.low = peak, low
 		b := t + 1
-		if b >= hi {
-			unfilled++
-			held += hi - a
-			addHeld(a, hi)
-			t = hi
+		if b >= n {
+			// No sell, or a sell on the last bar (unfilled): open at the end.
+			if t == n-1 && F[t] < S[t] {
+				st.unfilled++
+			}
+			st.held += n - a
+			f.addHeld(&st, a, n)
+			st.cash, st.qty = 0, qty
 			break
 		}
-		held += b - a
-		addHeld(a, b)
-		px := op[b] * (1 - c.slip)
+		st.held += b - a
+		f.addHeld(&st, a, b)
+		px := op[b] * (1 - slip)
 		notional := qty * px
-		fee := notional * c.fee
-		proceeds := notional * (1 - c.fee)
+		sellFee := notional * fee
+		proceeds := notional * (1 - fee)
 		pnl := proceeds - cost
-		trades = append(trades, Trade{Symbol: s.Symbol, EntryTime: time.Unix(0, entryT).UTC(), EntryPrice: entryPx,
+		trades = append(trades, Trade{Symbol: s.Symbol, EntryTime: time.Unix(0, T[a]).UTC(), EntryPrice: fill,
 			ExitTime: time.Unix(0, T[b]).UTC(), ExitPrice: px, Qty: qty, PnL: pnl, Return: pnl / cost,
-			Cost: cost, Fees: entryFee + fee})
-		addReturn(proceeds/(qty*cl[b-1]) - 1)
-		fees += fee
-		cash, qty = proceeds, 0
-		visit(cash, T[b])
+			Cost: cost, Fees: entryFee + sellFee})
+		r = proceeds/(qty*cl[b-1]) - 1
+		st.sumR += r
+		st.sumR2 += r * r
+		if r < 0 {
+			st.sumDown += r * r
+		}
+		st.fees += sellFee
+		st.cash = proceeds
+		st.visit(proceeds, T[b])
 		t = b
 	}
-	return f.finish(cash, qty, share, peak, peakAt, below, low, mdd, mddDur, sumR, sumR2, sumDown, held, fees, unfilled, trades), trades
+	return f.finish(&st, trades), trades
+}
+
+// passState is one pair's running state: the account and what
+// computeMetrics would gather walking its equity.
+type passState struct {
+	cash, qty, fees      float64
+	unfilled, held       int
+	peak, low, mdd       float64
+	peakAt, mddDur       int64
+	below                bool
+	sumR, sumR2, sumDown float64
+}
+
+// visit is one equity value in computeMetrics' drawdown walk.
+func (st *passState) visit(e float64, t int64) {
+	if e >= st.peak {
+		if st.below {
+			st.mdd = max(st.mdd, 1-st.low/st.peak)
+			st.mddDur = max(st.mddDur, t-st.peakAt)
+			st.below, st.low = false, math.Inf(1)
+		}
+		st.peak, st.peakAt = e, t
+		return
+	}
+	st.below = true
+	st.low = min(st.low, e)
+}
+
+// addHeld adds the returns of bars a+1 .. b-1, all held: close[t]/close[t-1]-1.
+func (f *emaCrossSweep) addHeld(st *passState, a, b int) {
+	if b-1 > a {
+		st.sumR += f.pr[b-1] - f.pr[a]
+		st.sumR2 += f.pr2[b-1] - f.pr2[a]
+		st.sumDown += f.prDown[b-1] - f.prDown[a]
+	}
 }
 
 // finish turns the pass's state into Metrics, as computeMetrics does.
-func (f *emaCrossSweep) finish(cash, qty, share, peak float64, peakAt int64, below bool, low, mdd float64, mddDur int64,
-	sumR, sumR2, sumDown float64, held int, fees float64, unfilled int, trades []Trade) Metrics {
+func (f *emaCrossSweep) finish(st *passState, trades []Trade) Metrics {
 	s, lo, hi := f.sp.s, f.sp.lo, f.sp.hi
-	end := cash + qty*s.Close[hi-1]
-	if below {
-		mdd = max(mdd, 1-low/peak)
-		mddDur = max(mddDur, s.Time[hi-1]-peakAt)
+	share := f.e.share
+	end := st.cash + st.qty*s.Close[hi-1]
+	mdd, mddDur := st.mdd, st.mddDur
+	if st.below {
+		mdd = max(mdd, 1-st.low/st.peak)
+		mddDur = max(mddDur, s.Time[hi-1]-st.peakAt)
 	}
-	m := Metrics{FinalEquity: end, Fees: fees, Unfilled: unfilled,
+	m := Metrics{FinalEquity: end, Fees: st.fees, Unfilled: st.unfilled,
 		BuyHoldReturn: num(s.Close[hi-1]/s.Close[lo] - 1), TotalReturn: num(end/share - 1)}
 	years := float64(s.Time[hi-1]-s.Time[lo]) / year
 	if years > 0 {
@@ -277,14 +284,14 @@ func (f *emaCrossSweep) finish(cash, qty, share, peak float64, peakAt int64, bel
 	bars := hi - lo
 	var ps pathStats
 	if r := bars - 1; r >= 1 {
-		mean := sumR / float64(r)
-		ps = pathStats{returns: r, mean: mean, downMeanSq: sumDown / float64(r)}
+		mean := st.sumR / float64(r)
+		ps = pathStats{returns: r, mean: mean, downMeanSq: st.sumDown / float64(r)}
 		if r >= 2 {
-			ps.variance = (sumR2 - sumR*mean) / float64(r-1)
+			ps.variance = (st.sumR2 - st.sumR*mean) / float64(r-1)
 		}
 	}
 	ps.annualise(&m, f.e.p.c.periods, years, bars)
-	m.Exposure = num(float64(held) / float64(bars))
+	m.Exposure = num(float64(st.held) / float64(bars))
 	tradeMetrics(&m, trades)
 	return m
 }

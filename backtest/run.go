@@ -31,13 +31,12 @@ func Run(ctx context.Context, src pipeline.Source[market.Event], cfg Config) (*R
 	}
 	runErr := p.Run(ctx)
 	var failures pipeline.Failures
-	if runErr != nil {
-		if !errors.As(runErr, &failures) {
-			return nil, fmt.Errorf("backtest.Run: %w", runErr)
-		}
-		rec.Data.drop(failures.Keys())
+	if runErr != nil && !errors.As(runErr, &failures) {
+		return nil, fmt.Errorf("backtest.Run: %w", runErr)
 	}
-	res, err := Simulate(&rec.Data, cfg)
+	data := rec.Data()
+	data.drop(failures.Keys())
+	res, err := Simulate(data, cfg)
 	if err != nil {
 		return nil, err
 	}
