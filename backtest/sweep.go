@@ -477,15 +477,8 @@ func (e *engine) stochRSIEMA(ctx context.Context) ([]Metrics, error) {
 	stoch := make([]stochArray, len(e.spans))
 	ema := make([]emaArray, len(e.spans))
 	for _, sk := range order {
-		err := e.parallel(ctx, len(e.spans), func(_, k int) {
-			sp := e.spans[k]
-			ind, _ := indicators.NewSmoothStochRSI(sk.rsi, sk.stoch, sk.smoothK, sk.d) // checked by the plan
-			a := stochArray{k: make([]float64, sp.hi), d: make([]float64, sp.hi), ok: make([]bool, sp.hi)}
-			for j, c := range sp.s.Close[:sp.hi] {
-				a.k[j], a.d[j], a.ok[j] = ind.Update(c)
-			}
-			stoch[k] = a
-		})
+		ic := indicators.Config{RSI: sk.rsi, Stoch: sk.stoch, SmoothK: sk.smoothK, D: sk.d}
+		err := e.parallel(ctx, len(e.spans), func(_, k int) { stoch[k] = newStochArray(e.spans[k], ic) })
 		if err != nil {
 			return nil, err
 		}
@@ -496,15 +489,7 @@ func (e *engine) stochRSIEMA(ctx context.Context) ([]Metrics, error) {
 		}
 		slices.Sort(periods)
 		for _, n := range periods {
-			err := e.parallel(ctx, len(e.spans), func(_, k int) {
-				sp := e.spans[k]
-				ind, _ := indicators.NewEMA(n)
-				a := emaArray{v: make([]float64, sp.hi), ok: make([]bool, sp.hi)}
-				for j, c := range sp.s.Close[:sp.hi] {
-					a.v[j], a.ok[j] = ind.Update(c)
-				}
-				ema[k] = a
-			})
+			err := e.parallel(ctx, len(e.spans), func(_, k int) { ema[k] = newEMAArray(e.spans[k], n) })
 			if err != nil {
 				return nil, err
 			}
@@ -560,4 +545,75 @@ func (p *plan) config(v []float64) Config {
 		cfg.Signals.Oversold, cfg.Signals.Overbought = v[5], v[6]
 	}
 	return cfg
+}
+
+// full returns the strategy's whole parameter vector of a row's values.
+func (p *plan) full(values []float64) []float64 {
+	v := baseValues(p.cfg)
+	for k, i := range p.swept {
+		v[i] = values[k]
+	}
+	return v
+}
+
+// single backtests the plan's first combination in full: per-symbol
+// results, trades and equity, as Simulate reports them.
+func (e *engine) single(ctx context.Context) (*Result, []*account, error) {
+	v := e.p.combos[0]
+	w := e.newWorkers()[0]
+	var factory func([]float64, int) signals.Factory
+	var fill func([]float64, int, int, *market.Indicators)
+	switch e.p.cfg.Strategy {
+	case StrategyEMACross:
+		factory = func(v []float64, _ int) signals.Factory {
+			f, _ := NewEMACross(int(v[0]), int(v[1])) // checked by the plan
+			return f
+		}
+	default:
+		ic := e.p.indicatorConfig(v).WithDefaults()
+		stoch := make([]stochArray, len(e.spans))
+		ema := make([]emaArray, len(e.spans))
+		err := e.parallel(ctx, len(e.spans), func(_, k int) {
+			stoch[k] = newStochArray(e.spans[k], ic)
+			ema[k] = newEMAArray(e.spans[k], ic.EMA)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		factory = func(v []float64, _ int) signals.Factory {
+			f, _ := signals.NewStochRSIEMA(v[5], v[6]) // checked by the plan
+			return f
+		}
+		fill = func(_ []float64, k, j int, in *market.Indicators) {
+			in.EMA, in.HasEMA = ema[k].v[j], ema[k].ok[j]
+			in.StochK, in.StochD, in.HasStoch = stoch[k].k[j], stoch[k].d[j], stoch[k].ok[j]
+		}
+	}
+	e.runCombo(w, v, factory, fill)
+	res := build(&e.p.c, w.accounts)
+	res.Settings = e.p.c.settings(e.p.cfg.Config)
+	res.Settings.Strategy = e.p.cfg.Strategy
+	res.Settings.Params = map[string]float64{}
+	for i, n := range e.p.names {
+		res.Settings.Params[n] = v[i]
+	}
+	return &res, w.accounts, nil
+}
+
+func newStochArray(sp span, ic indicators.Config) stochArray {
+	ind, _ := indicators.NewSmoothStochRSI(ic.RSI, ic.Stoch, ic.SmoothK, ic.D) // checked by the plan
+	a := stochArray{k: make([]float64, sp.hi), d: make([]float64, sp.hi), ok: make([]bool, sp.hi)}
+	for j, c := range sp.s.Close[:sp.hi] {
+		a.k[j], a.d[j], a.ok[j] = ind.Update(c)
+	}
+	return a
+}
+
+func newEMAArray(sp span, n int) emaArray {
+	ind, _ := indicators.NewEMA(n) // checked by the plan
+	a := emaArray{v: make([]float64, sp.hi), ok: make([]bool, sp.hi)}
+	for j, c := range sp.s.Close[:sp.hi] {
+		a.v[j], a.ok[j] = ind.Update(c)
+	}
+	return a
 }
