@@ -2,6 +2,7 @@ package backtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -158,5 +159,41 @@ func TestSweepThresholdsShareIndicators(t *testing.T) {
 		if !reflect.DeepEqual(run.Portfolio.Metrics, res.Rows[i].Metrics) {
 			t.Fatalf("row %v: sweep %v, run %v", res.Rows[i].Values, res.Rows[i].Metrics, run.Portfolio.Metrics)
 		}
+	}
+}
+
+func TestSweepWriters(t *testing.T) {
+	data, err := backtest.Load(context.Background(), &sources.Synthetic{Symbols: 1, Bars: 2000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := backtest.Sweep(context.Background(), data, backtest.SweepConfig{Strategy: backtest.StrategyEMACross,
+		Params: []backtest.Param{mustParam(t, "fast", "2:4"), mustParam(t, "slow", "5,10")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csv, js strings.Builder
+	if err := res.WriteCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(csv.String()), "\n")
+	if len(lines) != 7 || !strings.HasPrefix(lines[0], "rank,fast,slow,final_equity,total_return,") ||
+		len(strings.Split(lines[1], ",")) != 3+len(backtest.MetricKeys()) || !strings.HasPrefix(lines[1], "1,") {
+		t.Fatalf("csv:\n%s", csv.String())
+	}
+	if err := res.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Rows []struct {
+			Params  map[string]float64 `json:"params"`
+			Metrics map[string]any     `json:"metrics"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(js.String()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Rows) != 6 || doc.Rows[0].Params["fast"] != res.Rows[0].Values[0] || doc.Rows[0].Metrics["sharpe"] == nil {
+		t.Fatalf("json %s", js.String())
 	}
 }

@@ -67,3 +67,61 @@ func csvField(s string) string {
 	}
 	return s
 }
+
+// WriteCSV writes one row per combination, best first: the swept
+// parameters by name, then every metric under its JSON key (empty when
+// null).
+func (r *SweepResult) WriteCSV(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	keys := MetricKeys()
+	bw.WriteString(strings.Join(append(append([]string{"rank"}, r.Names...), keys...), ","))
+	bw.WriteByte('\n')
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		bw.WriteString(strconv.Itoa(i + 1))
+		for _, v := range row.Values {
+			bw.WriteByte(',')
+			bw.WriteString(ftoa(v))
+		}
+		for _, k := range metricKeys {
+			bw.WriteByte(',')
+			if n := k.get(&row.Metrics); n.OK {
+				bw.WriteString(ftoa(n.V))
+			}
+		}
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("backtest: write sweep csv: %w", err)
+	}
+	return nil
+}
+
+// sweepRowJSON is a row as JSON: parameters by name, portfolio metrics.
+type sweepRowJSON struct {
+	Params  map[string]float64 `json:"params"`
+	Metrics *Metrics           `json:"metrics"`
+}
+
+// WriteJSON writes {"strategy", "rank", "pruned", "invalid", "rows": [{"params":
+// {...}, "metrics": {...}}]}, rows best first.
+func (r *SweepResult) WriteJSON(w io.Writer) error {
+	doc := struct {
+		Strategy string         `json:"strategy"`
+		Rank     string         `json:"rank"`
+		Pruned   int            `json:"pruned"`
+		Invalid  int            `json:"invalid"`
+		Rows     []sweepRowJSON `json:"rows"`
+	}{r.Strategy, r.Rank, r.Pruned, r.Invalid, make([]sweepRowJSON, len(r.Rows))}
+	for i := range r.Rows {
+		p := make(map[string]float64, len(r.Names))
+		for k, n := range r.Names {
+			p[n] = r.Rows[i].Values[k]
+		}
+		doc.Rows[i] = sweepRowJSON{Params: p, Metrics: &r.Rows[i].Metrics}
+	}
+	if err := json.NewEncoder(w).Encode(doc); err != nil {
+		return fmt.Errorf("backtest: write sweep json: %w", err)
+	}
+	return nil
+}
