@@ -219,48 +219,70 @@ func (ps pathStats) annualise(m *Metrics, periodsPerYear, years float64, bars in
 
 // tradeMetrics fills the metrics of the closed trades.
 func tradeMetrics(m *Metrics, trades []Trade) {
-	k := len(trades)
-	m.Trades = k
-	if k == 0 {
+	var acc tradeStats
+	for i := range trades {
+		t := &trades[i]
+		acc.add(t.PnL, t.Return, t.ExitTime.Sub(t.EntryTime).Seconds())
+	}
+	acc.fill(m)
+}
+
+// tradeStats accumulates the trade metrics one closed trade at a time, so
+// a sweep need not keep its trades.
+type tradeStats struct {
+	n, wins, run, maxRun int
+	gain, loss           float64 // sums of winning pnl and of losing pnl (<= 0)
+	sumRet, sumDur       float64
+	best, worst          float64
+	mean, m2             float64 // Welford's running mean and squared deviations of pnl
+	sumPnL               float64
+}
+
+func (a *tradeStats) add(pnl, ret, durSeconds float64) {
+	a.n++
+	if pnl > 0 {
+		a.wins++
+		a.gain += pnl
+		a.run = 0
+	} else {
+		if pnl < 0 {
+			a.loss += pnl
+		}
+		a.run++
+		a.maxRun = max(a.maxRun, a.run)
+	}
+	a.sumRet += ret
+	a.sumPnL += pnl
+	a.sumDur += durSeconds
+	if a.n == 1 || ret > a.best {
+		a.best = ret
+	}
+	if a.n == 1 || ret < a.worst {
+		a.worst = ret
+	}
+	d := pnl - a.mean
+	a.mean += d / float64(a.n)
+	a.m2 += d * (pnl - a.mean)
+}
+
+func (a *tradeStats) fill(m *Metrics) {
+	m.Trades = a.n
+	m.MaxConsecutiveLosses = a.maxRun
+	if a.n == 0 {
 		return
 	}
-	var wins, run int
-	var gain, loss, sumRet, sumPnL, sumDur float64
-	best, worst := math.Inf(-1), math.Inf(1)
-	for _, t := range trades {
-		if t.PnL > 0 {
-			wins++
-			gain += t.PnL
-			run = 0
-		} else {
-			if t.PnL < 0 {
-				loss += t.PnL
-			}
-			run++
-			m.MaxConsecutiveLosses = max(m.MaxConsecutiveLosses, run)
-		}
-		sumRet += t.Return
-		sumPnL += t.PnL
-		sumDur += t.ExitTime.Sub(t.EntryTime).Seconds()
-		best, worst = max(best, t.Return), min(worst, t.Return)
+	fk := float64(a.n)
+	m.WinRate = num(float64(a.wins) / fk)
+	if a.loss < 0 {
+		m.ProfitFactor = num(a.gain / -a.loss)
 	}
-	fk := float64(k)
-	m.WinRate = num(float64(wins) / fk)
-	if loss < 0 {
-		m.ProfitFactor = num(gain / -loss)
-	}
-	m.AvgTradeReturn = num(sumRet / fk)
-	m.BestTradeReturn, m.WorstTradeReturn = num(best), num(worst)
-	m.AvgTradeDuration = num(sumDur / fk)
-	mean := sumPnL / fk
-	m.Expectancy = num(mean)
-	if k >= 2 {
-		var ss float64
-		for _, t := range trades {
-			ss += (t.PnL - mean) * (t.PnL - mean)
-		}
-		if sd := math.Sqrt(ss / (fk - 1)); sd > 0 {
-			m.SQN = num(math.Sqrt(fk) * mean / sd)
+	m.AvgTradeReturn = num(a.sumRet / fk)
+	m.BestTradeReturn, m.WorstTradeReturn = num(a.best), num(a.worst)
+	m.AvgTradeDuration = num(a.sumDur / fk)
+	m.Expectancy = num(a.sumPnL / fk)
+	if a.n >= 2 {
+		if sd := math.Sqrt(a.m2 / (fk - 1)); sd > 0 {
+			m.SQN = num(math.Sqrt(fk) * a.mean / sd)
 		}
 	}
 }
