@@ -48,10 +48,55 @@ type Recorder struct {
 }
 
 // recSeries holds a symbol's bars as records while they arrive: one append
-// per bar touches one cache line, where columns would touch six.
+// per bar touches one cache line, where columns would touch six. Records go
+// in fixed chunks, so a long series is never copied to grow.
 type recSeries struct {
 	symbol string
-	bars   []recBar
+	full   [][]recBar // chunks of recChunk bars
+	bars   []recBar   // the chunk being filled
+	n      int
+	last   int64 // the time of the latest bar
+}
+
+const recChunk = 1024
+
+func (s *recSeries) add(b recBar) {
+	if len(s.bars) == cap(s.bars) {
+		if s.bars != nil {
+			s.full = append(s.full, s.bars)
+		}
+		s.bars = make([]recBar, 0, recChunk)
+	}
+	s.bars = append(s.bars, b)
+	s.n++
+	s.last = b.t
+}
+
+// each yields every bar in order.
+func (s *recSeries) each(yield func(recBar) bool) {
+	for _, c := range s.full {
+		for _, b := range c {
+			if !yield(b) {
+				return
+			}
+		}
+	}
+	for _, b := range s.bars {
+		if !yield(b) {
+			return
+		}
+	}
+}
+
+// count returns how many bars lie in [start, end].
+func (s *recSeries) count(start, end int64) int {
+	n := 0
+	for b := range s.each {
+		if b.t >= start && b.t <= end {
+			n++
+		}
+	}
+	return n
 }
 
 type recBar struct {
@@ -80,15 +125,15 @@ func (r *Recorder) Write(_ context.Context, events []market.Event) error {
 			r.last = s
 		}
 		t := e.Time.UnixNano()
-		if n := len(s.bars); n > 0 && t <= s.bars[n-1].t {
+		if s.n > 0 && t <= s.last {
 			return fmt.Errorf("backtest: %s: bar at %v is not after the previous one at %v",
-				e.Symbol, e.Time.UTC(), time.Unix(0, s.bars[n-1].t).UTC())
+				e.Symbol, e.Time.UTC(), time.Unix(0, s.last).UTC())
 		}
 		var side market.Side
 		if e.Signal != nil {
 			side = e.Signal.Side
 		}
-		s.bars = append(s.bars, recBar{t: t, o: e.Open, h: e.High, l: e.Low, c: e.Close, side: side})
+		s.add(recBar{t: t, o: e.Open, h: e.High, l: e.Low, c: e.Close, side: side})
 	}
 	return nil
 }
@@ -98,11 +143,13 @@ func (r *Recorder) Write(_ context.Context, events []market.Event) error {
 func (r *Recorder) Data() *Data {
 	d := &Data{Symbols: make([]*Series, len(r.syms))}
 	for i, rs := range r.syms {
-		n := len(rs.bars)
+		n := rs.n
 		s := &Series{Symbol: rs.symbol, Time: make([]int64, n), Open: make([]float64, n), High: make([]float64, n),
 			Low: make([]float64, n), Close: make([]float64, n), Signal: make([]market.Side, n)}
-		for j, b := range rs.bars {
+		j := 0
+		for b := range rs.each {
 			s.Time[j], s.Open[j], s.High[j], s.Low[j], s.Close[j], s.Signal[j] = b.t, b.o, b.h, b.l, b.c, b.side
+			j++
 		}
 		d.Symbols[i] = s
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"slices"
+
 	"github.com/tickflow/tickflow"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
@@ -34,9 +36,7 @@ func Run(ctx context.Context, src pipeline.Source[market.Event], cfg Config) (*R
 	if runErr != nil && !errors.As(runErr, &failures) {
 		return nil, fmt.Errorf("backtest.Run: %w", runErr)
 	}
-	data := rec.Data()
-	data.drop(failures.Keys())
-	res, err := Simulate(data, cfg)
+	res, err := rec.simulate(cfg, failures.Keys())
 	if err != nil {
 		return nil, err
 	}
@@ -120,4 +120,45 @@ func defaultStrategyParams(sig tickflow.Config) (string, map[string]float64) {
 		"ema": float64(ic.EMA), "rsi": float64(ic.RSI), "stoch": float64(ic.Stoch), "d": float64(ic.D),
 		"smoothk": float64(ic.SmoothK), "oversold": os, "overbought": ob,
 	}
+}
+
+// simulate is Simulate straight from the records, without the columns:
+// the bars are read once, in order. Symbols in dropped are left out.
+func (r *Recorder) simulate(cfg Config, dropped []string) (*Result, error) {
+	c, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	type span struct {
+		s *recSeries
+		n int
+	}
+	var in []span
+	for _, s := range r.syms {
+		if slices.Contains(dropped, s.symbol) {
+			continue
+		}
+		if n := s.count(c.start, c.end); n > 0 {
+			in = append(in, span{s, n})
+		}
+	}
+	if len(in) == 0 {
+		return nil, usagef("backtest: no bars in the window %s", windowString(cfg))
+	}
+	share := c.cash / float64(len(in))
+	accounts := make([]*account, len(in))
+	for i, sp := range in {
+		a := &account{}
+		a.reset(&c, sp.s.symbol, share)
+		a.times = make([]int64, 0, sp.n)
+		a.equity = make([]float64, 0, sp.n)
+		for b := range sp.s.each {
+			a.step(b.t, b.o, b.h, b.l, b.c, b.side) // bars outside the window are ignored
+		}
+		a.finish()
+		accounts[i] = a
+	}
+	res := build(&c, accounts)
+	res.Settings = c.settings(cfg)
+	return &res, nil
 }
