@@ -100,7 +100,7 @@ func build(c *costs, accounts []*account) (res Result) {
 		}
 	}
 	tl := newTimeline(times)
-	res.Portfolio.Metrics, res.Portfolio.Equity.Values = portfolioMetrics(c, accounts, tl, nil, nil)
+	res.Portfolio.Metrics, res.Portfolio.Equity.Values, _ = portfolioMetrics(c, accounts, tl, nil, nil)
 	res.Portfolio.Equity.Times = tl.times
 	return res
 }
@@ -108,8 +108,9 @@ func build(c *costs, accounts []*account) (res Result) {
 // portfolioMetrics sums the accounts on the clock tl and computes the
 // portfolio's metrics: the one implementation behind Simulate, Broker and
 // the sweeps, so their figures agree to the bit. equity and trades are
-// buffers to reuse (may be nil); it returns the portfolio equity.
-func portfolioMetrics(c *costs, accounts []*account, tl *timeline, equity []float64, trades []Trade) (Metrics, []float64) {
+// buffers to reuse (may be nil); it returns them, equity holding the
+// portfolio's equity.
+func portfolioMetrics(c *costs, accounts []*account, tl *timeline, equity []float64, trades []Trade) (Metrics, []float64, []Trade) {
 	eq := make([][]float64, len(accounts))
 	shares := make([]float64, len(accounts))
 	trades = trades[:0]
@@ -127,5 +128,5 @@ func portfolioMetrics(c *costs, accounts []*account, tl *timeline, equity []floa
 	equity = tl.portfolio(eq, shares, equity)
 	return computeMetrics(equityInput{times: tl.times, equity: equity, start: c.cash, trades: trades,
 		held: held, bars: bars, fees: fees, unfilled: unfilled,
-		buyHold: num(buyHold / float64(len(accounts))), periodsPerYear: c.periods}), equity
+		buyHold: num(buyHold / float64(len(accounts))), periodsPerYear: c.periods}), equity, trades
 }

@@ -421,7 +421,7 @@ func (e *engine) evaluate(ctx context.Context, idx []int, factory func(v []float
 		w := ws[wi]
 		v := e.p.combos[idx[i]]
 		e.runCombo(w, v, factory, fill)
-		out[i], w.equity = portfolioMetrics(&e.p.c, w.accounts, e.tl, w.equity, w.trades)
+		out[i], w.equity, w.trades = portfolioMetrics(&e.p.c, w.accounts, e.tl, w.equity, w.trades)
 	})
 	return out, err
 }
@@ -494,13 +494,7 @@ func (e *engine) stochRSIEMA(ctx context.Context) ([]Metrics, error) {
 				return nil, err
 			}
 			idx := emas[n]
-			m, err := e.evaluate(ctx, idx, func(v []float64, _ int) signals.Factory {
-				f, _ := signals.NewStochRSIEMA(v[5], v[6]) // checked by the plan
-				return f
-			}, func(_ []float64, k, j int, in *market.Indicators) {
-				in.EMA, in.HasEMA = ema[k].v[j], ema[k].ok[j]
-				in.StochK, in.StochD, in.HasStoch = stoch[k].k[j], stoch[k].d[j], stoch[k].ok[j]
-			})
+			m, err := e.evaluateStoch(ctx, idx, stoch, ema)
 			if err != nil {
 				return nil, err
 			}
@@ -616,4 +610,35 @@ func newEMAArray(sp span, n int) emaArray {
 		a.v[j], a.ok[j] = ind.Update(c)
 	}
 	return a
+}
+
+// evaluateStoch is evaluate for the default strategy on precomputed
+// indicators, deciding with stochDecider.
+func (e *engine) evaluateStoch(ctx context.Context, idx []int, stoch []stochArray, ema []emaArray) ([]Metrics, error) {
+	out := make([]Metrics, len(idx))
+	if e.ws == nil {
+		e.ws = e.newWorkers()
+	}
+	err := e.parallel(ctx, len(idx), func(wi, i int) {
+		w := e.ws[wi]
+		v := e.p.combos[idx[i]]
+		for k, sp := range e.spans {
+			a := w.accounts[k]
+			s := sp.s
+			a.reset(&e.p.c, s.Symbol, e.share)
+			dec := newStochDecider(v[5], v[6])
+			st, em := &stoch[k], &ema[k]
+			cl := s.Close[:sp.hi]
+			for j := range sp.lo {
+				dec.decide(cl[j], em.v[j], em.ok[j], st.k[j], st.d[j], st.ok[j])
+			}
+			for j := sp.lo; j < sp.hi; j++ {
+				side := dec.decide(cl[j], em.v[j], em.ok[j], st.k[j], st.d[j], st.ok[j])
+				a.step(s.Time[j], s.Open[j], s.High[j], s.Low[j], cl[j], side)
+			}
+			a.finish()
+		}
+		out[i], w.equity, w.trades = portfolioMetrics(&e.p.c, w.accounts, e.tl, w.equity, w.trades)
+	})
+	return out, err
 }
