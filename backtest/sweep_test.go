@@ -197,3 +197,22 @@ func TestSweepWriters(t *testing.T) {
 		t.Fatalf("json %s", js.String())
 	}
 }
+
+func TestSweepCancelled(t *testing.T) {
+	data, err := backtest.Load(context.Background(), &sources.Synthetic{Symbols: 2, Bars: 500, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, strategy := range []string{backtest.StrategyStochRSIEMA, backtest.StrategyEMACross} {
+		_, err = backtest.Sweep(ctx, data, backtest.SweepConfig{Strategy: strategy})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: err %v, want context.Canceled", strategy, err)
+		}
+	}
+	one := &backtest.Data{Symbols: data.Symbols[:1]}
+	if _, err := backtest.Sweep(ctx, one, backtest.SweepConfig{Strategy: backtest.StrategyEMACross}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("fast path: err %v, want context.Canceled", err)
+	}
+}
