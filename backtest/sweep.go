@@ -383,7 +383,8 @@ func (e *engine) newWorkers() []*worker {
 	return ws
 }
 
-// indicatorArrays are one symbol's precomputed indicator values.
+// emaArray and stochArray are one symbol's precomputed indicator values,
+// as indicators.Set.Update returns them bar by bar.
 type emaArray struct {
 	v  []float64
 	ok []bool

@@ -54,6 +54,9 @@ func TestSweepBestEqualsRun(t *testing.T) {
 			t.Fatalf("rows not ranked: %v after %v", res.Rows[i].Metrics.TotalReturn, res.Rows[i-1].Metrics.TotalReturn)
 		}
 	}
+	if v, ok := res.Param(0, "oversold"); !ok || v != res.Rows[0].Values[1] {
+		t.Fatalf("Param(0, oversold) = %v %v", v, ok)
+	}
 	for _, row := range []int{0, len(res.Rows) - 1} {
 		one, err := res.Best(cfg, row)
 		if err != nil {
