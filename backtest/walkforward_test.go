@@ -108,3 +108,34 @@ func TestBootstrap(t *testing.T) {
 		t.Fatalf("one trade gave intervals %+v", got)
 	}
 }
+
+func TestWalkForwardEMACross(t *testing.T) {
+	data, err := backtest.Load(context.Background(), &sources.Synthetic{Symbols: 1, Bars: 6000, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := backtest.SweepConfig{Strategy: backtest.StrategyEMACross, Where: "fast < slow",
+		Params: []backtest.Param{mustParam(t, "fast", "2:20:3"), mustParam(t, "slow", "10:60:10")}}
+	wf, err := backtest.WalkForward(context.Background(), data, cfg, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range wf.Folds {
+		// The out-of-sample fold equals a single backtest of the winner on it.
+		one := cfg
+		one.Params = []backtest.Param{{Name: "fast", Values: f.Values[:1]}, {Name: "slow", Values: f.Values[1:]}}
+		one.Where = ""
+		one.Start, one.End = f.Start, f.End
+		if i > 0 {
+			one.Cash = wf.Folds[i-1].OutOfSample.FinalEquity
+		}
+		sw, err := backtest.Sweep(context.Background(), data, one)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareMetrics(t, "fold", f.OutOfSample, metricsMap(t, sw.Rows[0].Metrics))
+	}
+	if got, want := wf.Metrics.FinalEquity, wf.Folds[1].OutOfSample.FinalEquity; got != want {
+		t.Fatalf("joined final equity %v, last fold's %v", got, want)
+	}
+}
