@@ -87,12 +87,12 @@ func Write(w io.Writer, d Data) error {
 // The page's data: short keys because the file can hold millions of values.
 type (
 	jsonDoc struct {
-		Title     string        `json:"title"`
-		Generated string        `json:"generated,omitempty"`
-		Settings  [][2]string   `json:"settings"`
-		Symbols   []jsonSymbol  `json:"symbols"`
-		Portfolio *jsonCurve    `json:"portfolio,omitempty"`
-		Sweep     *jsonSweep    `json:"sweep,omitempty"`
+		Title     string       `json:"title"`
+		Generated string       `json:"generated,omitempty"`
+		Settings  [][2]string  `json:"settings"`
+		Symbols   []jsonSymbol `json:"symbols"`
+		Portfolio *jsonCurve   `json:"portfolio,omitempty"`
+		Sweep     *jsonSweep   `json:"sweep,omitempty"`
 	}
 	jsonSymbol struct {
 		Name        string           `json:"name"`
