@@ -62,7 +62,9 @@ func scaleFor(vs []float64) int {
 			return d
 		}
 	}
-	d := significant - 1 - int(math.Floor(math.Log10(maxAbs)))
+	// Beyond ±300 decimals 10^d overflows; values under 1e-292 keep fewer
+	// digits, a magnitude no price or account reaches.
+	d := min(significant-1-int(math.Floor(math.Log10(maxAbs))), 300)
 	for d > -300 && maxAbs*math.Pow10(d) >= maxScaled {
 		d--
 	}
