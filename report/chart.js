@@ -35,13 +35,15 @@
     const div = d >= 0 && d < POW10.length ? POW10[d] : Math.pow(10, d);
     let pos = 0, prev = 0, step = 0;
     for (let i = 0; i < n; i++) {
-      let u = 0, mul = 1, g;
-      do {
+      let g = DIGIT[s.charCodeAt(pos++)];
+      if (!(g >= 0)) throw new Error("TickflowChart.decodeColumn: bad character at " + (pos - 1));
+      let u = g & 31, mul = 32;
+      while (g & 32) { // codes past 2^31 take 7 characters: float arithmetic
         g = DIGIT[s.charCodeAt(pos++)];
         if (!(g >= 0)) throw new Error("TickflowChart.decodeColumn: bad character at " + (pos - 1));
         u += (g & 31) * mul;
         mul *= 32;
-      } while (g & 32);
+      }
       if (u === 0) { out[i] = NaN; continue; }
       u -= 1;
       const delta = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
@@ -152,6 +154,7 @@
     const old = this.n || 0, v = this.view;
     this.times = times;
     this.n = times.length;
+    this.version = (this.version || 0) + 1;
     this.panels = panels;
     if (!v || old === 0) this.view = { from: 0, to: this.n };
     else if (v.to >= old) {
@@ -200,40 +203,73 @@
     return { plotW: plotW, boxes: boxes };
   };
 
-  // range is a panel's value range over bars [i0, i1).
-  function range(p, i0, i1) {
-    if (p.range) return { lo: p.range[0], hi: p.range[1] };
-    let lo = Infinity, hi = -Infinity;
-    if (p.candles) {
-      const H = p.candles.high, L = p.candles.low;
-      for (let i = i0; i < i1; i++) {
-        if (H[i] > hi) hi = H[i];
-        if (L[i] < lo) lo = L[i];
+  // columns aggregates bars [i0, i1) into width pixel columns: per column
+  // the first of first[], the least of lo[], the greatest of hi[] and the
+  // last of last[] (a candle's open, low, high, close; a line passes its
+  // values four times). Columns without a value hold NaN.
+  function columns(first, lo, hi, last, i0, i1, from, ppb, width) {
+    const F = new Float64Array(width).fill(NaN), MN = new Float64Array(width).fill(NaN);
+    const MX = new Float64Array(width).fill(NaN), L = new Float64Array(width).fill(NaN);
+    let col = -1, f = NaN, mn = Infinity, mx = -Infinity, l = NaN;
+    for (let i = i0; i < i1; i++) {
+      const x = ((i + 0.5 - from) * ppb) | 0;
+      if (x !== col) {
+        if (l === l) { F[col] = f; MN[col] = mn; MX[col] = mx; L[col] = l; }
+        col = x; f = NaN; mn = Infinity; mx = -Infinity; l = NaN;
       }
+      const a = lo[i], b = hi[i];
+      if (a !== a) continue;
+      if (f !== f) f = first[i];
+      if (a < mn) mn = a;
+      if (b > mx) mx = b;
+      l = last[i];
     }
-    for (const l of p.lines || []) {
-      const a = l.values;
-      for (let i = i0; i < i1; i++) {
+    if (l === l && col >= 0 && col < width) { F[col] = f; MN[col] = mn; MX[col] = mx; L[col] = l; }
+    return { first: F, min: MN, max: MX, last: L };
+  }
+
+  // summarize is what a panel draws over bars [i0, i1): its value range,
+  // and when bars are narrower than pixels its series per pixel column.
+  function summarize(p, i0, i1, from, ppb, width) {
+    const out = { candles: null, lines: null, lo: Infinity, hi: -Infinity };
+    const widen = function (a, b, n) {
+      for (let i = b; i < n; i++) {
         const v = a[i];
-        if (v > hi) hi = v;
-        if (v < lo) lo = v;
+        if (v < out.lo) out.lo = v;
+        if (v > out.hi) out.hi = v;
       }
+    };
+    if (ppb < 1) {
+      if (p.candles) {
+        const c = p.candles;
+        out.candles = columns(c.open, c.low, c.high, c.close, i0, i1, from, ppb, width);
+        widen(out.candles.min, 0, width); widen(out.candles.max, 0, width);
+      }
+      out.lines = (p.lines || []).map(function (l) {
+        const a = columns(l.values, l.values, l.values, l.values, i0, i1, from, ppb, width);
+        widen(a.min, 0, width); widen(a.max, 0, width);
+        return a;
+      });
+    } else {
+      if (p.candles) { widen(p.candles.low, i0, i1); widen(p.candles.high, i0, i1); }
+      for (const l of p.lines || []) widen(l.values, i0, i1);
     }
     if (p.markers) {
-      const m = p.markers, j0 = lowerBound(m.index, i0), j1 = lowerBound(m.index, i1);
-      for (let j = j0; j < j1; j++) {
-        if (m.price[j] > hi) hi = m.price[j];
-        if (m.price[j] < lo) lo = m.price[j];
-      }
+      const m = p.markers;
+      widen(m.price, lowerBound(m.index, i0), lowerBound(m.index, i1));
     }
     for (const v of p.levels || []) {
-      if (v > hi) hi = v;
-      if (v < lo) lo = v;
+      if (v < out.lo) out.lo = v;
+      if (v > out.hi) out.hi = v;
     }
-    if (!(lo <= hi)) return { lo: 0, hi: 1 };
+    let lo = out.lo, hi = out.hi;
+    if (p.range) { lo = p.range[0]; hi = p.range[1]; }
+    if (!(lo <= hi)) { lo = 0; hi = 1; }
     if (lo === hi) { const e = Math.abs(lo) * 0.01 || 1; lo -= e; hi += e; }
-    const padding = (hi - lo) * 0.06;
-    return { lo: lo - padding, hi: hi + padding };
+    const padding = p.range ? 0 : (hi - lo) * 0.06;
+    out.lo = lo - padding;
+    out.hi = hi + padding;
+    return out;
   }
 
   TimeChart.prototype.draw = function () {
@@ -255,9 +291,16 @@
     const xOf = function (i) { return (i + 0.5 - v.from) * ppb; };
     this.geom = { plotW: plotW, ppb: ppb, boxes: lay.boxes, ranges: [] };
     const hoverI = this.hover ? this.hover.index : -1;
+    // The summaries depend on the view only: a redraw for the cursor reuses them.
+    const key = v.from + ":" + v.to + ":" + plotW + ":" + this.version;
+    if (this.summaryKey !== key) {
+      const width = Math.ceil(plotW);
+      this.summaries = this.panels.map(function (p) { return summarize(p, i0, i1, v.from, ppb, width); });
+      this.summaryKey = key;
+    }
 
     this.panels.forEach((p, k) => {
-      const box = lay.boxes[k], r = range(p, i0, i1);
+      const box = lay.boxes[k], r = this.summaries[k];
       const yOf = function (val) { return box.top + (r.hi - val) / (r.hi - r.lo) * box.h; };
       this.geom.ranges.push(r);
       ctx.save();
@@ -285,9 +328,12 @@
         }
         ctx.setLineDash([]);
       }
-      if (p.candles) stats.candles += drawCandles(ctx, p.candles, i0, i1, v.from, ppb, yOf);
+      if (r.candles) stats.candles += drawCandleColumns(ctx, r.candles, yOf);
+      else if (p.candles) stats.candles += drawCandles(ctx, p.candles, i0, i1, v.from, ppb, yOf);
       (p.lines || []).forEach(function (l, j) {
-        stats.lines += drawLine(ctx, l.values, i0, i1, v.from, ppb, yOf, l.color || THEME.lines[j % THEME.lines.length]);
+        const color = l.color || THEME.lines[j % THEME.lines.length];
+        if (r.lines) stats.lines += drawLineColumns(ctx, r.lines[j], yOf, color);
+        else stats.lines += drawLine(ctx, l.values, i0, i1, v.from, ppb, yOf, color);
       });
       if (p.markers) stats.markers += drawMarkers(ctx, p.markers, i0, i1, xOf, yOf);
       ctx.restore();
@@ -306,44 +352,40 @@
     this.last = stats;
   };
 
+  // drawCandles draws one candle per bar (bars at least a pixel wide):
+  // wick and body, or a wick alone when the body would not show.
   function drawCandles(ctx, c, i0, i1, from, ppb, yOf) {
     const O = c.open, H = c.high, L = c.low, C = c.close;
+    const up = new Path2D(), down = new Path2D(), upBody = new Path2D(), downBody = new Path2D();
+    const bw = Math.max(1, Math.floor(ppb * 0.7));
+    for (let i = i0; i < i1; i++) {
+      const x = Math.floor((i + 0.5 - from) * ppb), rising = C[i] >= O[i];
+      const wick = rising ? up : down;
+      wick.moveTo(x + 0.5, yOf(H[i])); wick.lineTo(x + 0.5, Math.max(yOf(L[i]), yOf(H[i]) + 1));
+      if (ppb >= 3) {
+        const yo = yOf(O[i]), yc = yOf(C[i]);
+        (rising ? upBody : downBody).rect(x - Math.floor(bw / 2), Math.min(yo, yc), bw, Math.max(1, Math.abs(yc - yo)));
+      }
+    }
+    ctx.fillStyle = THEME.up; ctx.fill(upBody);
+    ctx.fillStyle = THEME.down; ctx.fill(downBody);
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = THEME.up; ctx.stroke(up);
+    ctx.strokeStyle = THEME.down; ctx.stroke(down);
+    return Math.max(0, i1 - i0);
+  }
+
+  // drawCandleColumns draws one aggregate candle per pixel column: its
+  // range from the highest high to the lowest low, coloured by whether the
+  // column's last close is above its first open.
+  function drawCandleColumns(ctx, a, yOf) {
     const up = new Path2D(), down = new Path2D();
     let drawn = 0;
-    if (ppb >= 3) {
-      // one candle per bar: wick and body
-      const bw = Math.max(1, Math.floor(ppb * 0.7)), upBody = new Path2D(), downBody = new Path2D();
-      for (let i = i0; i < i1; i++) {
-        const x = Math.round((i + 0.5 - from) * ppb), rising = C[i] >= O[i];
-        const wick = rising ? up : down, body = rising ? upBody : downBody;
-        wick.moveTo(x + 0.5, yOf(H[i])); wick.lineTo(x + 0.5, yOf(L[i]));
-        const yo = yOf(O[i]), yc = yOf(C[i]);
-        body.rect(x - Math.floor(bw / 2), Math.min(yo, yc), bw, Math.max(1, Math.abs(yc - yo)));
-        drawn++;
-      }
-      ctx.fillStyle = THEME.up; ctx.fill(upBody);
-      ctx.fillStyle = THEME.down; ctx.fill(downBody);
-    } else {
-      // one aggregate candle per pixel column
-      let col = 0, started = false, o = 0, hi = 0, lo = 0, cl = 0;
-      const flush = function () {
-        const path = cl >= o ? up : down;
-        const yh = yOf(hi), yl = Math.max(yOf(lo), yh + 1);
-        path.moveTo(col + 0.5, yh); path.lineTo(col + 0.5, yl);
-        drawn++;
-      };
-      for (let i = i0; i < i1; i++) {
-        const x = Math.floor((i + 0.5 - from) * ppb);
-        if (!started || x !== col) {
-          if (started) flush();
-          started = true; col = x; o = O[i]; hi = H[i]; lo = L[i];
-        } else {
-          if (H[i] > hi) hi = H[i];
-          if (L[i] < lo) lo = L[i];
-        }
-        cl = C[i];
-      }
-      if (started) flush();
+    for (let x = 0; x < a.last.length; x++) {
+      if (a.last[x] !== a.last[x]) continue;
+      const path = a.last[x] >= a.first[x] ? up : down, yh = yOf(a.max[x]);
+      path.moveTo(x + 0.5, yh); path.lineTo(x + 0.5, Math.max(yOf(a.min[x]), yh + 1));
+      drawn++;
     }
     ctx.lineWidth = 1;
     ctx.strokeStyle = THEME.up; ctx.stroke(up);
@@ -351,40 +393,37 @@
     return drawn;
   }
 
-  // drawLine draws one series, a path per point when bars are wide and
-  // first-min-max-last per pixel column when they are not; NaN breaks it.
+  // drawLine draws a series point by point (bars at least a pixel wide);
+  // NaN breaks it.
   function drawLine(ctx, a, i0, i1, from, ppb, yOf, color) {
     const path = new Path2D();
     let pen = false, drawn = 0;
-    if (ppb >= 1) {
-      for (let i = i0; i < i1; i++) {
-        const val = a[i];
-        if (val !== val) { pen = false; continue; }
-        const x = (i + 0.5 - from) * ppb, y = yOf(val);
-        if (pen) path.lineTo(x, y); else path.moveTo(x, y);
-        pen = true;
-        drawn++;
-      }
-    } else {
-      let col = -1, first = 0, mn = 0, mx = 0, last = 0, has = false;
-      const flush = function () {
-        if (!has) return;
-        const x = col + 0.5;
-        if (pen) path.lineTo(x, yOf(first)); else path.moveTo(x, yOf(first));
-        path.lineTo(x, yOf(mn)); path.lineTo(x, yOf(mx)); path.lineTo(x, yOf(last));
-        pen = true;
-        drawn++;
-      };
-      for (let i = i0; i < i1; i++) {
-        const x = Math.floor((i + 0.5 - from) * ppb), val = a[i];
-        if (x !== col) { flush(); col = x; has = false; }
-        if (val !== val) { if (!has) pen = false; continue; }
-        if (!has) { first = mn = mx = val; has = true; }
-        if (val < mn) mn = val;
-        if (val > mx) mx = val;
-        last = val;
-      }
-      flush();
+    for (let i = i0; i < i1; i++) {
+      const val = a[i];
+      if (val !== val) { pen = false; continue; }
+      const x = (i + 0.5 - from) * ppb, y = yOf(val);
+      if (pen) path.lineTo(x, y); else path.moveTo(x, y);
+      pen = true;
+      drawn++;
+    }
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.25;
+    ctx.stroke(path);
+    return drawn;
+  }
+
+  // drawLineColumns draws a series from its pixel columns: first, down to
+  // the least, up to the greatest, then the last value, so spikes survive.
+  function drawLineColumns(ctx, a, yOf, color) {
+    const path = new Path2D();
+    let pen = false, drawn = 0;
+    for (let x = 0; x < a.last.length; x++) {
+      if (a.last[x] !== a.last[x]) { pen = false; continue; }
+      const px = x + 0.5;
+      if (pen) path.lineTo(px, yOf(a.first[x])); else path.moveTo(px, yOf(a.first[x]));
+      path.lineTo(px, yOf(a.min[x])); path.lineTo(px, yOf(a.max[x])); path.lineTo(px, yOf(a.last[x]));
+      pen = true;
+      drawn++;
     }
     ctx.strokeStyle = color;
     ctx.lineWidth = 1.25;

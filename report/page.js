@@ -3,8 +3,11 @@
 // the tests read: {interactiveMs, bars, stats()}.
 (function () {
   "use strict";
+  // User Timing marks show where the time to interactive goes (the tests log them).
+  performance.mark("tickflow:script");
   const TC = window.TickflowChart;
   const data = JSON.parse(document.getElementById("tickflow-data").textContent);
+  performance.mark("tickflow:parsed");
   const main = document.getElementById("report");
   main.textContent = "";
   const drawn = [];
@@ -186,8 +189,10 @@
   data.symbols.forEach(symbolSection);
   if (data.sweep) sweepSection(data.sweep);
 
+  performance.mark("tickflow:built");
   // Draw once now, so the page is complete and interactive when this script ends.
   for (const c of drawn) c.draw();
+  performance.mark("tickflow:drawn");
   const ms = performance.now();
   document.getElementById("tickflow-interactive").textContent = ms.toFixed(0);
   window.tickflowReport = {

@@ -1,0 +1,464 @@
+package report_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/tickflow/tickflow/report"
+)
+
+// bigBars is the size the issue asks the report to open at.
+const bigBars = 1_000_000
+
+// writeReport writes d to a file in dir and returns its path and size.
+func writeReport(t testing.TB, dir string, d report.Data) (string, int64) {
+	t.Helper()
+	path := filepath.Join(dir, "report.html")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.Write(f, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, st.Size()
+}
+
+func chromiumBin(t testing.TB) string {
+	bin := os.Getenv("TICKFLOW_TEST_CHROMIUM")
+	if bin == "" {
+		t.Skip("set TICKFLOW_TEST_CHROMIUM=/usr/bin/chromium to open a report in headless Chromium")
+	}
+	return bin
+}
+
+// TestReportInChromium opens a report of a million bars in headless
+// Chromium over the DevTools protocol and checks that it logs no error,
+// that every canvas drew, that every marker is drawn while the candles are
+// aggregated to the pixel columns, that chart.js decodes the data Go wrote
+// bit for bit, and that wheel, drag and hover change the view.
+func TestReportInChromium(t *testing.T) {
+	bin := chromiumBin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	d := sample(bigBars, "BTCUSDT")
+	path, size := writeReport(t, t.TempDir(), d)
+	t.Logf("%d bars: %.1f MB", bigBars, float64(size)/1e6)
+
+	b := launch(t, ctx, bin)
+	defer b.close()
+	p := b.open(t, ctx, "file://"+path)
+	waitReady(t, ctx, p)
+
+	var stats struct {
+		Charts, Candles, Lines, Markers, Cells, Frames int
+		Interactive                                    float64
+		Width                                          float64
+	}
+	p.evalInto(t, ctx, `(() => { const s = tickflowReport.stats();
+		s.interactive = tickflowReport.interactiveMs; s.width = document.querySelector("canvas").clientWidth; return s; })()`, &stats)
+	t.Logf("stats %+v", stats)
+	var marks map[string]float64
+	p.evalInto(t, ctx, `Object.fromEntries(performance.getEntriesByType("mark").map(m => [m.name, Math.round(m.startTime)])
+		.concat([["responseEnd", Math.round(performance.getEntriesByType("navigation")[0].responseEnd)]]))`, &marks)
+	t.Logf("ms after navigation: %v", marks)
+	if stats.Charts != 3 {
+		t.Errorf("%d charts, want 3 (the symbol's, its monthly returns, the sweep)", stats.Charts)
+	}
+	if want := len(d.Symbols[0].Markers); stats.Markers != want {
+		t.Errorf("%d markers drawn, want all %d", stats.Markers, want)
+	}
+	if stats.Candles < 100 || float64(stats.Candles) > stats.Width {
+		t.Errorf("%d candles drawn on a %v px chart: want one per pixel column", stats.Candles, stats.Width)
+	}
+	if months := 12 * 2; stats.Cells < months {
+		t.Errorf("%d heatmap cells, want at least %d", stats.Cells, months)
+	}
+
+	// Every canvas has drawn pixels: at least 2% differ from the background.
+	var inked []float64
+	p.evalInto(t, ctx, `[...document.querySelectorAll("canvas")].map(c => {
+		const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+		let ink = 0;
+		for (let i = 0; i < px.length; i += 4) if (px[i] !== 22 || px[i+1] !== 33 || px[i+2] !== 44) ink++;
+		return ink / (px.length / 4); })`, &inked)
+	if len(inked) != 3 {
+		t.Errorf("%d canvases, want 3", len(inked))
+	}
+	for i, f := range inked {
+		if f < 0.02 {
+			t.Errorf("canvas %d: %.1f%% of its pixels drawn", i, 100*f)
+		}
+	}
+
+	// chart.js reads back exactly what Go wrote.
+	var got struct {
+		N               int
+		First, Mid, End float64
+		Time            float64
+	}
+	p.evalInto(t, ctx, `(() => { const s = JSON.parse(document.getElementById("tickflow-data").textContent).symbols[0];
+		const c = TickflowChart.decodeColumn(s.c), t = TickflowChart.decodeColumn(s.t);
+		return {n: c.length, first: c[0], mid: c[c.length >> 1], end: c[c.length - 1], time: t[t.length - 1]}; })()`, &got)
+	bars := d.Symbols[0].Bars
+	if got.N != len(bars) || got.First != bars[0].Close || got.Mid != bars[len(bars)/2].Close || got.End != bars[len(bars)-1].Close ||
+		int64(got.Time) != bars[len(bars)-1].Time.UnixMilli() {
+		t.Errorf("chart.js decoded %+v; Go wrote %d closes %v, %v, %v ending at %d", got, len(bars),
+			bars[0].Close, bars[len(bars)/2].Close, bars[len(bars)-1].Close, bars[len(bars)-1].Time.UnixMilli())
+	}
+
+	// Interaction: the wheel zooms in around the cursor, a drag pans, the
+	// cursor shows the values under it.
+	type view struct{ From, To float64 }
+	var box struct{ X, Y, W, H float64 }
+	p.evalInto(t, ctx, `(() => { const c = document.querySelector("canvas"); c.scrollIntoView();
+		const r = c.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; })()`, &box)
+	cx, cy := box.X+box.W/2, box.Y+box.H/4
+	readView := func() view {
+		var v view
+		p.evalInto(t, ctx, `tickflowReport.charts[0].view`, &v)
+		return v
+	}
+	mouse := func(kind string, x, y float64, extra map[string]any) {
+		params := map[string]any{"type": kind, "x": x, "y": y}
+		for k, v := range extra {
+			params[k] = v
+		}
+		p.call(t, ctx, "Input.dispatchMouseEvent", params, nil)
+	}
+	before := readView()
+	mouse("mouseWheel", cx, cy, map[string]any{"deltaX": 0, "deltaY": -1500})
+	var zoomed view
+	waitFor(t, ctx, "the wheel to zoom in 20-fold", func() bool {
+		zoomed = readView()
+		return zoomed.To-zoomed.From < (before.To-before.From)/5
+	})
+	mouse("mouseMoved", cx, cy, nil)
+	mouse("mousePressed", cx, cy, map[string]any{"button": "left", "buttons": 1, "clickCount": 1})
+	mouse("mouseMoved", cx+300, cy, map[string]any{"button": "left", "buttons": 1})
+	mouse("mouseReleased", cx+300, cy, map[string]any{"button": "left", "buttons": 0, "clickCount": 1})
+	var panned view
+	waitFor(t, ctx, "a drag to the right to show earlier bars", func() bool {
+		panned = readView()
+		return panned.From < zoomed.From
+	})
+	if span := panned.To - panned.From; math.Abs(span-(zoomed.To-zoomed.From)) > 1e-6 {
+		t.Errorf("drag: view %+v, then %+v: the span changed", zoomed, panned)
+	}
+	var hover struct {
+		Index  int
+		Frames int
+	}
+	waitFor(t, ctx, "a frame with the crosshair", func() bool {
+		p.evalInto(t, ctx, `({index: (tickflowReport.charts[0].hover || {index: -1}).index, frames: tickflowReport.charts[0].last.frames})`, &hover)
+		return hover.Index >= int(panned.From) && hover.Index < int(panned.To)+1 && hover.Frames > 1
+	})
+	if errs := b.errors(); len(errs) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+	t.Logf("interactive after %.0f ms (BenchmarkReportInChromium measures it)", stats.Interactive)
+}
+
+// BenchmarkReportInChromium opens a million-bar report once per iteration
+// and reports how long after navigation it became interactive (the page's
+// performance.now() when its charts were drawn and listening).
+func BenchmarkReportInChromium(b *testing.B) {
+	bin := chromiumBin(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	path, size := writeReport(b, b.TempDir(), sample(bigBars, "BTCUSDT"))
+	br := launch(b, ctx, bin)
+	defer br.close()
+	var total float64
+	b.ResetTimer()
+	for b.Loop() {
+		p := br.open(b, ctx, "file://"+path)
+		waitReady(b, ctx, p)
+		var ms float64
+		p.evalInto(b, ctx, `tickflowReport.interactiveMs`, &ms)
+		total += ms
+		p.closeTarget(b, ctx)
+	}
+	b.ReportMetric(total/float64(b.N), "ms-to-interactive")
+	b.ReportMetric(float64(size)/1e6, "MB")
+	if errs := br.errors(); len(errs) > 0 {
+		b.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+func waitReady(t testing.TB, ctx context.Context, p *tab) {
+	t.Helper()
+	waitFor(t, ctx, "window.tickflowReport", func() bool {
+		var ready bool
+		p.evalInto(t, ctx, `typeof tickflowReport === "object" || (window.tickflowErrors || []).length > 0`, &ready)
+		return ready
+	})
+	var errs []string
+	p.evalInto(t, ctx, `window.tickflowErrors`, &errs)
+	if len(errs) > 0 {
+		t.Fatalf("the page failed: %s", strings.Join(errs, "; "))
+	}
+}
+
+// waitFor polls ok until it holds; a real browser process is on the other
+// side, so there is nothing to synchronise with but its answers.
+func waitFor(t testing.TB, ctx context.Context, what string, ok func() bool) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+// browser is a headless Chromium driven over the DevTools protocol.
+type browser struct {
+	cmd  *exec.Cmd
+	ws   *websocket.Conn
+	wg   sync.WaitGroup
+	next atomic.Int64
+
+	mu      sync.Mutex
+	pending map[int64]chan cdpMessage
+	logged  []string
+}
+
+type cdpMessage struct {
+	ID        int64           `json:"id,omitempty"`
+	SessionID string          `json:"sessionId,omitempty"`
+	Method    string          `json:"method,omitempty"`
+	Params    json.RawMessage `json:"params,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
+	Error     *struct {
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+}
+
+func launch(t testing.TB, ctx context.Context, bin string) *browser {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin,
+		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--window-size=1280,900",
+		"--user-data-dir="+t.TempDir(), "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+		"about:blank")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	b := &browser{cmd: cmd, pending: map[int64]chan cdpMessage{}}
+	found := make(chan string, 1)
+	b.wg.Go(func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if _, url, ok := strings.Cut(sc.Text(), "DevTools listening on "); ok {
+				select {
+				case found <- url:
+				default:
+				}
+			}
+		}
+	})
+	select {
+	case url := <-found:
+		ws, _, err := websocket.Dial(ctx, url, nil)
+		if err != nil {
+			b.close()
+			t.Fatal(err)
+		}
+		ws.SetReadLimit(256 << 20)
+		b.ws = ws
+	case <-ctx.Done():
+		b.close()
+		t.Fatal("Chromium did not print its DevTools address")
+	}
+	b.wg.Go(b.read)
+	return b
+}
+
+// read hands replies to their callers and keeps what the pages report as
+// errors.
+func (b *browser) read() {
+	for {
+		_, data, err := b.ws.Read(context.Background())
+		if err != nil {
+			return
+		}
+		var msg cdpMessage
+		if json.Unmarshal(data, &msg) != nil {
+			continue
+		}
+		b.mu.Lock()
+		if ch := b.pending[msg.ID]; msg.ID != 0 && ch != nil {
+			delete(b.pending, msg.ID)
+			ch <- msg
+		} else if e := pageError(msg); e != "" {
+			b.logged = append(b.logged, e)
+		}
+		b.mu.Unlock()
+	}
+}
+
+func pageError(msg cdpMessage) string {
+	switch msg.Method {
+	case "Runtime.exceptionThrown":
+		return "exception: " + string(msg.Params)
+	case "Runtime.consoleAPICalled":
+		var p struct{ Type string }
+		if json.Unmarshal(msg.Params, &p) == nil && (p.Type == "error" || p.Type == "assert" || p.Type == "warning") {
+			return "console." + p.Type + ": " + string(msg.Params)
+		}
+	case "Log.entryAdded":
+		var p struct{ Entry struct{ Level, Text, URL string } }
+		if json.Unmarshal(msg.Params, &p) == nil && (p.Entry.Level == "error" || p.Entry.Level == "warning") {
+			return "log: " + p.Entry.Text + " " + p.Entry.URL
+		}
+	}
+	return ""
+}
+
+func (b *browser) errors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.logged...)
+}
+
+// call sends a command (to a page's session if session is set) and decodes
+// its result into out.
+func (b *browser) call(t testing.TB, ctx context.Context, session, method string, params, out any) {
+	t.Helper()
+	raw, err := json.Marshal(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := b.next.Add(1)
+	data, err := json.Marshal(cdpMessage{ID: id, SessionID: session, Method: method, Params: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan cdpMessage, 1)
+	b.mu.Lock()
+	b.pending[id] = ch
+	b.mu.Unlock()
+	if err := b.ws.Write(ctx, websocket.MessageText, data); err != nil {
+		t.Fatalf("%s: %v", method, err)
+	}
+	select {
+	case msg := <-ch:
+		if msg.Error != nil {
+			t.Fatalf("%s: %s", method, msg.Error.Message)
+		}
+		if out != nil {
+			if err := json.Unmarshal(msg.Result, out); err != nil {
+				t.Fatalf("%s: %v", method, err)
+			}
+		}
+	case <-ctx.Done():
+		t.Fatalf("%s: no reply", method)
+	}
+}
+
+func (b *browser) close() {
+	if b.ws != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		data, _ := json.Marshal(cdpMessage{ID: b.next.Add(1), Method: "Browser.close"})
+		_ = b.ws.Write(ctx, websocket.MessageText, data)
+		cancel()
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = b.cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = b.cmd.Process.Kill()
+		<-done
+	}
+	if b.ws != nil {
+		_ = b.ws.CloseNow()
+	}
+	b.wg.Wait()
+}
+
+// tab is one page of the browser.
+type tab struct {
+	b               *browser
+	target, session string
+}
+
+func (b *browser) open(t testing.TB, ctx context.Context, url string) *tab {
+	t.Helper()
+	var target struct{ TargetID string }
+	b.call(t, ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
+	var attached struct{ SessionID string }
+	b.call(t, ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &attached)
+	p := &tab{b: b, target: target.TargetID, session: attached.SessionID}
+	for _, m := range []string{"Runtime.enable", "Log.enable", "Page.enable"} {
+		p.call(t, ctx, m, map[string]any{}, nil)
+	}
+	p.call(t, ctx, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil)
+	var nav struct{ ErrorText string }
+	p.call(t, ctx, "Page.navigate", map[string]any{"url": url}, &nav)
+	if nav.ErrorText != "" {
+		t.Fatalf("navigating to %s: %s", url, nav.ErrorText)
+	}
+	return p
+}
+
+func (p *tab) call(t testing.TB, ctx context.Context, method string, params, out any) {
+	t.Helper()
+	p.b.call(t, ctx, p.session, method, params, out)
+}
+
+func (p *tab) closeTarget(t testing.TB, ctx context.Context) {
+	t.Helper()
+	p.b.call(t, ctx, "", "Target.closeTarget", map[string]any{"targetId": p.target}, nil)
+}
+
+// evalInto evaluates a JavaScript expression and decodes its value into out.
+func (p *tab) evalInto(t testing.TB, ctx context.Context, expr string, out any) {
+	t.Helper()
+	var r struct {
+		Result           struct{ Value json.RawMessage }
+		ExceptionDetails *struct {
+			Text      string
+			Exception struct{ Description string }
+		}
+	}
+	p.call(t, ctx, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &r)
+	if r.ExceptionDetails != nil {
+		t.Fatalf("evaluating %.60q: %s %s", expr, r.ExceptionDetails.Text, r.ExceptionDetails.Exception.Description)
+	}
+	if err := json.Unmarshal(r.Result.Value, out); err != nil {
+		t.Fatalf("evaluating %.60q: %v (value %s)", expr, err, fmt.Sprint(string(r.Result.Value)))
+	}
+}
