@@ -336,7 +336,9 @@ func pageError(msg cdpMessage) string {
 			return "console." + p.Type + ": " + string(msg.Params)
 		}
 	case "Log.entryAdded":
-		var p struct{ Entry struct{ Level, Text, URL string } }
+		var p struct {
+			Entry struct{ Level, Text, URL string }
+		}
 		if json.Unmarshal(msg.Params, &p) == nil && (p.Entry.Level == "error" || p.Entry.Level == "warning") {
 			return "log: " + p.Entry.Text + " " + p.Entry.URL
 		}
