@@ -446,8 +446,12 @@
     }
     ctx.fillStyle = THEME.up; ctx.fill(buy);
     ctx.fillStyle = THEME.down; ctx.fill(sell);
-    ctx.strokeStyle = "#0b1118"; ctx.lineWidth = 1;
-    ctx.stroke(buy); ctx.stroke(sell);
+    // Outlines separate neighbours; when markers crowd they would only cost
+    // time (stroking thousands of triangles dominates a zoomed-out frame).
+    if (j1 - j0 < 400) {
+      ctx.strokeStyle = "#0b1118"; ctx.lineWidth = 1;
+      ctx.stroke(buy); ctx.stroke(sell);
+    }
     return j1 - j0;
   }
 

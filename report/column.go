@@ -30,9 +30,10 @@ const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 const maxScaled = 1 << 50
 
 // significant is how many significant digits of a column's largest
-// magnitude a value keeps when no exact decimal form exists: far finer than
-// a chart's pixels or its 6-digit labels.
-const significant = 9
+// magnitude a value keeps when no exact decimal form exists: finer than a
+// chart's pixels (a 1/10,000 of its height) and its 7-digit labels; each
+// further digit costs about 3 bits per value.
+const significant = 7
 
 // scaleFor picks D: the fewest decimals (0 to 10) that hold every value
 // exactly, or else enough for [significant] digits of the largest magnitude.

@@ -20,6 +20,6 @@
 // the live dashboard can embed too; it defines window.TickflowChart.
 //
 // Prices with at most 10 decimals are stored exactly; other values (an
-// equity curve, an indicator) keep 9 significant digits of their series'
+// equity curve, an indicator) keep 7 significant digits of their series'
 // largest magnitude, far finer than a chart can show.
 package report
