@@ -114,6 +114,16 @@
     return { w: w, h: h };
   }
 
+  // watchSize redraws chart when its canvas changes size (not for the
+  // observer's first report, which the first draw has already answered).
+  function watchSize(chart, canvas) {
+    if (!root.ResizeObserver) return;
+    new root.ResizeObserver(function () {
+      const s = chart.size;
+      if (!s || s.w !== canvas.clientWidth || s.h !== canvas.clientHeight) chart.redraw();
+    }).observe(canvas);
+  }
+
   // lowerBound is the first index of sorted a at or after v.
   function lowerBound(a, v) {
     let lo = 0, hi = a.length;
@@ -181,11 +191,14 @@
     this.redraw();
   };
 
+  // redraw draws at the next frame, once however often it is asked; a
+  // draw() in between (the page's first, synchronous one) makes it moot.
   TimeChart.prototype.redraw = function () {
+    this.dirty = true;
     if (this.pending) return;
     this.pending = true;
     const self = this;
-    root.requestAnimationFrame(function () { self.pending = false; self.draw(); });
+    root.requestAnimationFrame(function () { self.pending = false; if (self.dirty) self.draw(); });
   };
 
   TimeChart.prototype.layout = function (w, h) {
@@ -273,7 +286,9 @@
   }
 
   TimeChart.prototype.draw = function () {
+    this.dirty = false;
     const ctx = this.ctx, size = fit(this.canvas, ctx), w = size.w, h = size.h;
+    this.size = size;
     ctx.fillStyle = THEME.bg;
     ctx.fillRect(0, 0, w, h);
     ctx.font = FONT;
@@ -570,7 +585,7 @@
     c.addEventListener("pointercancel", end);
     c.addEventListener("pointerleave", function () { if (!drag) { self.hover = null; self.redraw(); } });
     c.addEventListener("dblclick", function () { self.setView(0, self.n); });
-    if (root.ResizeObserver) new root.ResizeObserver(function () { self.redraw(); }).observe(c);
+    watchSize(this, c);
   };
 
   // Heatmap draws values on a grid of cells, rows top to bottom.
@@ -592,7 +607,7 @@
       self.redraw();
     });
     canvas.addEventListener("pointerleave", function () { self.hover = -1; self.redraw(); });
-    if (root.ResizeObserver) new root.ResizeObserver(function () { self.redraw(); }).observe(canvas);
+    watchSize(this, canvas);
     registry.push(this);
   }
 
@@ -635,7 +650,9 @@
   };
 
   Heatmap.prototype.draw = function () {
+    this.dirty = false;
     const ctx = this.ctx, size = fit(this.canvas, ctx), o = this.opts, fmtV = o.format || fmt;
+    this.size = size;
     const g = this.geometry(size.w, size.h);
     this.g = g;
     ctx.fillStyle = THEME.bg;

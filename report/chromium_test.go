@@ -57,6 +57,8 @@ func chromiumBin(t testing.TB) string {
 // that every canvas drew, that every marker is drawn while the candles are
 // aggregated to the pixel columns, that chart.js decodes the data Go wrote
 // bit for bit, and that wheel, drag and hover change the view.
+// TICKFLOW_TEST_SCREENSHOT, if set, is where a PNG of the page is written
+// after the interaction.
 func TestReportInChromium(t *testing.T) {
 	bin := chromiumBin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -173,6 +175,13 @@ func TestReportInChromium(t *testing.T) {
 		p.evalInto(t, ctx, `({index: (tickflowReport.charts[0].hover || {index: -1}).index, frames: tickflowReport.charts[0].last.frames})`, &hover)
 		return hover.Index >= int(panned.From) && hover.Index < int(panned.To)+1 && hover.Frames > 1
 	})
+	if path := os.Getenv("TICKFLOW_TEST_SCREENSHOT"); path != "" {
+		var shot struct{ Data []byte }
+		p.call(t, ctx, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
+		if err := os.WriteFile(path, shot.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if errs := b.errors(); len(errs) > 0 {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // sample is a deterministic backtest of n one-minute bars per symbol: a
-// random walk priced in cents, an EMA overlay, a 0-100 oscillator with
+// multiplicative random walk priced in cents, an EMA overlay, a 0-100 oscillator with
 // thresholds, a fill every 97 bars, the account curves, metrics, trades, a
 // portfolio and a sweep.
 func sample(n int, symbols ...string) report.Data {
@@ -30,9 +30,9 @@ func sample(n int, symbols ...string) report.Data {
 		cash, units, peak := 10000.0, 0.0, 10000.0
 		for i := range n {
 			open := price
-			price = math.Max(1, math.Round((price+rng.NormFloat64()*0.2)*100)/100)
-			hi := math.Round((math.Max(open, price)+rng.Float64()*0.1)*100) / 100
-			lo := math.Round((math.Min(open, price)-rng.Float64()*0.1)*100) / 100
+			price = math.Max(0.01, math.Round(price*(1+rng.NormFloat64()*0.001)*100)/100)
+			hi := math.Round(math.Max(open, price)*(1+rng.Float64()*0.0005)*100) / 100
+			lo := math.Round(math.Min(open, price)*(1-rng.Float64()*0.0005)*100) / 100
 			s.Bars[i] = report.Bar{Time: t0.Add(time.Duration(i) * time.Minute), Open: open, High: hi, Low: lo, Close: price}
 			switch {
 			case i < 19:
