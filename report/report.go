@@ -248,20 +248,8 @@ func encodeSymbol(s *Symbol) (jsonSymbol, error) {
 	n := len(s.Bars)
 	o, h, l, c := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	for i, b := range s.Bars {
-		at := fmt.Sprintf("%s: bar %d (%s)", place, i, b.Time.UTC().Format(time.RFC3339))
-		for _, f := range []struct {
-			name string
-			v    float64
-		}{{"open", b.Open}, {"high", b.High}, {"low", b.Low}, {"close", b.Close}} {
-			if !finite(f.v) {
-				return jsonSymbol{}, invalid(at, "%s is %v", f.name, f.v)
-			}
-		}
-		if b.High < b.Low || b.High < max(b.Open, b.Close) || b.Low > min(b.Open, b.Close) {
-			return jsonSymbol{}, invalid(at, "high %v and low %v do not hold open %v and close %v", b.High, b.Low, b.Open, b.Close)
-		}
-		if i > 0 && !b.Time.After(s.Bars[i-1].Time) {
-			return jsonSymbol{}, invalid(at, "time not after bar %d's %s", i-1, s.Bars[i-1].Time.UTC().Format(time.RFC3339))
+		if err := checkBar(s.Bars, i); err != nil {
+			return jsonSymbol{}, invalid(fmt.Sprintf("%s: bar %d (%s)", place, i, b.Time.UTC().Format(time.RFC3339)), "%v", err)
 		}
 		o[i], h[i], l[i], c[i] = b.Open, b.High, b.Low, b.Close
 	}
@@ -308,6 +296,27 @@ func encodeSymbol(s *Symbol) (jsonSymbol, error) {
 		return jsonSymbol{}, err
 	}
 	return js, nil
+}
+
+// checkBar says what is wrong with bars[i], if anything; the caller names
+// the place (kept out of the loop: a million bars would format a million).
+func checkBar(bars []Bar, i int) error {
+	b := bars[i]
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{{"open", b.Open}, {"high", b.High}, {"low", b.Low}, {"close", b.Close}} {
+		if !finite(f.v) {
+			return fmt.Errorf("%s is %v", f.name, f.v)
+		}
+	}
+	if b.High < b.Low || b.High < max(b.Open, b.Close) || b.Low > min(b.Open, b.Close) {
+		return fmt.Errorf("high %v and low %v do not hold open %v and close %v", b.High, b.Low, b.Open, b.Close)
+	}
+	if i > 0 && !b.Time.After(bars[i-1].Time) {
+		return fmt.Errorf("time not after bar %d's %s", i-1, bars[i-1].Time.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 func encodeCurve(n int, at func(int) time.Time, equity, buyHold, drawdown []float64, metrics []Metric) jsonCurve {
