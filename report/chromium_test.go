@@ -189,6 +189,57 @@ func TestReportInChromium(t *testing.T) {
 	t.Logf("main thread CPU until now, the interaction included: %v", p.cpu(t, ctx))
 }
 
+// TestGoldenReportInChromium opens testdata/small.html, where every bar is
+// wider than a pixel: each candle is drawn on its own, and the portfolio,
+// trades and sweep sections are all there.
+func TestGoldenReportInChromium(t *testing.T) {
+	bin := chromiumBin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path, err := filepath.Abs(filepath.Join("testdata", "small.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sample(160, "BTCUSDT", "SPY")
+	b := launch(t, ctx, bin)
+	defer b.close()
+	p := b.open(t, ctx, "file://"+path)
+	waitReady(t, ctx, p)
+	var got struct {
+		Charts, Candles, Markers, Cells int
+		Trades, Sweep                   int
+		Sections                        []string
+	}
+	p.evalInto(t, ctx, `(() => { const s = tickflowReport.stats();
+		s.trades = document.querySelector("section.symbol table.trades").tBodies[0].rows.length;
+		s.sweep = document.querySelector("table.combinations").tBodies[0].rows.length;
+		s.sections = [...document.querySelectorAll("h2")].map(h => h.textContent); return s; })()`, &got)
+	markers := 0
+	for _, s := range d.Symbols {
+		markers += len(s.Markers)
+	}
+	for _, c := range []struct {
+		what      string
+		got, want int
+	}{
+		{"charts (portfolio, 2 symbols, each with monthly returns; the sweep)", got.Charts, 7},
+		{"candles", got.Candles, 2 * 160},
+		{"markers", got.Markers, markers},
+		{"trade rows of the first symbol", got.Trades, len(d.Symbols[0].Trades)},
+		{"sweep rows", got.Sweep, len(d.Sweep.Rows)},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
+		}
+	}
+	if want := []string{"Portfolio", "BTCUSDT", "SPY", "Parameter sweep"}; strings.Join(got.Sections, ",") != strings.Join(want, ",") {
+		t.Errorf("sections %q, want %q", got.Sections, want)
+	}
+	if errs := b.errors(); len(errs) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
 // BenchmarkReportInChromium opens a million-bar report once per iteration
 // and reports how long after navigation it became interactive (the page's
 // performance.now() when its charts were drawn and listening), and the CPU

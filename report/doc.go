@@ -16,8 +16,8 @@
 // in about a second; the charts aggregate visible bars per pixel column, so
 // zoom and pan stay fast at any size, and every marker in view is drawn.
 //
-// The chart renderer is [ChartJS], one dependency-free JavaScript file that
-// the live dashboard can embed too; it defines window.TickflowChart.
+// The chart renderer, [ChartJS], is one dependency-free JavaScript file
+// that the live dashboard can serve too; it defines window.TickflowChart.
 //
 // Prices with at most 10 decimals are stored exactly; other values (an
 // equity curve, an indicator) keep 7 significant digits of their series'

@@ -52,11 +52,11 @@
   }
 
   // pagedTable shows count rows PAGE at a time; rowAt(i) gives row i's cells.
-  function pagedTable(parent, headers, count, rowAt) {
+  function pagedTable(parent, className, headers, count, rowAt) {
     const pager = add(parent, "div", "pager");
     const prev = add(pager, "button", "", "◀"), next = add(pager, "button", "", "▶");
     const label = add(pager, "span", "dim");
-    const t = table(parent, "", headers, []);
+    const t = table(parent, className, headers, []);
     const body = t.tBodies[0];
     let page = 0;
     const pages = Math.max(1, Math.ceil(count / PAGE));
@@ -115,7 +115,7 @@
   function tradesTable(parent, tr) {
     if (!tr) return;
     add(parent, "h3", "", "Trades");
-    pagedTable(parent, ["#", "side", "entry", "entry price", "exit", "exit price", "quantity", "P&L", "return", "reason"],
+    pagedTable(parent, "trades", ["#", "side", "entry", "entry price", "exit", "exit price", "quantity", "P&L", "return", "reason"],
       tr.side.length, function (i) {
         return [String(i + 1), tr.side[i] === "B" ? "long" : "short", timeText(tr.entry[i]), TC.format(tr.entryPrice[i]),
           timeText(tr.exit[i]), TC.format(tr.exitPrice[i]), TC.format(tr.qty[i]),
@@ -128,6 +128,7 @@
 
   function symbolSection(s) {
     const sec = add(main, "section");
+    sec.className = "symbol";
     add(sec, "h2", "", s.name);
     const times = TC.decodeColumn(s.t);
     bars += times.length;
@@ -172,7 +173,7 @@
     drawn.push(new TC.Heatmap(c, { cols: sw.xs.map(TC.format), rows: sw.y ? sw.ys.map(TC.format) : [sw.rank], values: sw.grid,
       xTitle: sw.x, yTitle: sw.y, lowerIsBetter: sw.lowerIsBetter }));
     const rank = sw.params.length + sw.metrics.indexOf(sw.rank);
-    pagedTable(sec, ["#"].concat(sw.params, sw.metrics), sw.rows.length, function (i) {
+    pagedTable(sec, "combinations", ["#"].concat(sw.params, sw.metrics), sw.rows.length, function (i) {
       return [String(i + 1)].concat(sw.rows[i].map(function (v, j) {
         return j === rank ? { text: TC.format(v), className: "up" } : TC.format(v);
       }));

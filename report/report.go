@@ -20,14 +20,15 @@ import (
 // cannot show; the message names the place (symbol, bar, series, field).
 var ErrInvalid = errors.New("invalid report data")
 
-// ChartJS is the chart renderer the report embeds: dependency-free
-// JavaScript that defines window.TickflowChart (see doc.go). The live
-// dashboard embeds the same file.
-//
-//go:embed chart.js
-var ChartJS string
+// ChartJS returns the chart renderer the report embeds: dependency-free
+// JavaScript that defines window.TickflowChart (its API is described at
+// the top of the file). The live dashboard serves the same text, so both
+// draw with one renderer.
+func ChartJS() string { return chartJS }
 
 var (
+	//go:embed chart.js
+	chartJS string
 	//go:embed page.js
 	pageJS string
 	//go:embed page.css
@@ -50,7 +51,7 @@ var csp = func() string {
 		return "'sha256-" + base64.StdEncoding.EncodeToString(h[:]) + "'"
 	}
 	return "default-src 'none'; img-src data:; style-src " + hash(pageCSS) +
-		"; script-src " + hash(catchErrors) + " " + hash(ChartJS) + " " + hash(pageJS)
+		"; script-src " + hash(catchErrors) + " " + hash(chartJS) + " " + hash(pageJS)
 }()
 
 // Write checks d and writes it to w as one self-contained HTML file: its
@@ -77,7 +78,7 @@ func Write(w io.Writer, d Data) error {
 		CatchError template.JS
 		Chart      template.JS
 		Page       template.JS
-	}{d.Title, csp, template.CSS(pageCSS), template.JS(data), template.JS(catchErrors), template.JS(ChartJS), template.JS(pageJS)})
+	}{d.Title, csp, template.CSS(pageCSS), template.JS(data), template.JS(catchErrors), template.JS(chartJS), template.JS(pageJS)})
 	if err != nil {
 		return fmt.Errorf("report: write: %w", err)
 	}

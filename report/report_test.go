@@ -53,7 +53,7 @@ func dataOf(t testing.TB, html string) map[string]any {
 }
 
 func TestGolden(t *testing.T) {
-	got := write(t, sample(40, "BTCUSDT", "SPY"))
+	got := write(t, sample(160, "BTCUSDT", "SPY"))
 	path := filepath.Join("testdata", "small.html")
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -204,6 +204,19 @@ func TestInvalidData(t *testing.T) {
 type failing struct{}
 
 func (failing) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestChartJS(t *testing.T) {
+	js := report.ChartJS()
+	html := write(t, sample(10, "BTC"))
+	if !strings.Contains(html, "<script>"+js+"</script>") {
+		t.Error("the report does not embed ChartJS() as it is")
+	}
+	for _, api := range []string{"root.TickflowChart", "decodeColumn", "TimeChart", "Heatmap", "stats"} {
+		if !strings.Contains(js, api) {
+			t.Errorf("ChartJS lacks %s", api)
+		}
+	}
+}
 
 func TestWriteError(t *testing.T) {
 	err := report.Write(failing{}, sample(10, "BTC"))
