@@ -10,6 +10,11 @@
 //   stats()                       what every chart drew last: {charts, candles, lines,
 //                                 markers, cells, frames}, the test hook's counts
 //
+// A live chart (the dashboard) keeps its own arrays, appends a bar and calls
+// setData(times, panels) again: a view showing the last bar keeps following
+// it, one the user zoomed or panned elsewhere stays put, and the next frame
+// redraws. Times are Unix milliseconds in a Float64Array or plain array.
+//
 // Every redraw aggregates the visible bars per pixel column (open of the
 // first, extreme high and low, close of the last; a line's first, min, max
 // and last), so a frame costs one pass over the visible bars and draws at

@@ -97,6 +97,21 @@ func TestReportInChromium(t *testing.T) {
 		t.Errorf("%d heatmap cells, want at least %d", stats.Cells, months)
 	}
 
+	// Aggregating a million bars into pixel columns keeps the extremes: the
+	// price panel spans the lowest low to the highest high (and every fill).
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, bar := range d.Symbols[0].Bars {
+		lo, hi = math.Min(lo, bar.Low), math.Max(hi, bar.High)
+	}
+	for _, m := range d.Symbols[0].Markers {
+		lo, hi = math.Min(lo, m.Price), math.Max(hi, m.Price)
+	}
+	var span struct{ Lo, Hi float64 }
+	p.evalInto(t, ctx, `(() => { const s = tickflowReport.charts[0].summaries[0]; return {lo: s.lo, hi: s.hi}; })()`, &span)
+	if pad := (hi - lo) * 0.06; math.Abs(span.Lo-(lo-pad)) > 1e-9 || math.Abs(span.Hi-(hi+pad)) > 1e-9 {
+		t.Errorf("price panel spans %v to %v, want %v to %v (the extremes and 6%% padding)", span.Lo, span.Hi, lo-pad, hi+pad)
+	}
+
 	// Every canvas has drawn pixels: at least 2% differ from the background.
 	var inked []float64
 	p.evalInto(t, ctx, `[...document.querySelectorAll("canvas")].map(c => {
