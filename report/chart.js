@@ -355,7 +355,7 @@
         if (r.lines) stats.lines += drawLineColumns(ctx, r.lines[j], yOf, color);
         else stats.lines += drawLine(ctx, l.values, i0, i1, v.from, ppb, yOf, color);
       });
-      if (p.markers) stats.markers += drawMarkers(ctx, p.markers, i0, i1, xOf, yOf);
+      if (p.markers) stats.markers += drawMarkers(this, p.markers, i0, i1, xOf, yOf, box, plotW);
       ctx.restore();
       this.legend(p, k, box, hoverI >= 0 ? hoverI : i1 - 1);
     });
@@ -451,28 +451,94 @@
     return drawn;
   }
 
+  // marker is the bitmap of a buy (an up triangle, tip at the top centre)
+  // or sell (down, tip at the bottom centre) marker, MARK_W × MARK_H CSS
+  // pixels. Stamping a bitmap costs the same however many markers crowd a
+  // column, where filling one path of thousands of overlapping triangles
+  // took Skia over a second.
+  const MARK_W = 12, MARK_H = 11, sprites = {};
+  function marker(buy, dpr) {
+    const key = (buy ? "B" : "S") + dpr;
+    if (sprites[key]) return sprites[key];
+    const c = document.createElement("canvas");
+    c.width = Math.ceil(MARK_W * dpr);
+    c.height = Math.ceil(MARK_H * dpr);
+    const g = c.getContext("2d");
+    g.scale(dpr, dpr);
+    g.beginPath();
+    if (buy) { g.moveTo(MARK_W / 2, 0.5); g.lineTo(1, MARK_H - 1); g.lineTo(MARK_W - 1, MARK_H - 1); }
+    else { g.moveTo(MARK_W / 2, MARK_H - 0.5); g.lineTo(1, 1); g.lineTo(MARK_W - 1, 1); }
+    g.closePath();
+    g.fillStyle = buy ? THEME.up : THEME.down;
+    g.fill();
+    g.strokeStyle = "#0b1118";
+    g.lineWidth = 1;
+    g.stroke();
+    sprites[key] = c;
+    return c;
+  }
+
   // drawMarkers draws every fill in view: buys as up triangles under their
-  // price, sells as down triangles over it, the tip at the price.
-  function drawMarkers(ctx, m, i0, i1, xOf, yOf) {
-    const buy = new Path2D(), sell = new Path2D();
+  // price, sells as down triangles over it, the tip at the price. A few are
+  // stamped as bitmaps; many are stamped in JavaScript into one layer drawn
+  // at once, because the canvas rasterizes ten thousand image draws in half
+  // a second, a frame too slow for panning.
+  function drawMarkers(chart, m, i0, i1, xOf, yOf, box, plotW) {
+    const ctx = chart.ctx, dpr = root.devicePixelRatio || 1;
     const j0 = lowerBound(m.index, i0), j1 = lowerBound(m.index, i1);
+    if (j1 - j0 <= DENSE_MARKERS) {
+      const buy = marker(true, dpr), sell = marker(false, dpr);
+      for (let j = j0; j < j1; j++) {
+        const x = Math.round(xOf(m.index[j])) - MARK_W / 2, y = Math.round(yOf(m.price[j]));
+        if (m.side.charCodeAt(j) === 66) ctx.drawImage(buy, x, y, MARK_W, MARK_H); // "B"
+        else ctx.drawImage(sell, x, y - MARK_H, MARK_W, MARK_H);
+      }
+      return j1 - j0;
+    }
+    const W = Math.max(1, Math.round(plotW * dpr)), H = Math.max(1, Math.round(box.h * dpr));
+    let layer = chart.layer;
+    if (!layer || layer.width !== W || layer.height !== H) {
+      layer = chart.layer = document.createElement("canvas");
+      layer.width = W;
+      layer.height = H;
+      chart.layerImage = layer.getContext("2d").createImageData(W, H);
+    }
+    const img = chart.layerImage, px = new Uint32Array(img.data.buffer);
+    px.fill(0);
+    const buy = stamp(true, dpr), sell = stamp(false, dpr);
     for (let j = j0; j < j1; j++) {
-      const x = xOf(m.index[j]), y = yOf(m.price[j]);
-      if (m.side.charCodeAt(j) === 66) { // "B"
-        buy.moveTo(x, y); buy.lineTo(x - 5, y + 9); buy.lineTo(x + 5, y + 9); buy.closePath();
-      } else {
-        sell.moveTo(x, y); sell.lineTo(x - 5, y - 9); sell.lineTo(x + 5, y - 9); sell.closePath();
+      const isBuy = m.side.charCodeAt(j) === 66, st = isBuy ? buy : sell;
+      const x0 = Math.round((xOf(m.index[j]) - MARK_W / 2) * dpr);
+      const y0 = Math.round((yOf(m.price[j]) - box.top - (isBuy ? 0 : MARK_H)) * dpr);
+      for (let k = 0; k < st.at.length; k++) {
+        const x = x0 + st.dx[k], y = y0 + st.dy[k];
+        if (x >= 0 && x < W && y >= 0 && y < H) px[y * W + x] = st.at[k];
       }
     }
-    ctx.fillStyle = THEME.up; ctx.fill(buy);
-    ctx.fillStyle = THEME.down; ctx.fill(sell);
-    // Outlines separate neighbours; when markers crowd they would only cost
-    // time (stroking thousands of triangles dominates a zoomed-out frame).
-    if (j1 - j0 < 400) {
-      ctx.strokeStyle = "#0b1118"; ctx.lineWidth = 1;
-      ctx.stroke(buy); ctx.stroke(sell);
-    }
+    layer.getContext("2d").putImageData(img, 0, 0);
+    ctx.drawImage(layer, 0, box.top, plotW, box.h);
     return j1 - j0;
+  }
+
+  const DENSE_MARKERS = 300, stamps = {};
+
+  // stamp is a marker's opaque pixels (alpha at least half, made solid):
+  // offsets and 32-bit RGBA values, for drawMarkers to copy.
+  function stamp(buy, dpr) {
+    const key = (buy ? "B" : "S") + dpr;
+    if (stamps[key]) return stamps[key];
+    const c = marker(buy, dpr), data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    const dx = [], dy = [], rgba = new Uint8ClampedArray(4), word = new Uint32Array(rgba.buffer), at = [];
+    for (let y = 0; y < c.height; y++) {
+      for (let x = 0; x < c.width; x++) {
+        const i = (y * c.width + x) * 4;
+        if (data[i + 3] < 128) continue;
+        rgba[0] = data[i]; rgba[1] = data[i + 1]; rgba[2] = data[i + 2]; rgba[3] = 255; // getImageData is not premultiplied
+        dx.push(x); dy.push(y); at.push(word[0]);
+      }
+    }
+    stamps[key] = { dx: Int32Array.from(dx), dy: Int32Array.from(dy), at: Uint32Array.from(at) };
+    return stamps[key];
   }
 
   // legend writes a panel's name and its values at bar i.
