@@ -259,7 +259,8 @@ func TestGoldenReportInChromium(t *testing.T) {
 // and reports how long after navigation it became interactive (the page's
 // performance.now() when its charts were drawn and listening), and the CPU
 // time its main thread spent until then, the figure that does not depend on
-// how busy the machine is.
+// how busy the machine is; and the time of one frame that pans the whole
+// million bars (aggregation, drawing and rasterizing).
 func BenchmarkReportInChromium(b *testing.B) {
 	bin := chromiumBin(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -267,8 +268,8 @@ func BenchmarkReportInChromium(b *testing.B) {
 	path, size := writeReport(b, b.TempDir(), sample(bigBars, "BTCUSDT"))
 	br := launch(b, ctx, bin)
 	defer br.close()
-	var total float64
-	var cpu time.Duration
+	var total, frame float64
+	var cpu, frameCPU time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		p := br.open(b, ctx, "file://"+path)
@@ -277,8 +278,17 @@ func BenchmarkReportInChromium(b *testing.B) {
 		p.evalInto(b, ctx, `tickflowReport.interactiveMs`, &ms)
 		total += ms
 		cpu += p.cpu(b, ctx)
+		// A pan frame over all million bars: aggregate, draw, rasterize.
+		var f float64
+		c0 := p.cpu(b, ctx)
+		p.evalInto(b, ctx, `(() => { const c = tickflowReport.charts[0], t0 = performance.now();
+			c.summaryKey = ""; c.draw(); c.ctx.getImageData(0, 0, 1, 1); return performance.now() - t0; })()`, &f)
+		frame += f
+		frameCPU += p.cpu(b, ctx) - c0
 		p.closeTarget(b, ctx)
 	}
+	b.ReportMetric(frame/float64(b.N), "ms-per-full-view-frame")
+	b.ReportMetric(float64(frameCPU.Milliseconds())/float64(b.N), "ms-cpu-per-full-view-frame")
 	b.ReportMetric(total/float64(b.N), "ms-to-interactive")
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "ms-cpu-main-thread")
 	b.ReportMetric(float64(size)/1e6, "MB")

@@ -11,10 +11,18 @@
 //
 // The file works offline: nothing is fetched, and its Content-Security-Policy
 // would refuse it if anything tried. Series travel in a compact columnar
-// form (delta-coded varints, 2 to 3 characters per price on recorded data),
-// so a million bars make a file of tens of megabytes that a browser opens
-// in about a second; the charts aggregate visible bars per pixel column, so
-// zoom and pan stay fast at any size, and every marker in view is drawn.
+// form (delta-coded varints: a regular time step costs 1 character, a price
+// step in cents 1 or 2), and the charts aggregate the visible bars per pixel
+// column, so zoom and pan cost one pass over the visible bars at any size;
+// every marker in view is drawn.
+//
+// Measured on a shared 2-vCPU machine under a load average of about 20
+// (BenchmarkWrite, BenchmarkReportInChromium): a million one-minute bars
+// with one overlay, one oscillator, the three account curves and 10,309
+// fills make a 17.8 MB file that Write produces in 1.7 s; Chromium's main
+// thread spends about 0.9 s of CPU until the page is drawn and listening
+// (2.5 to 6 s of wall time at that load), and 160 ms per frame showing
+// all million bars.
 //
 // The chart renderer, [ChartJS], is one dependency-free JavaScript file
 // that the live dashboard can serve too; it defines window.TickflowChart.
