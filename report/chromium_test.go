@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/report"
 )
 
@@ -252,6 +253,53 @@ func TestGoldenReportInChromium(t *testing.T) {
 	}
 	if errs := b.errors(); len(errs) > 0 {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestEdgeReportsInChromium opens reports at the edges of the data model:
+// each must draw without an error.
+func TestEdgeReportsInChromium(t *testing.T) {
+	bin := chromiumBin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	one := report.Symbol{Name: "ONE", Bars: []report.Bar{{Time: t0, Open: 1, High: 2, Low: 0.5, Close: 1.5}},
+		Overlays: []report.Series{{Name: "warming up", Values: []float64{math.NaN()}}},
+		Equity:   []float64{100}, Drawdown: []float64{0},
+		Markers:  []report.Marker{{Time: t0.Add(time.Hour), Price: 1.5, Side: market.Sell}}}
+	oneParam := sample(30, "A")
+	oneParam.Sweep = &report.Sweep{Params: []string{"n"}, Metrics: []string{"sharpe"}, Rank: "sharpe",
+		Rows: []report.SweepRow{{Params: []float64{1}, Metrics: []float64{math.NaN()}}, {Params: []float64{2}, Metrics: []float64{0.5}}}}
+	dir := t.TempDir()
+	b := launch(t, ctx, bin)
+	defer b.close()
+	for _, tc := range []struct {
+		name string
+		d    report.Data
+	}{
+		{"nothing", report.Data{}},
+		{"a symbol without bars", report.Data{Symbols: []report.Symbol{{Name: "EMPTY"}}}},
+		{"one bar, a gap, a fill after the last bar", report.Data{Symbols: []report.Symbol{one}}},
+		{"a sweep over one parameter", oneParam},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sub := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			path, _ := writeReport(t, sub, tc.d)
+			p := b.open(t, ctx, "file://"+path)
+			waitReady(t, ctx, p)
+			var frames int
+			p.evalInto(t, ctx, `tickflowReport.stats().frames`, &frames)
+			if want := len(tc.d.Symbols); frames < want {
+				t.Errorf("%d frames drawn, want at least %d", frames, want)
+			}
+			p.closeTarget(t, ctx)
+		})
+	}
+	if errs := b.errors(); len(errs) > 0 {
+		t.Errorf("the pages logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
 
