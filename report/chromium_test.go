@@ -266,7 +266,7 @@ func TestEdgeReportsInChromium(t *testing.T) {
 	one := report.Symbol{Name: "ONE", Bars: []report.Bar{{Time: t0, Open: 1, High: 2, Low: 0.5, Close: 1.5}},
 		Overlays: []report.Series{{Name: "warming up", Values: []float64{math.NaN()}}},
 		Equity:   []float64{100}, Drawdown: []float64{0},
-		Markers:  []report.Marker{{Time: t0.Add(time.Hour), Price: 1.5, Side: market.Sell}}}
+		Markers: []report.Marker{{Time: t0.Add(time.Hour), Price: 1.5, Side: market.Sell}}}
 	oneParam := sample(30, "A")
 	oneParam.Sweep = &report.Sweep{Params: []string{"n"}, Metrics: []string{"sharpe"}, Rank: "sharpe",
 		Rows: []report.SweepRow{{Params: []float64{1}, Metrics: []float64{math.NaN()}}, {Params: []float64{2}, Metrics: []float64{0.5}}}}
