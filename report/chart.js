@@ -5,7 +5,8 @@
 //   decodeColumn(col)             a report column ({n, d, o, v}) as a Float64Array
 //   new TimeChart(canvas, opts)   stacked panels on one bar axis: candles, lines,
 //                                 threshold levels and fill markers; wheel zoom,
-//                                 drag pan, double-click reset, crosshair with values
+//                                 drag pan, double-click reset, crosshair with values;
+//                                 keys + - zoom, arrows pan, 0 resets
 //   new Heatmap(canvas, opts)     a grid of coloured cells with the value under the cursor
 //   stats()                       what every chart drew last: {charts, candles, lines,
 //                                 markers, cells, frames}, the test hook's counts
@@ -656,6 +657,22 @@
     c.addEventListener("pointercancel", end);
     c.addEventListener("pointerleave", function () { if (!drag) { self.hover = null; self.redraw(); } });
     c.addEventListener("dblclick", function () { self.setView(0, self.n); });
+    // Keyboard: + and - zoom around the centre, arrows pan a tenth, 0 shows all.
+    if (!c.hasAttribute("tabindex")) c.tabIndex = 0;
+    c.addEventListener("keydown", function (e) {
+      const v = self.view, count = v.to - v.from, mid = v.from + count / 2;
+      let from = v.from, next = count;
+      switch (e.key) {
+        case "+": case "=": next = count / 1.5; from = mid - next / 2; break;
+        case "-": case "_": next = count * 1.5; from = mid - next / 2; break;
+        case "ArrowLeft": from -= count / 10; break;
+        case "ArrowRight": from += count / 10; break;
+        case "0": case "Home": from = 0; next = self.n; break;
+        default: return;
+      }
+      e.preventDefault();
+      self.setView(from, from + next);
+    });
     watchSize(this, c);
   };
 

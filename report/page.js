@@ -109,7 +109,7 @@
     c.style.height = Math.round(40 + 120 * weight) + "px";
     c.setAttribute("aria-label", label);
     drawn.push(new TC.TimeChart(c, { times: times, panels: panels }));
-    add(parent, "div", "hint", "wheel: zoom · drag: pan · double-click: all bars · values under the cursor in each panel's legend");
+    add(parent, "div", "hint", "wheel or + −: zoom · drag or ← →: pan · double-click or 0: all bars · values under the cursor in each panel's legend");
   }
 
   function tradesTable(parent, tr) {
