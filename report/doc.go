@@ -16,13 +16,13 @@
 // column, so zoom and pan cost one pass over the visible bars at any size;
 // every marker in view is drawn.
 //
-// Measured on a shared 2-vCPU machine under a load average of about 20
-// (BenchmarkWrite, BenchmarkReportInChromium): a million one-minute bars
-// with one overlay, one oscillator, the three account curves and 10,309
-// fills make a 17.8 MB file that Write produces in 1.7 s; Chromium's main
-// thread spends about 0.9 s of CPU until the page is drawn and listening
-// (2.5 to 6 s of wall time at that load), and 160 ms per frame showing
-// all million bars.
+// Measured on a shared 2-vCPU machine (BenchmarkWrite and
+// BenchmarkReportInChromium, load average 13 to 15): a million one-minute
+// bars with one overlay, one oscillator, the three account curves and
+// 10,309 fills make a 17.8 MB file that Write produces in 0.3 to 0.9 s;
+// Chromium shows it drawn and listening 1.3 to 1.9 s after navigation (its
+// main thread spending 0.85 to 0.95 s of CPU), and a frame over all million
+// bars costs about 130 ms of CPU (about 215 ms of wall time).
 //
 // The chart renderer, [ChartJS], is one dependency-free JavaScript file
 // that the live dashboard can serve too; it defines window.TickflowChart.
