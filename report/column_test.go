@@ -2,6 +2,9 @@ package report
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +159,40 @@ func FuzzColumn(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRecordedPricesExact encodes the recorded bars in ../shared/data and
+// reads every price back bit for bit.
+func TestRecordedPricesExact(t *testing.T) {
+	for _, name := range []string{"btcperp-1m.csv", "btcusdt-1h.csv", "spy-1d.csv"} {
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "data", name))
+			if err != nil {
+				t.Skipf("recorded data not found (../shared/data is beside the repository on the team's machines): %v", err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(raw)), "\n")[1:]
+			cols := make([][]float64, 4) // open, high, low, close
+			for i, line := range lines {
+				f := strings.Split(line, ",")
+				for c := range cols {
+					v, err := strconv.ParseFloat(f[2+c], 64)
+					if err != nil {
+						t.Fatalf("%s:%d: %v", name, i+2, err)
+					}
+					cols[c] = append(cols[c], v)
+				}
+			}
+			chars := 0
+			for c, vs := range cols {
+				col := encodeValues(vs)
+				chars += len(col.V)
+				for i, v := range decode(t, col) {
+					if v != vs[i] {
+						t.Fatalf("column %d, row %d: %v read back as %v", c, i+2, vs[i], v)
+					}
+				}
+			}
+			t.Logf("%d bars: %.2f characters per price", len(lines), float64(chars)/float64(4*len(lines)))
+		})
+	}
 }

@@ -12,7 +12,8 @@
 // The file works offline: nothing is fetched, and its Content-Security-Policy
 // would refuse it if anything tried. Series travel in a compact columnar
 // form (delta-coded varints: a regular time step costs 1 character, a price
-// step in cents 1 or 2), and the charts aggregate the visible bars per pixel
+// of the recorded data in ../shared/data 2.9 to 3.5), and the charts
+// aggregate the visible bars per pixel
 // column, so zoom and pan cost one pass over the visible bars at any size;
 // every marker in view is drawn.
 //
