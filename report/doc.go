@@ -13,9 +13,8 @@
 // would refuse it if anything tried. Series travel in a compact columnar
 // form (delta-coded varints: a regular time step costs 1 character, a price
 // of the recorded data in ../shared/data 2.9 to 3.5), and the charts
-// aggregate the visible bars per pixel
-// column, so zoom and pan cost one pass over the visible bars at any size;
-// every marker in view is drawn.
+// aggregate the visible bars per pixel column, so zoom and pan cost one
+// pass over the visible bars at any size; every marker in view is drawn.
 //
 // Measured on a shared 2-vCPU machine (BenchmarkWrite and
 // BenchmarkReportInChromium, load average 13 to 15): a million one-minute
