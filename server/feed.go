@@ -2,13 +2,10 @@ package server
 
 import (
 	"context"
-	"math"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
@@ -108,7 +105,7 @@ func (f *Feed) Write(_ context.Context, items []market.Event) error {
 	f.broadcast(b)
 	for i := range items {
 		if sig := items[i].Signal; sig != nil {
-			m := append([]byte("event: signal\ndata: "), appendSignal(nil, sig)...)
+			m := append([]byte("event: signal\ndata: "), market.AppendSignalJSON(nil, sig, true)...)
 			f.broadcast(append(m, "\n\n"...))
 		}
 	}
@@ -226,85 +223,15 @@ func (f *Feed) Symbols() []SymbolState {
 	return out
 }
 
-// JSON encoding by hand: the feed runs at pipeline speed.
-
-func appendFloat(b []byte, v float64, ok bool) []byte {
-	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-		return append(b, "null"...)
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
-}
-
-func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}
-
-func appendKey(b []byte, key string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, key...)
-	return append(b, '"', ':')
-}
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b = append(b, '\\', byte(r))
-		case r < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
-		default:
-			b = utf8.AppendRune(b, r) // range yields U+FFFD for a bad byte
-		}
-	}
-	return append(b, '"')
-}
-
-// appendUpdate encodes an event as
-// {"symbol","time","close","ema","stochrsi_k","stochrsi_d"} (the shape of
+// appendUpdate encodes an event as its indicator record (the shape of
 // `tickflow run --emit indicators`), plus "signal":"buy"|"sell" when the
 // event has one.
 func appendUpdate(b []byte, e *market.Event) []byte {
-	b = append(b, `{"symbol":`...)
-	b = appendString(b, e.Symbol)
-	b = appendKey(b, "time")
-	b = appendTime(b, e.Time)
-	b = appendKey(b, "close")
-	b = appendFloat(b, e.Close, true)
-	b = appendIndicators(b, &e.Indicators)
+	b = market.AppendEventJSON(b, e)
 	if e.Signal != nil {
-		b = appendKey(b, "signal")
-		b = appendString(b, e.Signal.Side.String())
+		b = append(b[:len(b)-1], `,"signal":`...)
+		b = market.AppendJSONString(b, e.Signal.Side.String())
+		b = append(b, '}')
 	}
-	return append(b, '}')
-}
-
-func appendIndicators(b []byte, in *market.Indicators) []byte {
-	b = appendKey(b, "ema")
-	b = appendFloat(b, in.EMA, in.HasEMA)
-	b = appendKey(b, "stochrsi_k")
-	b = appendFloat(b, in.StochK, in.HasStoch)
-	b = appendKey(b, "stochrsi_d")
-	return appendFloat(b, in.StochD, in.HasStoch)
-}
-
-// appendSignal encodes a signal as
-// {"symbol","time","side","price","reason","ema","stochrsi_k","stochrsi_d"}.
-func appendSignal(b []byte, s *market.Signal) []byte {
-	b = append(b, `{"symbol":`...)
-	b = appendString(b, s.Symbol)
-	b = appendKey(b, "time")
-	b = appendTime(b, s.Time)
-	b = appendKey(b, "side")
-	b = appendString(b, s.Side.String())
-	b = appendKey(b, "price")
-	b = appendFloat(b, s.Price, true)
-	b = appendKey(b, "reason")
-	b = appendString(b, s.Reason)
-	b = appendIndicators(b, &s.Indicators)
-	return append(b, '}')
+	return b
 }

@@ -444,3 +444,37 @@ func TestListenDefaultsToLoopback(t *testing.T) {
 		t.Errorf("DefaultListen = %q", server.DefaultListen)
 	}
 }
+
+// TestSSEUsesTheSharedEncoder: the event stream writes numbers and strings
+// as JSON lines and the API do (issue 8: it wrote 1e+06 and passed U+2028
+// raw, which ends a line in JavaScript).
+func TestSSEUsesTheSharedEncoder(t *testing.T) {
+	s, err := server.New(server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	c := dial(t, ts.URL)
+
+	e := event("LINE\u2028SEP", 1, market.Buy)
+	e.Close, e.Signal.Price, e.Signal.Reason = 1e6, 1e6, "para\u2029graph"
+	if err := s.Feed().Write(context.Background(), []market.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	_, bars := c.next(t)
+	want := string(market.AppendEventJSON(nil, &e))
+	want = "[" + strings.TrimSuffix(want, "}") + `,"signal":"buy"}]`
+	if bars != want {
+		t.Errorf("bars data\n got %s\nwant %s", bars, want)
+	}
+	_, sig := c.next(t)
+	if want, _ := e.Signal.MarshalJSON(); sig != string(want) {
+		t.Errorf("signal data\n got %s\nwant %s", sig, want)
+	}
+	for _, data := range []string{bars, sig} {
+		if !strings.Contains(data, ":1000000,") || strings.ContainsAny(data, "\u2028\u2029") {
+			t.Errorf("data %q: want 1e6 as 1000000 and U+2028/U+2029 escaped", data)
+		}
+	}
+}
