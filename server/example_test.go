@@ -23,7 +23,7 @@ func ExampleServer() {
 		Indicators: market.Indicators{EMA: 184.9, HasEMA: true},
 	}})
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/symbols", nil))
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://localhost/api/symbols", nil))
 	fmt.Print(rec.Body.String())
 	// Output:
 	// [

@@ -59,7 +59,7 @@ func (s *oneBar) Produce(_ context.Context, out pipeline.Emitter[market.Event]) 
 func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1"+path, nil))
 	return rec
 }
 
@@ -257,7 +257,7 @@ func (w *recordingWriter) String() string {
 func TestStuckClientIsDroppedWithoutSlowingOthers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		s, err := server.New(server.Options{ClientBuffer: 4, WriteTimeout: 5 * time.Second, Registerer: reg})
+		s, err := server.New(server.Options{ClientBuffer: 4, WriteTimeout: 5 * time.Second, FlushInterval: -1, Registerer: reg})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +268,7 @@ func TestStuckClientIsDroppedWithoutSlowingOthers(t *testing.T) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/events", nil).WithContext(ctx))
+				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/events", nil).WithContext(ctx))
 			}()
 			return done
 		}
@@ -398,7 +398,7 @@ func TestAPI(t *testing.T) {
 		t.Errorf("/nope = %d", rec.Code)
 	}
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/signals", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "http://127.0.0.1/api/signals", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /api/signals = %d", rec.Code)
 	}
