@@ -70,8 +70,8 @@ func hostName(h string) string {
 // hostAllowed reports whether a request's Host names this server: a
 // configured name; an IP literal of the listener (any, when it listens on
 // every interface: an IP literal cannot be rebound); on loopback, any
-// loopback IP, localhost or a name under .localhost, which browsers
-// resolve to loopback themselves.
+// loopback IP; on loopback or every interface, localhost or a name under
+// .localhost, which browsers resolve to loopback themselves.
 func (g *guard) hostAllowed(host string) bool {
 	h := hostName(host)
 	if h == "" {
@@ -84,7 +84,8 @@ func (g *guard) hostAllowed(host string) bool {
 		ip = ip.Unmap()
 		return g.listen.IsUnspecified() || ip == g.listen || g.loopback && ip.IsLoopback()
 	}
-	return g.loopback && (h == "localhost" || strings.HasSuffix(h, ".localhost"))
+	local := g.loopback || g.listen.IsUnspecified()
+	return local && (h == "localhost" || strings.HasSuffix(h, ".localhost"))
 }
 
 func (g *guard) equal(hash [sha256.Size]byte, s string) bool {

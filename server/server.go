@@ -207,7 +207,11 @@ func New(o Options) (*Server, error) {
 			Name: "tickflow_sse_messages_sent_total",
 			Help: "Server-sent-event messages written to clients.",
 		}, func() float64 { return float64(st.sent.Load()) })
-		cs := []prometheus.Collector{dropped, clients, sent, s.rejected}
+		conns := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tickflow_http_connections",
+			Help: "HTTP connections open.",
+		}, func() float64 { return float64(s.conns.Load()) })
+		cs := []prometheus.Collector{dropped, clients, sent, conns, s.rejected}
 		if o.Health != nil {
 			cs = append(cs, healthCollector{o.Health})
 		}
