@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 )
 
@@ -131,8 +132,7 @@ func (g *guard) wrap(next http.Handler, rejected func(reason string)) http.Handl
 				HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
 			})
 			q.Del("token")
-			u := *r.URL
-			u.RawQuery = q.Encode()
+			u := url.URL{Path: "/" + strings.TrimLeft(r.URL.Path, "/"), RawQuery: q.Encode()} // "//host" would leave the site
 			http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
 			return
 		}

@@ -130,6 +130,9 @@ func TestTokenIsRequiredOnEveryRoute(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/?symbol=SYM1" {
 		t.Fatalf("?token=: %d, Location %q", rec.Code, rec.Header().Get("Location"))
 	}
+	if rec := req("//evil.example/x?token="+secret, nil); rec.Header().Get("Location") != "/evil.example/x" {
+		t.Errorf("?token= on //evil.example/x redirects to %q: want a path of this site", rec.Header().Get("Location"))
+	}
 	cookies := rec.Result().Cookies()
 	if len(cookies) != 1 || cookies[0].Name != server.SessionCookie || !cookies[0].HttpOnly ||
 		cookies[0].SameSite != http.SameSiteStrictMode || cookies[0].Path != "/" || cookies[0].Value == "" {
