@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -32,7 +33,7 @@ var webFS embed.FS
 const (
 	DefaultListen            = "127.0.0.1:9090"
 	DefaultRecentSignals     = 100
-	DefaultClientBuffer      = 1024
+	DefaultClientBuffer      = 4096
 	DefaultWriteTimeout      = 5 * time.Second
 	DefaultHeartbeat         = 15 * time.Second
 	DefaultShutdownTimeout   = 5 * time.Second
@@ -76,7 +77,7 @@ type Options struct {
 	RecentSignals int
 
 	// ClientBuffer is how many messages an /events client may fall behind
-	// before it is dropped (default 1024; whatever the count, at most 16 MiB
+	// before it is dropped (default 4096; whatever the count, at most 16 MiB
 	// of messages are kept).
 	ClientBuffer int
 	// FlushInterval is how long an /events client gathers messages into
@@ -360,7 +361,39 @@ func (s *Server) page(static fs.FS, name string) http.Handler {
 
 // readBytes is how much an /events client takes from the stream for one
 // write.
-const readBytes = 256 << 10
+const readBytes = 64 << 10
+
+// writeBufs are the buffers that gather an /events client's messages, so
+// that a write is one chunk, one system call, however many messages it
+// holds. Taken only while writing: their number follows the clients
+// writing at once, not the clients connected.
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, readBytes+4<<10); return &b }}
+
+// writeMessages writes msgs, each with its id line, through a pooled
+// buffer.
+func writeMessages(w io.Writer, msgs []message) error {
+	bp := writeBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	var err error
+	for _, m := range msgs {
+		b = strconv.AppendUint(append(b, "id: "...), m.id, 10)
+		b = append(append(b, '\n'), m.data...)
+		if len(b) >= readBytes {
+			if _, err = w.Write(b); err != nil {
+				break
+			}
+			b = b[:0]
+		}
+	}
+	if err == nil && len(b) > 0 {
+		_, err = w.Write(b)
+	}
+	if cap(b) <= 4*readBytes { // a buffer grown by a huge message is let go
+		*bp = b[:0]
+		writeBufs.Put(bp)
+	}
+	return err
+}
 
 // events streams server-sent events to one client until it goes, the
 // server shuts down, or the stream drops it for falling behind. Each
@@ -380,7 +413,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 
-	var line []byte
 	failed := func(err error) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			st.fellBehind(c) // it cannot take what the others take
@@ -430,16 +462,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(msgs) > 0 {
 			_ = rc.SetWriteDeadline(time.Now().Add(s.o.WriteTimeout))
-			for _, m := range msgs {
-				line = strconv.AppendUint(append(line[:0], "id: "...), m.id, 10)
-				if _, err := w.Write(append(line, '\n')); err != nil {
-					failed(err)
-					return
-				}
-				if _, err := w.Write(m.data); err != nil {
-					failed(err)
-					return
-				}
+			if err := writeMessages(w, msgs); err != nil {
+				failed(err)
+				return
 			}
 			if err := rc.Flush(); err != nil {
 				failed(err)
