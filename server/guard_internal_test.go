@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 )
 
@@ -43,4 +44,13 @@ func TestHostAllowed(t *testing.T) {
 			t.Errorf("listening on %v with Hosts %q: Host %q allowed = %v, want %v", tc.listen, tc.hosts, tc.host, got, tc.ok)
 		}
 	}
+}
+
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
+
+func isLoopbackIP(s string) bool {
+	ip, err := netip.ParseAddr(s)
+	return err == nil && ip.Unmap().IsLoopback()
 }
