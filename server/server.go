@@ -146,23 +146,17 @@ const (
 
 // New returns a Server; its Feed is empty until the pipeline writes to it.
 func New(o Options) (*Server, error) {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
+	for _, d := range []struct {
+		v   *int
+		def int
+	}{
+		{&o.RecentSignals, DefaultRecentSignals}, {&o.ClientBuffer, DefaultClientBuffer},
+		{&o.MaxConnections, DefaultMaxConnections}, {&o.MaxSSEClients, DefaultMaxSSEClients}, {&o.MaxAPIRequests, DefaultMaxAPIRequests},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
 		}
 	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&o.RecentSignals, DefaultRecentSignals)
-	def(&o.ClientBuffer, DefaultClientBuffer)
-	def(&o.MaxConnections, DefaultMaxConnections)
-	def(&o.MaxSSEClients, DefaultMaxSSEClients)
-	def(&o.MaxAPIRequests, DefaultMaxAPIRequests)
-	defDur(&o.FlushInterval, DefaultFlushInterval)
-	defDur(&o.SnapshotInterval, DefaultSnapshotInterval)
 	for _, d := range []struct {
 		v   *time.Duration
 		def time.Duration
@@ -173,6 +167,13 @@ func New(o Options) (*Server, error) {
 		if *d.v <= 0 {
 			*d.v = d.def
 		}
+	}
+	// Negative means none: only zero takes the default.
+	if o.FlushInterval == 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.SnapshotInterval == 0 {
+		o.SnapshotInterval = DefaultSnapshotInterval
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -253,21 +254,25 @@ func (s *Server) Feed() *Feed { return s.feed }
 // connection bound and the timeouts are Serve's.
 func (s *Server) Handler() http.Handler { return s.handler(nil) }
 
-// handler guards the routes for a listener on addr (nil: loopback).
+// handler guards the routes for a listener on addr (nil: loopback):
+// headers, then Host and token, then the connection bound.
 func (s *Server) handler(addr net.Addr) http.Handler {
 	routes := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
 		if n := s.conns.Load(); n > int64(s.o.MaxConnections) {
-			h.Set("Connection", "close")
+			w.Header().Set("Connection", "close")
 			s.busy(w, rejectConnections)
 			return
 		}
 		s.mux.ServeHTTP(w, r)
 	})
-	return newGuard(&s.o, addr).wrap(routes, func(reason string) { s.rejected.WithLabelValues(reason).Inc() })
+	guarded := newGuard(&s.o, addr).wrap(routes, func(reason string) { s.rejected.WithLabelValues(reason).Inc() })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+		guarded.ServeHTTP(w, r)
+	})
 }
 
 // busy answers 503 with Retry-After and counts it.
