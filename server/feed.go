@@ -16,10 +16,11 @@ import (
 // state and the recent signals, and broadcasts every update to the /events
 // clients without ever blocking. It is safe for concurrent use.
 //
-// Its Write is the only holder of its lock. What readers see is published
+// Its Write is the only holder of its locks. What readers see is published
 // through atomic pointers to values never changed once published (each
-// symbol's state, an append-only list of symbols and of signals), so a
-// reader, however many and however slow, never makes Write wait.
+// symbol's state, an append-only list of symbols and of signals, the
+// /events ring), so a reader, however many and however slow, never makes
+// Write wait.
 type Feed struct {
 	mu     sync.Mutex        // serialises Writes; no reader takes it
 	index  map[string]*entry // under mu

@@ -420,7 +420,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 
 	failed := func(err error) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			st.fellBehind(c) // it cannot take what the others take
+			st.drop(c) // it cannot take what the others take
 		}
 	}
 	write := func(msg []byte) bool {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -12,20 +13,24 @@ const maxStreamBytes = 16 << 20
 // stream is the /events broadcast: one ring of encoded messages that every
 // client reads at its own pace. A publish costs the same for 1 client as for
 // 500: the message is encoded once, stored once, and one channel close
-// wakes the clients that wait.
+// wakes the clients that wait. Clients read the ring through atomic
+// pointers: no lock of theirs is one a publish waits for.
 //
 //	publish ──▶ ring [tail … head) ◀── client.pos (each client's next id)
 //	             (full: oldest let go; a client behind tail is dropped)
 type stream struct {
-	mu       sync.Mutex
-	ring     []message
-	head     uint64 // id of the next message; ids start at 1
-	tail     uint64 // id of the oldest message kept
-	bytes    int    // bytes kept
+	ring []atomic.Pointer[message] // message id i in slot i % len(ring)
+	head atomic.Uint64             // id of the next message; ids start at 1
+	wake atomic.Pointer[chan struct{}]
+
+	pubMu    sync.Mutex // serialises publishers; no client takes it
+	tail     uint64     // id of the oldest message kept; under pubMu
+	bytes    int        // bytes kept; under pubMu
 	maxBytes int
-	wake     chan struct{} // closed at each publish, then replaced
-	clients  map[*client]struct{}
-	max      int // subscribers allowed; 0: any
+
+	subMu   sync.Mutex // serialises subscribe and unsubscribe; publish does not take it
+	clients atomic.Pointer[[]*client]
+	max     int // subscribers allowed; 0: any
 
 	subscribers atomic.Int64
 	dropped     atomic.Int64
@@ -39,92 +44,92 @@ type message struct {
 
 // client is one /events subscriber.
 type client struct {
-	pos    uint64        // id of the next message it reads; under stream.mu
-	gone   bool          // dropped or unsubscribed; under stream.mu
+	pos    atomic.Uint64 // id of the next message it reads
+	gone   atomic.Bool   // dropped or unsubscribed
 	kicked chan struct{} // closed when the stream drops it
 }
 
 func newStream(buffer, maxBytes int) *stream {
-	return &stream{
-		ring: make([]message, buffer), head: 1, tail: 1, maxBytes: maxBytes,
-		wake: make(chan struct{}), clients: map[*client]struct{}{},
-	}
+	s := &stream{ring: make([]atomic.Pointer[message], buffer), tail: 1, maxBytes: maxBytes}
+	s.head.Store(1)
+	wake := make(chan struct{})
+	s.wake.Store(&wake)
+	s.clients.Store(&[]*client{})
+	return s
 }
 
 // publish appends msgs, lets go of the oldest beyond the bounds, drops the
 // clients left behind, and wakes the others.
 func (s *stream) publish(msgs ...[]byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
 	n := uint64(len(s.ring))
+	head := s.head.Load()
 	for _, m := range msgs {
-		if s.head-s.tail == n {
+		if head-s.tail == n {
 			s.evictLocked()
 		}
-		s.ring[s.head%n] = message{id: s.head, data: m}
-		s.head++
+		s.ring[head%n].Store(&message{id: head, data: m})
+		head++
+		s.head.Store(head) // after the slot: a reader that sees head sees the message
 		s.bytes += len(m)
-		for s.bytes > s.maxBytes && s.head-s.tail > 1 {
+		for s.bytes > s.maxBytes && head-s.tail > 1 {
 			s.evictLocked()
 		}
 	}
-	for c := range s.clients {
-		if c.pos < s.tail {
-			s.removeLocked(c)
-			close(c.kicked)
-			s.dropped.Add(1)
+	for _, c := range *s.clients.Load() {
+		if c.pos.Load() < s.tail {
+			s.drop(c)
 		}
 	}
-	close(s.wake)
-	s.wake = make(chan struct{})
+	wake := make(chan struct{})
+	close(*s.wake.Swap(&wake))
 }
 
 func (s *stream) evictLocked() {
 	slot := &s.ring[s.tail%uint64(len(s.ring))]
-	s.bytes -= len(slot.data)
-	*slot = message{} // let the bytes go
+	if m := slot.Load(); m != nil && m.id == s.tail {
+		s.bytes -= len(m.data)
+		slot.Store(nil) // let the bytes go
+	}
 	s.tail++
+}
+
+// drop disconnects c, counted, unless it is gone already.
+func (s *stream) drop(c *client) {
+	if c.gone.CompareAndSwap(false, true) {
+		s.subscribers.Add(-1)
+		s.dropped.Add(1)
+		close(c.kicked)
+	}
 }
 
 // subscribe adds a client that reads from the next message on, or returns
 // nil when the stream has its maximum of clients.
 func (s *stream) subscribe() *client {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.max > 0 && len(s.clients) >= s.max {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	if s.max > 0 && s.subscribers.Load() >= int64(s.max) {
 		return nil
 	}
-	c := &client{pos: s.head, kicked: make(chan struct{})}
-	s.clients[c] = struct{}{}
+	c := &client{kicked: make(chan struct{})}
+	c.pos.Store(s.head.Load())
+	cs := append(slices.Clip(*s.clients.Load()), c) // a fresh array: publishers may be reading the old one
+	s.clients.Store(&cs)
 	s.subscribers.Add(1)
 	return c
 }
 
-// unsubscribe removes c unless it was dropped already.
+// unsubscribe removes c; it is counted as dropped only if the stream
+// dropped it before.
 func (s *stream) unsubscribe(c *client) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !c.gone {
-		s.removeLocked(c)
+	if c.gone.CompareAndSwap(false, true) {
+		s.subscribers.Add(-1)
 	}
-}
-
-// fellBehind drops c, counted, unless it is gone already: its write
-// timed out.
-func (s *stream) fellBehind(c *client) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !c.gone {
-		s.removeLocked(c)
-		close(c.kicked)
-		s.dropped.Add(1)
-	}
-}
-
-func (s *stream) removeLocked(c *client) {
-	c.gone = true
-	delete(s.clients, c)
-	s.subscribers.Add(-1)
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	cs := slices.DeleteFunc(slices.Clone(*s.clients.Load()), func(x *client) bool { return x == c })
+	s.clients.Store(&cs)
 }
 
 // read appends to into c's next messages, up to limit bytes (and at least
@@ -132,16 +137,22 @@ func (s *stream) removeLocked(c *client) {
 // false once c is gone. A client stuck in a write keeps its place, so it
 // is dropped when the ring passes it.
 func (s *stream) read(c *client, into []message, limit int) (msgs []message, wake <-chan struct{}, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.gone {
+	if c.gone.Load() {
 		return into, nil, false
 	}
+	w := *s.wake.Load() // before head: a publish after this closes w
+	head := s.head.Load()
 	n := uint64(len(s.ring))
-	for size := 0; c.pos < s.head && (size < limit || len(into) == 0); c.pos++ {
-		m := s.ring[c.pos%n]
-		into = append(into, m)
+	pos := c.pos.Load()
+	for size := 0; pos < head && (size < limit || len(into) == 0); pos++ {
+		m := s.ring[pos%n].Load()
+		if m == nil || m.id != pos { // let go: c fell a ring behind
+			s.drop(c)
+			return into, nil, false
+		}
+		into = append(into, *m)
 		size += len(m.data)
 	}
-	return into, s.wake, true
+	c.pos.Store(pos)
+	return into, w, true
 }
