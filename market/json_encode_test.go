@@ -77,7 +77,7 @@ func signalStd(s *market.Signal) signalRecord {
 }
 
 // The cases the server's former encoder got wrong, and the awkward ones.
-func TestAppendJSON(t *testing.T) {
+func TestJSONEncode(t *testing.T) {
 	t0 := time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name string
@@ -111,7 +111,7 @@ func TestAppendJSON(t *testing.T) {
 }
 
 // Appending never changes what b held.
-func TestAppendJSONAppends(t *testing.T) {
+func TestJSONEncodeAppends(t *testing.T) {
 	b := []byte("data: ")
 	b = market.AppendEventJSON(b, &market.Event{Bar: market.Bar{Symbol: "X"}})
 	if !bytes.HasPrefix(b, []byte(`data: {"symbol":"X",`)) {
@@ -119,7 +119,7 @@ func TestAppendJSONAppends(t *testing.T) {
 	}
 }
 
-func FuzzAppendJSONString(f *testing.F) {
+func FuzzJSONEncodeString(f *testing.F) {
 	for _, s := range []string{"", "AAPL", "a\"b\\c", "\x00\x1f\x7f", "é\u2028\u2029\xff\xfe", "<&>", "\b\f\n\r\t", "😀\xed\xa0\x80"} {
 		f.Add(s)
 	}
@@ -135,7 +135,7 @@ func FuzzAppendJSONString(f *testing.F) {
 	})
 }
 
-func FuzzAppendJSONFloat(f *testing.F) {
+func FuzzJSONEncodeFloat(f *testing.F) {
 	for _, v := range []float64{0, math.Copysign(0, -1), 1e-7, 1e-6, 1e6, 1e21, 185.64, 1e20, 123456789.125, 5e-324, math.MaxFloat64, -1e-300} {
 		f.Add(v)
 	}
@@ -157,10 +157,10 @@ func FuzzAppendJSONFloat(f *testing.F) {
 	})
 }
 
-// FuzzAppendRecords checks the event and signal records against
+// FuzzJSONEncodeRecords checks the event and signal records against
 // encoding/json byte for byte, and that encoding/json decodes them to the
 // values encoded.
-func FuzzAppendRecords(f *testing.F) {
+func FuzzJSONEncodeRecords(f *testing.F) {
 	f.Add("AAPL", "K crossed D", int64(1704205800e9), 185.64, 185.2, 12.5, 10.0, true, true, uint8(1))
 	f.Add("BRK.B \"q\" \\ \n\u2028\xff", "<&>\r\n", int64(-1), 1e6, math.NaN(), math.Inf(1), 1e-7, true, false, uint8(2))
 	f.Add("", "", int64(0), 1e21, -0.0, 5e-324, math.MaxFloat64, false, true, uint8(0))
