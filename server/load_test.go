@@ -77,7 +77,9 @@ func runLoad(tb testing.TB, spec loadSpec) loadResult {
 	})
 	defer func() { stopSrv(); srvWG.Wait() }()
 	base := "http://" + ln.Addr().String()
-	tr := &http.Transport{MaxIdleConnsPerHost: spec.apiParal, DisableCompression: true}
+	// Large reads: the readers stand for browsers on other machines, so they
+	// should take as little of this process as they can.
+	tr := &http.Transport{MaxIdleConnsPerHost: spec.apiParal, DisableCompression: true, ReadBufferSize: 256 << 10}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 

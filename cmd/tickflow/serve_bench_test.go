@@ -271,7 +271,8 @@ func benchServe(b *testing.B, readers int, requests int64) {
 			}
 		})
 		base := "http://" + ln.Addr().String()
-		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: parallel}}
+		// Large reads: the readers stand for browsers on other machines.
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: parallel, ReadBufferSize: 256 << 10}}
 
 		type seen struct{ count, last, gaps uint64 }
 		logs := make([]seen, readers)
