@@ -287,25 +287,33 @@ func TestLoadKeepsThePipelineRate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a load test of a few seconds")
 	}
-	if load, ok := loadAverage(); ok && load > 2*float64(runtime.NumCPU()) {
-		t.Skipf("the machine is oversubscribed (load %.1f on %d CPUs): the test measures this process's pace, not the machine's", load, runtime.NumCPU())
-	}
 	spec := loadSpec{rate: 20000, symbols: 1000, readers: 200, apiRequests: 500, apiParal: 50, run: 3 * time.Second}
 	if raceDetector {
+		spec = loadSpec{rate: 2000, symbols: 1000, readers: 20, apiRequests: 50, apiParal: 10, run: 3 * time.Second}
+	}
+	// On a machine loaded beyond twice its CPUs this process's pace is the
+	// machine's: the load is scaled down and the pace not asserted; what
+	// each reader receives still is.
+	load, ok := loadAverage()
+	pace := !ok || load <= 2*float64(runtime.NumCPU())
+	if !pace {
+		t.Logf("the machine is oversubscribed (load %.1f on %d CPUs): the pace is not asserted", load, runtime.NumCPU())
 		spec = loadSpec{rate: 2000, symbols: 1000, readers: 20, apiRequests: 50, apiParal: 10, run: 3 * time.Second}
 	}
 	res := runLoad(t, spec)
 	rate := float64(res.bars) / spec.run.Seconds() // what the source made in its run reached the Feed
 	t.Logf("%d bars in %v (%.0f bars/s), %d dropped; %d readers, %d kicked, last id %d; /api/symbols %d ok, %d busy, %d other",
 		res.bars, res.elapsed.Round(time.Millisecond), rate, res.dropped, len(res.readers), res.kicked, res.lastID, res.api200, res.api503, res.apiOther)
-	if res.dropped != 0 {
-		t.Errorf("the pipeline dropped %d bars", res.dropped)
-	}
-	if rate < 0.9*float64(spec.rate) {
-		t.Errorf("the pipeline ran at %.0f bars/s, want %d", rate, spec.rate)
-	}
-	if drain := res.elapsed - spec.run; drain > time.Second {
-		t.Errorf("the Feed took %v after the source stopped: more than its queue holds", drain)
+	if pace {
+		if res.dropped != 0 {
+			t.Errorf("the pipeline dropped %d bars", res.dropped)
+		}
+		if rate < 0.9*float64(spec.rate) {
+			t.Errorf("the pipeline ran at %.0f bars/s, want %d", rate, spec.rate)
+		}
+		if drain := res.elapsed - spec.run; drain > time.Second {
+			t.Errorf("the Feed took %v after the source stopped: more than its queue holds", drain)
+		}
 	}
 	if res.kicked != 0 {
 		t.Errorf("%d readers were dropped", res.kicked)
