@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +29,11 @@ func serve(t *testing.T, s *server.Server) (base string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveOn(t, s, ln)
+}
+
+func serveOn(t *testing.T, s *server.Server, ln net.Listener) (base string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, ln) }()
@@ -112,9 +118,29 @@ func TestConnectionsThatNeverReadAreClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	manySymbols(t, s.Feed(), 30000) // /api/symbols: about 10 MB, more than socket buffers hold
-	base := serve(t, s)
+	manySymbols(t, s.Feed(), 2000) // /api/symbols: about 660 KB
+	// Small socket buffers on both sides (the accepted sockets inherit the
+	// listener's), so that a response cannot fit in them: the server's
+	// write blocks until its deadline.
+	small := func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4096)
+		})
+	}
+	ln, err := (&net.ListenConfig{Control: small}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := serveOn(t, s, ln)
 	addr := strings.TrimPrefix(base, "http://")
+	once := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // leaves no connection open
+	resp, err := once.Get(base + "/api/symbols")                              // builds the snapshot: the stuck requests below only write
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
 	before := runtime.NumGoroutine()
 
 	const n = 150
@@ -124,11 +150,7 @@ func TestConnectionsThatNeverReadAreClosed(t *testing.T) {
 			c.Close()
 		}
 	}()
-	// A small receive buffer, set before connecting so that the window
-	// stays small: the response cannot fit, the server's write blocks.
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-	}}
+	d := net.Dialer{Control: small}
 	for range n {
 		c, err := d.Dial("tcp", addr)
 		if err != nil {
@@ -142,8 +164,7 @@ func TestConnectionsThatNeverReadAreClosed(t *testing.T) {
 	eventually(t, 10*time.Second, "the connections beyond the bound were not refused", func() bool {
 		return rejected(t, reg, "connections") > 0
 	})
-	once := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // leaves no connection open
-	resp, err := once.Get(base + "/favicon.ico")
+	resp, err = once.Get(base + "/favicon.ico")
 	if err == nil {
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
