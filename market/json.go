@@ -3,7 +3,6 @@ package market
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -24,20 +23,10 @@ type signalJSON struct {
 //
 //	{"symbol","time","side":"buy"|"sell","price","reason","ema","stochrsi_k","stochrsi_d"}
 //
-// with time in UTC and an indicator value null while undefined (or not
-// finite, which JSON cannot hold).
+// with time in UTC and a number null while undefined (or not finite, which
+// JSON cannot hold), as [AppendSignalJSON] writes it.
 func (s Signal) MarshalJSON() ([]byte, error) {
-	opt := func(v float64, ok bool) *float64 {
-		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil
-		}
-		return &v
-	}
-	in := s.Indicators
-	return json.Marshal(signalJSON{
-		Symbol: s.Symbol, Time: s.Time.UTC(), Side: s.Side.String(), Price: s.Price, Reason: s.Reason,
-		EMA: opt(in.EMA, in.HasEMA), StochRSIK: opt(in.StochK, in.HasStoch), StochRSID: opt(in.StochD, in.HasStoch),
-	})
+	return AppendSignalJSON(nil, &s, true), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.

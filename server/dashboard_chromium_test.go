@@ -25,8 +25,9 @@ import (
 )
 
 // TestDashboardInChromium serves the dashboard fed with synthetic events,
-// opens it in headless Chromium driven over the DevTools protocol, and
-// checks that the page logs no errors and shows live-updating data.
+// with a token, opens it in headless Chromium driven over the DevTools
+// protocol at /?token=, and checks that the page logs no errors and shows
+// live-updating data, and that the token left the address bar.
 //
 // It runs when TICKFLOW_TEST_CHROMIUM names a Chromium binary (Debian's
 // chromium package: /usr/bin/chromium); TICKFLOW_TEST_SCREENSHOT, if set,
@@ -93,6 +94,12 @@ func TestDashboardInChromium(t *testing.T) {
 	if later.Health != "healthy" {
 		t.Errorf("health badge %q", later.Health)
 	}
+	if href := page.eval(t, ctx, "location.href"); strings.Contains(href, dashboardToken) || !strings.HasSuffix(href, "/") {
+		t.Errorf("the page is at %s: want the token gone from the address", href)
+	}
+	if c := page.eval(t, ctx, "document.cookie"); strings.Contains(c, "tickflow_session") {
+		t.Errorf("the session cookie is readable by scripts: %q", c)
+	}
 
 	if path := os.Getenv("TICKFLOW_TEST_SCREENSHOT"); path != "" {
 		var shot struct{ Data string }
@@ -121,7 +128,9 @@ func serveDashboard(t *testing.T, ctx context.Context) (url string, stop func())
 	}
 	mon := health.New(health.Options{Activity: fresh{}})
 	mon.Start()
-	s, err := server.New(server.Options{Gatherer: reg, Registerer: reg, Health: mon})
+	// With a token, as beyond loopback: the page is opened once with
+	// ?token=, and its fetches and event stream carry the session cookie.
+	s, err := server.New(server.Options{Gatherer: reg, Registerer: reg, Health: mon, Token: dashboardToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +177,10 @@ func serveDashboard(t *testing.T, ctx context.Context) (url string, stop func())
 			}
 		}
 	})
-	return "http://" + ln.Addr().String() + "/", func() { cancel(); wg.Wait() }
+	return "http://" + ln.Addr().String() + "/?token=" + dashboardToken, func() { cancel(); wg.Wait() }
 }
+
+const dashboardToken = "dashboard-test-token"
 
 // fresh is an Activity that has always just seen a bar and a batch.
 type fresh struct{}

@@ -23,7 +23,7 @@ func ExampleServer() {
 		Indicators: market.Indicators{EMA: 184.9, HasEMA: true},
 	}})
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/symbols", nil))
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://localhost/api/symbols", nil))
 	fmt.Print(rec.Body.String())
 	// Output:
 	// [
@@ -42,4 +42,30 @@ func ExampleServer() {
 	//     "last_signal": null
 	//   }
 	// ]
+}
+
+// With a Token every route wants it; a Host that is not this server's (a
+// rebound name) is refused whatever the credentials.
+func ExampleOptions_token() {
+	s, err := server.New(server.Options{Token: "correct-horse"})
+	if err != nil {
+		panic(err)
+	}
+	for _, tc := range []struct{ host, auth string }{
+		{"localhost:9090", ""},
+		{"localhost:9090", "Bearer correct-horse"},
+		{"rebound.example:9090", "Bearer correct-horse"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://"+tc.host+"/api/signals", nil)
+		if tc.auth != "" {
+			r.Header.Set("Authorization", tc.auth)
+		}
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, r)
+		fmt.Println(tc.host, tc.auth != "", rec.Code)
+	}
+	// Output:
+	// localhost:9090 false 401
+	// localhost:9090 true 200
+	// rebound.example:9090 true 421
 }

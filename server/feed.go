@@ -2,13 +2,11 @@ package server
 
 import (
 	"context"
-	"math"
-	"sort"
-	"strconv"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
@@ -17,86 +15,93 @@ import (
 // Feed is the sink that feeds the server: it keeps each symbol's latest
 // state and the recent signals, and broadcasts every update to the /events
 // clients without ever blocking. It is safe for concurrent use.
+//
+// Its Write is the only holder of its locks. What readers see is published
+// through atomic pointers to values never changed once published (each
+// symbol's state, an append-only list of symbols and of signals, the
+// /events ring), so a reader, however many and however slow, never makes
+// Write wait.
 type Feed struct {
-	mu      sync.Mutex
-	symbols map[string]*symbolState
-	recent  []market.Signal // ring of the last cap(recent) signals
-	next    int             // ring position of the next signal
-	full    bool
+	mu     sync.Mutex        // serialises Writes; no reader takes it
+	index  map[string]*entry // under mu
+	recent int               // how many signals are kept
 
-	bars, signals atomic.Int64
+	symbols atomic.Pointer[[]*entry]        // append-only: readers see a prefix
+	signals atomic.Pointer[[]market.Signal] // append-only, trimmed by copying
+	version atomic.Uint64                   // Writes so far: a snapshot's freshness
 
-	cmu     sync.Mutex
-	clients map[*client]struct{}
-	nclient atomic.Int64
-	dropped atomic.Int64
-	sent    atomic.Int64
-	buffer  int
-	onDrop  func()
+	bars, signalCount atomic.Int64
+
+	stream *stream
+	snap   snapshots
 }
 
+// entry is one symbol: its latest state, replaced on every bar.
+type entry struct {
+	state atomic.Pointer[symbolState]
+}
+
+// symbolState is immutable once published.
 type symbolState struct {
-	bar    market.Bar
-	ind    market.Indicators
-	last   *market.Signal
-	count  int64
-	update time.Time
-}
-
-// client is one /events subscriber: a bounded queue of encoded messages and
-// a channel closed when the Feed drops it.
-type client struct {
-	ch     chan []byte
-	kicked chan struct{}
+	bar   market.Bar
+	ind   market.Indicators
+	last  *market.Signal
+	count int64
 }
 
 var _ pipeline.Sink[market.Event] = (*Feed)(nil)
 
-func newFeed(recent, buffer int) *Feed {
-	return &Feed{
-		symbols: map[string]*symbolState{},
-		recent:  make([]market.Signal, recent),
-		clients: map[*client]struct{}{},
-		buffer:  buffer,
-	}
+func newFeed(recent, buffer int, snapshotEvery time.Duration) *Feed {
+	f := &Feed{index: map[string]*entry{}, recent: recent, stream: newStream(buffer, maxStreamBytes)}
+	f.snap.every = snapshotEvery
+	f.symbols.Store(&[]*entry{})
+	f.signals.Store(&[]market.Signal{})
+	return f
 }
 
 // Write records the events' bars, indicators and signals and broadcasts
 // them: one "bars" message for the batch and one "signal" message per
-// signal. It never blocks on a client.
+// signal, each encoded once for every client. It never blocks on a client
+// or on a reader of the API.
 func (f *Feed) Write(_ context.Context, items []market.Event) error {
 	if len(items) == 0 {
 		return nil
 	}
-	now := time.Now()
-	f.mu.Lock()
 	nsig := 0
+	f.mu.Lock()
 	for i := range items {
 		e := &items[i]
-		s := f.symbols[e.Symbol]
-		if s == nil {
-			s = &symbolState{}
-			f.symbols[e.Symbol] = s
+		st := &symbolState{bar: e.Bar, ind: e.Indicators, count: 1}
+		en := f.index[e.Symbol]
+		if en != nil {
+			prev := en.state.Load()
+			st.last, st.count = prev.last, prev.count+1
 		}
-		s.bar, s.ind, s.update = e.Bar, e.Indicators, now
-		s.count++
 		if e.Signal != nil {
 			sig := *e.Signal
-			s.last = &sig
-			f.recent[f.next] = sig
-			f.next = (f.next + 1) % len(f.recent)
-			f.full = f.full || f.next == 0
+			st.last = &sig
+			f.keepSignal(sig)
 			nsig++
 		}
+		if en == nil { // published with its state: readers never see an empty entry
+			en = &entry{}
+			en.state.Store(st)
+			f.index[e.Symbol] = en
+			f.symbols.Store(appendShared(*f.symbols.Load(), en))
+			continue
+		}
+		en.state.Store(st)
 	}
+	f.version.Add(1)
 	f.mu.Unlock()
 	f.bars.Add(int64(len(items)))
-	f.signals.Add(int64(nsig))
+	f.signalCount.Add(int64(nsig))
 
-	if f.nclient.Load() == 0 {
-		return nil
+	if f.stream.subscribers.Load() == 0 {
+		return nil // nobody listens: encode nothing
 	}
-	b := make([]byte, 0, 64+len(items)*128)
+	msgs := make([][]byte, 0, 1+nsig)
+	b := make([]byte, 0, 32+len(items)*128)
 	b = append(b, "event: bars\ndata: ["...)
 	for i := range items {
 		if i > 0 {
@@ -104,57 +109,38 @@ func (f *Feed) Write(_ context.Context, items []market.Event) error {
 		}
 		b = appendUpdate(b, &items[i])
 	}
-	b = append(b, "]\n\n"...)
-	f.broadcast(b)
+	msgs = append(msgs, append(b, "]\n\n"...))
 	for i := range items {
 		if sig := items[i].Signal; sig != nil {
-			m := append([]byte("event: signal\ndata: "), appendSignal(nil, sig)...)
-			f.broadcast(append(m, "\n\n"...))
+			m := append(make([]byte, 0, 256), "event: signal\ndata: "...)
+			m = market.AppendSignalJSON(m, sig, true)
+			msgs = append(msgs, append(m, "\n\n"...))
 		}
 	}
+	f.stream.publish(msgs...)
 	return nil
 }
 
-// broadcast queues msg for every client; a client whose queue is full is
-// dropped.
-func (f *Feed) broadcast(msg []byte) {
-	f.cmu.Lock()
-	defer f.cmu.Unlock()
-	for c := range f.clients {
-		select {
-		case c.ch <- msg:
-		default:
-			f.removeLocked(c)
-			close(c.kicked)
-			f.dropped.Add(1)
-			if f.onDrop != nil {
-				f.onDrop()
-			}
-		}
+// appendShared appends v to a slice that readers may be reading: the
+// elements they can see are never written again, and when the array is
+// full the next one is a fresh copy.
+func appendShared[T any](s []T, v T) *[]T {
+	if len(s) == cap(s) {
+		s = append(make([]T, 0, max(8, 2*cap(s))), s...)
 	}
+	s = append(s, v)
+	return &s
 }
 
-func (f *Feed) subscribe() *client {
-	c := &client{ch: make(chan []byte, f.buffer), kicked: make(chan struct{})}
-	f.cmu.Lock()
-	f.clients[c] = struct{}{}
-	f.nclient.Add(1)
-	f.cmu.Unlock()
-	return c
-}
-
-// unsubscribe removes c unless it was dropped already.
-func (f *Feed) unsubscribe(c *client) {
-	f.cmu.Lock()
-	defer f.cmu.Unlock()
-	if _, ok := f.clients[c]; ok {
-		f.removeLocked(c)
+// keepSignal appends sig to the recent signals; when the array is full the
+// newest f.recent-1 move to a fresh one. Under f.mu.
+func (f *Feed) keepSignal(sig market.Signal) {
+	s := *f.signals.Load()
+	if len(s) == cap(s) && len(s) >= f.recent {
+		s = append(make([]market.Signal, 0, 2*f.recent), s[len(s)-f.recent+1:]...)
 	}
-}
-
-func (f *Feed) removeLocked(c *client) {
-	delete(f.clients, c)
-	f.nclient.Add(-1)
+	s = append(s, sig)
+	f.signals.Store(&s)
 }
 
 // FeedStats are the Feed's counters.
@@ -169,36 +155,21 @@ type FeedStats struct {
 
 // Stats returns the Feed's counters.
 func (f *Feed) Stats() FeedStats {
-	f.mu.Lock()
-	n := len(f.symbols)
-	f.mu.Unlock()
 	return FeedStats{
-		Bars: f.bars.Load(), Signals: f.signals.Load(), Symbols: n,
-		Clients: f.nclient.Load(), Dropped: f.dropped.Load(), MessagesOut: f.sent.Load(),
+		Bars: f.bars.Load(), Signals: f.signalCount.Load(), Symbols: len(*f.symbols.Load()),
+		Clients: f.stream.subscribers.Load(), Dropped: f.stream.dropped.Load(), MessagesOut: f.stream.sent.Load(),
 	}
 }
 
 // Signals returns up to limit of the most recent signals, oldest first
 // (limit <= 0: all that are kept).
 func (f *Feed) Signals(limit int) []market.Signal {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := f.next
-	if f.full {
-		n = len(f.recent)
-	}
+	s := *f.signals.Load()
+	n := min(len(s), f.recent)
 	if limit <= 0 || limit > n {
 		limit = n
 	}
-	out := make([]market.Signal, 0, limit)
-	for i := n - limit; i < n; i++ {
-		j := i
-		if f.full {
-			j = (f.next + i) % len(f.recent)
-		}
-		out = append(out, f.recent[j])
-	}
-	return out
+	return slices.Clone(s[len(s)-limit:])
 }
 
 // SymbolState is one symbol's latest bar, indicators and signal.
@@ -211,9 +182,10 @@ type SymbolState struct {
 
 // Symbols returns every symbol's state, sorted by symbol.
 func (f *Feed) Symbols() []SymbolState {
-	f.mu.Lock()
-	out := make([]SymbolState, 0, len(f.symbols))
-	for _, s := range f.symbols {
+	entries := *f.symbols.Load()
+	out := make([]SymbolState, 0, len(entries))
+	for _, en := range entries {
+		s := en.state.Load()
 		st := SymbolState{Bar: s.bar, Indicators: s.ind, Bars: s.count}
 		if s.last != nil {
 			sig := *s.last
@@ -221,90 +193,19 @@ func (f *Feed) Symbols() []SymbolState {
 		}
 		out = append(out, st)
 	}
-	f.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Bar.Symbol < out[j].Bar.Symbol })
+	slices.SortFunc(out, func(a, b SymbolState) int { return strings.Compare(a.Bar.Symbol, b.Bar.Symbol) })
 	return out
 }
 
-// JSON encoding by hand: the feed runs at pipeline speed.
-
-func appendFloat(b []byte, v float64, ok bool) []byte {
-	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-		return append(b, "null"...)
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
-}
-
-func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}
-
-func appendKey(b []byte, key string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, key...)
-	return append(b, '"', ':')
-}
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b = append(b, '\\', byte(r))
-		case r < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
-		default:
-			b = utf8.AppendRune(b, r) // range yields U+FFFD for a bad byte
-		}
-	}
-	return append(b, '"')
-}
-
-// appendUpdate encodes an event as
-// {"symbol","time","close","ema","stochrsi_k","stochrsi_d"} (the shape of
+// appendUpdate encodes an event as its indicator record (the shape of
 // `tickflow run --emit indicators`), plus "signal":"buy"|"sell" when the
 // event has one.
 func appendUpdate(b []byte, e *market.Event) []byte {
-	b = append(b, `{"symbol":`...)
-	b = appendString(b, e.Symbol)
-	b = appendKey(b, "time")
-	b = appendTime(b, e.Time)
-	b = appendKey(b, "close")
-	b = appendFloat(b, e.Close, true)
-	b = appendIndicators(b, &e.Indicators)
+	b = market.AppendEventJSON(b, e)
 	if e.Signal != nil {
-		b = appendKey(b, "signal")
-		b = appendString(b, e.Signal.Side.String())
+		b = append(b[:len(b)-1], `,"signal":`...)
+		b = market.AppendJSONString(b, e.Signal.Side.String())
+		b = append(b, '}')
 	}
-	return append(b, '}')
-}
-
-func appendIndicators(b []byte, in *market.Indicators) []byte {
-	b = appendKey(b, "ema")
-	b = appendFloat(b, in.EMA, in.HasEMA)
-	b = appendKey(b, "stochrsi_k")
-	b = appendFloat(b, in.StochK, in.HasStoch)
-	b = appendKey(b, "stochrsi_d")
-	return appendFloat(b, in.StochD, in.HasStoch)
-}
-
-// appendSignal encodes a signal as
-// {"symbol","time","side","price","reason","ema","stochrsi_k","stochrsi_d"}.
-func appendSignal(b []byte, s *market.Signal) []byte {
-	b = append(b, `{"symbol":`...)
-	b = appendString(b, s.Symbol)
-	b = appendKey(b, "time")
-	b = appendTime(b, s.Time)
-	b = appendKey(b, "side")
-	b = appendString(b, s.Side.String())
-	b = appendKey(b, "price")
-	b = appendFloat(b, s.Price, true)
-	b = appendKey(b, "reason")
-	b = appendString(b, s.Reason)
-	b = appendIndicators(b, &s.Indicators)
-	return append(b, '}')
+	return b
 }

@@ -59,7 +59,7 @@ func (s *oneBar) Produce(_ context.Context, out pipeline.Emitter[market.Event]) 
 func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1"+path, nil))
 	return rec
 }
 
@@ -257,7 +257,7 @@ func (w *recordingWriter) String() string {
 func TestStuckClientIsDroppedWithoutSlowingOthers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		s, err := server.New(server.Options{ClientBuffer: 4, WriteTimeout: 5 * time.Second, Registerer: reg})
+		s, err := server.New(server.Options{ClientBuffer: 4, WriteTimeout: 5 * time.Second, FlushInterval: -1, Registerer: reg})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +268,7 @@ func TestStuckClientIsDroppedWithoutSlowingOthers(t *testing.T) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/events", nil).WithContext(ctx))
+				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/events", nil).WithContext(ctx))
 			}()
 			return done
 		}
@@ -398,7 +398,7 @@ func TestAPI(t *testing.T) {
 		t.Errorf("/nope = %d", rec.Code)
 	}
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/signals", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "http://127.0.0.1/api/signals", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /api/signals = %d", rec.Code)
 	}
@@ -442,5 +442,39 @@ func TestServeShutsDownGracefully(t *testing.T) {
 func TestListenDefaultsToLoopback(t *testing.T) {
 	if !strings.HasPrefix(server.DefaultListen, "127.0.0.1:") {
 		t.Errorf("DefaultListen = %q", server.DefaultListen)
+	}
+}
+
+// TestSSEUsesTheSharedEncoder: the event stream writes numbers and strings
+// as JSON lines and the API do (issue 8: it wrote 1e+06 and passed U+2028
+// raw, which ends a line in JavaScript).
+func TestSSEUsesTheSharedEncoder(t *testing.T) {
+	s, err := server.New(server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	c := dial(t, ts.URL)
+
+	e := event("LINE\u2028SEP", 1, market.Buy)
+	e.Close, e.Signal.Price, e.Signal.Reason = 1e6, 1e6, "para\u2029graph"
+	if err := s.Feed().Write(context.Background(), []market.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	_, bars := c.next(t)
+	want := string(market.AppendEventJSON(nil, &e))
+	want = "[" + strings.TrimSuffix(want, "}") + `,"signal":"buy"}]`
+	if bars != want {
+		t.Errorf("bars data\n got %s\nwant %s", bars, want)
+	}
+	_, sig := c.next(t)
+	if want, _ := e.Signal.MarshalJSON(); sig != string(want) {
+		t.Errorf("signal data\n got %s\nwant %s", sig, want)
+	}
+	for _, data := range []string{bars, sig} {
+		if !strings.Contains(data, ":1000000,") || strings.ContainsAny(data, "\u2028\u2029") {
+			t.Errorf("data %q: want 1e6 as 1000000 and U+2028/U+2029 escaped", data)
+		}
 	}
 }

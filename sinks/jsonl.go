@@ -60,7 +60,9 @@ func ParseEmit(s string) (Emit, error) {
 // same float64, in exponent form only below 1e-6 or from 1e21; a NaN or
 // infinite value, which JSON cannot hold, is written as null. Strings are
 // escaped as encoding/json escapes them (without HTML escaping), so the
-// output is byte for byte what encoding/json would write.
+// output is byte for byte what encoding/json would write. The records are
+// [market.AppendEventJSON] and [market.AppendSignalJSON] without
+// indicators: the encoder every JSON form of tickflow shares.
 //
 // The zero value writes signals to os.Stdout.
 type JSONL struct {
@@ -84,51 +86,18 @@ func (s *JSONL) Write(_ context.Context, items []market.Event) error {
 	switch s.Emit {
 	case EmitIndicators:
 		for i := range items {
-			e := &items[i]
-			b := o.buf()
-			b = append(b, `{"symbol":`...)
-			b = appendJSONString(b, e.Symbol)
-			b = append(b, `,"time":"`...)
-			b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-			b = append(b, `","close":`...)
-			b = appendNumber(b, e.Close, "null")
-			b = append(b, `,"ema":`...)
-			if e.Indicators.HasEMA {
-				b = appendNumber(b, e.Indicators.EMA, "null")
-			} else {
-				b = append(b, "null"...)
-			}
-			if e.Indicators.HasStoch {
-				b = append(b, `,"stochrsi_k":`...)
-				b = appendNumber(b, e.Indicators.StochK, "null")
-				b = append(b, `,"stochrsi_d":`...)
-				b = appendNumber(b, e.Indicators.StochD, "null")
-			} else {
-				b = append(b, `,"stochrsi_k":null,"stochrsi_d":null`...)
-			}
-			b = append(b, "}\n"...)
-			o.write(b)
+			b := market.AppendEventJSON(o.buf(), &items[i])
+			o.write(append(b, '\n'))
 		}
 	case EmitSignals:
 		for i := range items {
-			sig := items[i].Signal
-			if sig == nil {
+			if items[i].Signal == nil {
 				continue
 			}
-			symbol, t := signalKey(&items[i])
-			b := o.buf()
-			b = append(b, `{"symbol":`...)
-			b = appendJSONString(b, symbol)
-			b = append(b, `,"time":"`...)
-			b = t.AppendFormat(b, time.RFC3339Nano)
-			b = append(b, `","side":`...)
-			b = appendJSONString(b, sig.Side.String())
-			b = append(b, `,"price":`...)
-			b = appendNumber(b, sig.Price, "null")
-			b = append(b, `,"reason":`...)
-			b = appendJSONString(b, sig.Reason)
-			b = append(b, "}\n"...)
-			o.write(b)
+			sig := *items[i].Signal
+			sig.Symbol, sig.Time = signalKey(&items[i])
+			b := market.AppendSignalJSON(o.buf(), &sig, false)
+			o.write(append(b, '\n'))
 		}
 	default:
 		return fmt.Errorf("sinks.JSONL: unknown %v", s.Emit)

@@ -293,24 +293,6 @@ func TestParseEmit(t *testing.T) {
 	}
 }
 
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"AAPL", "a\"b\\c", "\x00\x1f\x7f", "é\u2028\u2029\xff\xfe", "<&>", "\b\f\n\r\t"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
-			t.Fatal(err)
-		}
-		want := strings.TrimSuffix(buf.String(), "\n")
-		if got := string(appendJSONString(nil, s)); got != want {
-			t.Fatalf("appendJSONString(%q) = %s, encoding/json %s", s, got, want)
-		}
-	})
-}
-
 func FuzzAppendNumber(f *testing.F) {
 	for _, v := range []float64{0, -0.0, 1e-7, 1e21, 185.64, 1e20, 123456789.125, 5e-324, math.MaxFloat64} {
 		f.Add(v)

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,6 +102,7 @@ func (s *latencySink) Write(_ context.Context, items []market.Event) error {
 type streamBench struct {
 	p     *pipeline.Pipeline[market.Event]
 	lat   *latencySink
+	srv   *server.Server
 	feed  *server.Feed
 	drops func() int64
 }
@@ -128,7 +135,7 @@ func newStreamBench(b *testing.B, src pipeline.Source[market.Event], overflow pi
 		b.Fatal(err)
 	}
 	m.WatchPipeline(p)
-	return &streamBench{p: p, lat: lat, feed: srv.Feed(), drops: func() int64 {
+	return &streamBench{p: p, lat: lat, srv: srv, feed: srv.Feed(), drops: func() int64 {
 		var n int64
 		for _, s := range p.Stats() {
 			n += s.Dropped
@@ -225,6 +232,149 @@ func BenchmarkStreamLatency(b *testing.B) {
 		}
 		b.Logf("%d bars in %v, %d signals; latency p50 %v p99 %v p99.9 %v max %v; heap %d MB, RSS %d MB",
 			st.Bars, el.Round(time.Millisecond), s.lat.sigs, q(0.5), q(0.99), q(0.999), lat[len(lat)-1], heap>>20, rssDuring>>20)
+	}
+}
+
+// BenchmarkServeUnderLoad is issue 13's load on the stream's composition:
+// a live feed of 20,000 bars/s over 1,000 symbols, the server on loopback
+// with 200 /events readers (each checking that it gets every id, in order)
+// and 500 /api/symbols requests, 50 at a time:
+//
+//	go test -run '^$' -bench ServeUnderLoad -benchtime 1x ./cmd/tickflow/
+//
+// It reports the pipeline's rate and drops, the readers the server
+// dropped, the events the readers missed, and the API answers.
+func BenchmarkServeUnderLoad(b *testing.B) {
+	// idle is the same pipeline and server without clients: the baseline.
+	b.Run("idle", func(b *testing.B) { benchServe(b, 0, 0) })
+	b.Run("loaded", func(b *testing.B) { benchServe(b, 200, 500) })
+}
+
+func benchServe(b *testing.B, readers int, requests int64) {
+	const rate, symbols, parallel = 20000, 1000, 50
+	run := 3 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("TICKFLOW_BENCH_DURATION")); err == nil {
+		run = d
+	}
+	for b.Loop() {
+		src := syntheticFeed(&config.Config{Stream: config.Stream{Symbols: symbols, Rate: rate}}, 1)
+		s := newStreamBench(b, src, pipeline.DropOldest, false)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		srvCtx, stopSrv := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := s.srv.Serve(srvCtx, ln); err != nil {
+				b.Error(err)
+			}
+		})
+		base := "http://" + ln.Addr().String()
+		// Large reads: the readers stand for browsers on other machines.
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: parallel, ReadBufferSize: 256 << 10}}
+
+		type seen struct{ count, last, gaps uint64 }
+		logs := make([]seen, readers)
+		var readWG sync.WaitGroup
+		var bodies []io.Closer
+		for i := range readers {
+			resp, err := client.Get(base + "/events")
+			if err != nil || resp.StatusCode != http.StatusOK {
+				b.Fatalf("reader %d: %v %v", i, err, resp)
+			}
+			bodies = append(bodies, resp.Body)
+			r := bufio.NewReaderSize(resp.Body, 256<<10)
+			if _, err := r.ReadString('\n'); err != nil {
+				b.Fatal(err)
+			}
+			readWG.Go(func() {
+				for {
+					line, err := r.ReadSlice('\n')
+					if err == bufio.ErrBufferFull {
+						continue // the rest of a long data line
+					}
+					if err != nil {
+						return
+					}
+					if id, ok := bytes.CutPrefix(line, []byte("id: ")); ok {
+						n, _ := strconv.ParseUint(string(bytes.TrimSpace(id)), 10, 64)
+						if logs[i].count > 0 && n != logs[i].last+1 {
+							logs[i].gaps++
+						}
+						logs[i].last = n
+						logs[i].count++
+					}
+					if len(line) < 256 && bytes.Contains(line, []byte(`"symbol":"END"`)) {
+						return
+					}
+				}
+			})
+		}
+
+		ctx, cancel := context.WithTimeout(context.Background(), run)
+		var ok, busy, failed atomic.Int64
+		var next atomic.Int64
+		var apiWG sync.WaitGroup
+		for range parallel {
+			apiWG.Go(func() {
+				for ctx.Err() == nil && next.Add(1) <= requests {
+					resp, err := client.Get(base + "/api/symbols")
+					if err != nil {
+						failed.Add(1)
+						continue
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					switch resp.StatusCode {
+					case http.StatusOK:
+						ok.Add(1)
+					case http.StatusServiceUnavailable:
+						busy.Add(1)
+					default:
+						failed.Add(1)
+					}
+				}
+			})
+		}
+		start := time.Now()
+		if err := s.p.Run(ctx); err != nil && ctx.Err() == nil {
+			b.Fatal(err)
+		}
+		el := time.Since(start)
+		cancel()
+		apiWG.Wait()
+		bars := s.feed.Stats().Bars
+		_ = s.feed.Write(context.Background(), []market.Event{{Bar: market.Bar{Symbol: "END", Time: time.Now()}}})
+		done := make(chan struct{})
+		go func() { readWG.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			b.Error("readers still reading 30 s after the end")
+		}
+		var last, missed, gaps uint64
+		for _, l := range logs {
+			last = max(last, l.last)
+		}
+		for _, l := range logs {
+			missed += last - l.count
+			gaps += l.gaps
+		}
+		b.ReportMetric(float64(bars)/el.Seconds(), "bars/s")
+		b.ReportMetric(float64(s.drops()), "dropped")
+		b.ReportMetric(float64(s.feed.Stats().Dropped), "readers-dropped")
+		b.ReportMetric(float64(missed), "events-missed")
+		b.ReportMetric(float64(ok.Load()), "api-ok")
+		b.ReportMetric(float64(busy.Load()), "api-503")
+		b.Logf("%d bars in %v, %d events per reader, %d gaps; /api/symbols %d ok, %d busy, %d failed",
+			bars, el.Round(time.Millisecond), last, gaps, ok.Load(), busy.Load(), failed.Load())
+		for _, c := range bodies {
+			c.Close()
+		}
+		stopSrv()
+		wg.Wait()
+		client.CloseIdleConnections()
 	}
 }
 

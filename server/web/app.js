@@ -242,6 +242,8 @@
     es.addEventListener("error", () => {
       dbg.connected = false;
       $("conn").textContent = "reconnecting"; $("conn").className = "badge bad";
+      // EventSource gives up on a refusal (503 when the server is full, 401): try again later.
+      if (es.readyState === EventSource.CLOSED) window.setTimeout(connect, 5000);
     });
     es.addEventListener("bars", (ev) => { for (const u of JSON.parse(ev.data)) update(u); });
     es.addEventListener("signal", (ev) => signal(JSON.parse(ev.data), true));
