@@ -12,11 +12,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
-	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
 )
 
@@ -30,7 +30,7 @@ func alpacaFlags() []cli.Flag {
 		&cli.StringFlag{Name: "start", Usage: "first bar `TIME` (RFC 3339 or 2006-01-02; inclusive)"},
 		&cli.StringFlag{Name: "end", Usage: "last bar `TIME` (RFC 3339 or 2006-01-02; inclusive; default now)"},
 		&cli.StringFlag{Name: "feed", Value: "iex", Usage: "Alpaca stock feed: iex (free), sip, delayed_sip"},
-		&cli.IntFlag{Name: "rate-limit", Value: sources.DefaultAlpacaRequestsPerMinute, Usage: "Alpaca REST requests per minute (200 on the Basic plan)"},
+		&cli.IntFlag{Name: "rate-limit", Value: alpaca.DefaultRequestsPerMinute, Usage: "Alpaca REST requests per minute (200 on the Basic plan)"},
 		&cli.StringFlag{Name: "key", EnvVars: []string{"APCA_API_KEY_ID"}, Usage: "Alpaca API key ID"},
 		&cli.StringFlag{Name: "secret", EnvVars: []string{"APCA_API_SECRET_KEY"}, Usage: "Alpaca API secret key"},
 		&cli.StringFlag{Name: "base-url", EnvVars: []string{"APCA_API_BASE_URL"}, Usage: "Alpaca trading `URL` (default: paper trading)"},
@@ -54,9 +54,10 @@ func alpacaSelected(c *cli.Context) (bool, error) {
 
 // alpacaREST reads credentials and endpoints; a missing key is a one-line
 // error naming the variable to set.
-func alpacaREST(c *cli.Context, log *slog.Logger) (sources.AlpacaREST, error) {
-	rest := sources.AlpacaREST{
+func alpacaREST(c *cli.Context, log *slog.Logger) (alpaca.Config, error) {
+	rest := alpaca.Config{
 		KeyID: c.String("key"), SecretKey: c.String("secret"), DataURL: c.String("data-url"),
+		TradingURL: c.String("base-url"), StreamURL: c.String("stream-url"), CryptoStreamURL: c.String("crypto-stream-url"),
 		Feed: c.String("feed"), RequestsPerMinute: c.Int("rate-limit"), Logger: log,
 	}
 	if rest.KeyID == "" {
@@ -97,7 +98,7 @@ func parseTime(flag, s string) (time.Time, error) {
 
 // alpacaBars builds the historical source the flags describe. Logs go to
 // stderr at warning level (retries, the circuit breaker).
-func alpacaBars(c *cli.Context) (*sources.AlpacaBars, error) {
+func alpacaBars(c *cli.Context) (*alpaca.Bars, error) {
 	log := stderrLogger(c.App.ErrWriter)
 	rest, err := alpacaREST(c, log)
 	if err != nil {
@@ -121,7 +122,11 @@ func alpacaBars(c *cli.Context) (*sources.AlpacaBars, error) {
 	if !end.IsZero() && end.Before(start) {
 		return nil, usageError("--end %s is before --start %s: the range is empty", end.Format(time.RFC3339), start.Format(time.RFC3339))
 	}
-	return &sources.AlpacaBars{AlpacaREST: rest, Symbols: syms, TimeFrame: c.String("timeframe"), Start: start, End: end}, nil
+	client, err := alpaca.NewClient(rest)
+	if err != nil {
+		return nil, err
+	}
+	return &alpaca.Bars{Client: client, Symbols: syms, TimeFrame: c.String("timeframe"), Start: start, End: end}, nil
 }
 
 func stderrLogger(w io.Writer) *slog.Logger {
@@ -144,9 +149,9 @@ func alpacaInput(c *cli.Context, err error) (pipeline.Source[market.Event], *sou
 }
 
 // alpacaNote names the source for summaries.
-func alpacaNote(src *sources.AlpacaBars) string {
-	st := src.Stats()
-	return fmt.Sprintf("alpaca: %d requests, %d retries, circuit breaker %s", st.Requests, st.Retries, src.BreakerState())
+func alpacaNote(src *alpaca.Bars) string {
+	st := src.Client.Stats()
+	return fmt.Sprintf("alpaca: %d requests, %d retries, circuit breaker %s", st.Requests, st.Retries, src.Client.BreakerState())
 }
 
 // alpacaStreamFlags are the Alpaca flags of "tickflow stream": with
@@ -163,8 +168,8 @@ func alpacaStreamFlags() []cli.Flag {
 		flags = append(flags, f)
 	}
 	return append(flags,
-		&cli.IntFlag{Name: "warmup", Value: sources.DefaultAlpacaWarmupBars, Usage: "with --source alpaca: bars of history per symbol before live bars (exact indicators need 500)"},
-		&cli.DurationFlag{Name: "alpaca-stale-after", Value: sources.DefaultAlpacaStaleAfter, Usage: "with --source alpaca: replace a socket silent this long (stocks are silent outside trading hours)"},
+		&cli.IntFlag{Name: "warmup", Value: alpaca.DefaultWarmupBars, Usage: "with --source alpaca: bars of history per symbol before live bars (exact indicators need 500)"},
+		&cli.DurationFlag{Name: "alpaca-stale-after", Value: alpaca.DefaultStaleAfter, Usage: "with --source alpaca: replace a socket silent this long (stocks are silent outside trading hours)"},
 		&cli.StringFlag{Name: "orders", Value: "off", Usage: "turn signals into Alpaca orders: off, dry-run (log only), paper, live (real money)"},
 		&cli.Float64Flag{Name: "qty", Usage: "with --orders: shares per buy (default 1)"},
 		&cli.Float64Flag{Name: "notional", Usage: "with --orders: dollars per buy, instead of --qty"},
@@ -182,13 +187,10 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.
 	if err != nil {
 		return nil, err
 	}
-	rest.RequestTimeout, rest.RetryAttempts, rest.BackoffFactor = cfg.Async.RequestTimeout, cfg.Async.RetryAttempts, cfg.Async.BackoffFactor
+	rest.Retry = retryPolicy(cfg)
 	// max_concurrent_requests caps the REST requests in flight (warm-up and
 	// back-fill); the rate limit still paces them.
-	rest.Concurrency = min(sources.DefaultAlpacaConcurrency, cfg.Async.MaxConcurrentRequests)
-	if rest.RetryAttempts == 0 {
-		rest.RetryAttempts = -1 // the config's 0 means none
-	}
+	rest.MaxConcurrentRequests = min(alpaca.DefaultMaxConcurrentRequests, cfg.Async.MaxConcurrentRequests)
 	syms, err := alpacaSymbols(c)
 	if err != nil {
 		return nil, err
@@ -197,19 +199,22 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.
 	if warm == 0 {
 		warm = -1
 	}
-	return &sources.AlpacaStream{AlpacaREST: rest, Symbols: syms, StreamURL: c.String("stream-url"),
-		CryptoStreamURL: c.String("crypto-stream-url"), WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after")}, nil
+	client, err := alpaca.NewClient(rest)
+	if err != nil {
+		return nil, err
+	}
+	return &alpaca.Stream{Client: client, Symbols: syms, WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after")}, nil
 }
 
 // alpacaHealth adds the REST circuit breaker of an Alpaca feed to the
 // health checks.
 func alpacaHealth(mon *health.Monitor, feed pipeline.Source[market.Event]) {
-	if s, ok := feed.(*sources.AlpacaStream); ok {
+	if s, ok := feed.(*alpaca.Stream); ok {
 		mon.AddAPI("alpaca", health.CheckerFunc(func(ctx context.Context) health.Status {
-			if err := s.Health(ctx); err != nil {
+			if err := s.Client.Health(ctx); err != nil {
 				return health.Fail("%v", err)
 			}
-			return health.OK("circuit breaker %s", s.BreakerState())
+			return health.OK("circuit breaker %s", s.Client.BreakerState())
 		}))
 	}
 }
@@ -217,42 +222,61 @@ func alpacaHealth(mon *health.Monitor, feed pipeline.Source[market.Event]) {
 // alpacaOrders is the order sink --orders asks for, if any.
 func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger) ([]pipeline.Sink[market.Event], error) {
 	mode := c.String("orders")
-	o := &sinks.AlpacaOrders{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
-		Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log,
-		RetryAttempts: cfg.Async.RetryAttempts, BackoffFactor: cfg.Async.BackoffFactor, RequestTimeout: cfg.Async.RequestTimeout}
-	if o.RetryAttempts == 0 {
-		o.RetryAttempts = -1
-	}
+	ocfg := alpaca.OrdersConfig{Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log}
+	ccfg := alpaca.Config{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
+		Logger: log, Retry: retryPolicy(cfg)}
 	switch mode {
 	case "", "off":
 		return nil, nil
 	case "dry-run":
-		o.DryRun = true
+		ocfg.DryRun = true
 	case "paper":
 	case "live":
-		o.Live = true
+		ccfg.Live = true
 	default:
 		return nil, usageError("--orders: %q is not off, dry-run, paper or live", mode)
 	}
-	if !o.DryRun && (o.KeyID == "" || o.SecretKey == "") {
+	if !ocfg.DryRun && (ccfg.KeyID == "" || ccfg.SecretKey == "") {
 		return nil, usageError("--orders %s needs API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY (or --key, --secret)", mode)
 	}
-	if o.Qty > 0 && o.Notional > 0 {
+	if ocfg.Qty > 0 && ocfg.Notional > 0 {
 		return nil, usageError("--qty and --notional: choose one")
 	}
-	if o.DryRun {
+	if ocfg.DryRun {
+		o, err := alpaca.NewOrders(nil, ocfg)
+		if err != nil {
+			return nil, err
+		}
 		return []pipeline.Sink[market.Event]{o}, nil
 	}
-	updates := &sources.AlpacaTradeUpdates{KeyID: o.KeyID, SecretKey: o.SecretKey, TradingURL: o.TradingURL, Logger: log}
-	return []pipeline.Sink[market.Event]{&ordersSink{AlpacaOrders: o, updates: updates, log: log}}, nil
+	client, err := alpaca.NewClient(ccfg)
+	if err != nil {
+		return nil, err
+	}
+	o, err := alpaca.NewOrders(client, ocfg)
+	if err != nil {
+		return nil, err
+	}
+	updates := &alpaca.TradeUpdates{Client: client}
+	return []pipeline.Sink[market.Event]{&ordersSink{Orders: o, updates: updates, log: log}}, nil
+}
+
+// retryPolicy is the configuration's retry policy; its retry_attempts 0
+// means none, the library's -1.
+func retryPolicy(cfg *config.Config) alpaca.RetryPolicy {
+	p := alpaca.RetryPolicy{Attempts: cfg.Async.RetryAttempts, Factor: cfg.Async.BackoffFactor, Timeout: cfg.Async.RequestTimeout}
+	if p.Attempts == 0 {
+		p.Attempts = -1
+	}
+	return p
 }
 
 // ordersSink places orders and, from its first Write until Close, logs the
 // account's trade updates (the ADR's stream_account_updates): fills,
 // cancellations and rejections of the orders it placed.
 type ordersSink struct {
-	*sinks.AlpacaOrders
-	updates *sources.AlpacaTradeUpdates
+	*alpaca.Orders
+	updates *alpaca.TradeUpdates
 	log     *slog.Logger
 	once    sync.Once
 	stop    context.CancelFunc
@@ -271,7 +295,7 @@ func (o *ordersSink) Write(ctx context.Context, items []market.Event) error {
 			}
 		}()
 	})
-	return o.AlpacaOrders.Write(ctx, items)
+	return o.Orders.Write(ctx, items)
 }
 
 // Close stops the trade updates, then releases the sink's connections.
@@ -280,13 +304,13 @@ func (o *ordersSink) Close() error {
 		o.stop()
 		<-o.done
 	}
-	return o.AlpacaOrders.Close()
+	return o.Orders.Close()
 }
 
 // tradeLog is an Emitter that logs trade updates.
 type tradeLog struct{ log *slog.Logger }
 
-func (t tradeLog) Emit(u sources.TradeUpdate) error {
+func (t tradeLog) Emit(u alpaca.TradeUpdate) error {
 	t.log.Info("alpaca trade update", "event", u.Event, "symbol", u.Symbol, "side", u.Side, "qty", u.Qty,
 		"price", u.Price, "position_qty", u.PositionQty, "order_status", u.OrderStatus, "client_order_id", u.ClientOrderID)
 	return nil
@@ -299,7 +323,7 @@ func (tradeLog) Fail(string, error) {}
 // what its own queue drops: there blocking loses nothing, and the warm-up
 // history (a burst of 500 bars a symbol) must not be dropped.
 func streamOverflow(feed pipeline.Source[market.Event]) pipeline.Overflow {
-	if _, ok := feed.(*sources.AlpacaStream); ok {
+	if _, ok := feed.(*alpaca.Stream); ok {
 		return pipeline.Block
 	}
 	return pipeline.DropOldest
@@ -307,7 +331,7 @@ func streamOverflow(feed pipeline.Source[market.Event]) pipeline.Overflow {
 
 // feedName tells what stream is streaming.
 func feedName(feed pipeline.Source[market.Event], cfg *config.Config) string {
-	if s, ok := feed.(*sources.AlpacaStream); ok {
+	if s, ok := feed.(*alpaca.Stream); ok {
 		return fmt.Sprintf("%s from Alpaca (1-minute bars)", plural(len(s.Symbols), "symbol"))
 	}
 	return fmt.Sprintf("%d synthetic symbols at %g bars/s", cfg.Stream.Symbols, cfg.Stream.Rate)

@@ -70,12 +70,12 @@ func storeInput(c *cli.Context) (pipeline.Source[market.Event], *sources.CSV, er
 	if err != nil {
 		return nil, nil, err
 	}
-	return &ownedSource{Store: sources.Store{DB: st, Symbols: splitSymbols(c.String("symbols")),
+	return &ownedSource{Source: store.Source{DB: st, Symbols: splitSymbols(c.String("symbols")),
 		Timeframe: timeframeOf(c), Start: start, End: end}}, nil, nil
 }
 
 // ownedSource is a Store source that closes its store after its last call.
-type ownedSource struct{ sources.Store }
+type ownedSource struct{ store.Source }
 
 func (s *ownedSource) Close() error { return s.DB.Close() }
 
@@ -90,7 +90,7 @@ func withJournal(c *cli.Context, sink pipeline.Sink[market.Event]) (pipeline.Sin
 	if err != nil {
 		return nil, err
 	}
-	j := &ownedJournal{Journal: sinks.Journal{DB: st}}
+	j := &ownedJournal{Journal: store.Journal{DB: st}}
 	if c.String("source") != "alpaca" {
 		j.MaxHold = time.Second
 	}
@@ -98,7 +98,7 @@ func withJournal(c *cli.Context, sink pipeline.Sink[market.Event]) (pipeline.Sin
 }
 
 // ownedJournal is a Journal sink that closes its store after its last call.
-type ownedJournal struct{ sinks.Journal }
+type ownedJournal struct{ store.Journal }
 
 func (j *ownedJournal) Close() error { return j.DB.Close() }
 

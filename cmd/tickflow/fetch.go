@@ -12,10 +12,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
-	"github.com/tickflow/tickflow/sinks"
-	"github.com/tickflow/tickflow/sources"
 	"github.com/tickflow/tickflow/store"
 )
 
@@ -98,13 +97,13 @@ func fetchAction(c *cli.Context) error {
 
 // fetchToDB stores the fetched bars with the Store sink; fetching again
 // updates the same rows.
-func fetchToDB(c *cli.Context, src *sources.AlpacaBars) error {
+func fetchToDB(c *cli.Context, src *alpaca.Bars) error {
 	db, err := store.Open(c.Context, c.String("db"))
 	if err != nil {
 		return cli.Exit(err.Error(), exitFailure)
 	}
 	defer db.Close()
-	sink := &sinks.Store{DB: db, Timeframe: c.String("timeframe"), MaxHold: time.Second}
+	sink := &store.BarSink{DB: db, Timeframe: c.String("timeframe"), MaxHold: time.Second}
 	start := time.Now()
 	runErr := pipeline.New(pipeline.Config[market.Event]{}).From("alpaca", src).To("db", sink).Run(c.Context)
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: stored %d bars (timeframe %s) in %s (%s)\n",

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
-	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
 	"github.com/tickflow/tickflow/store"
 )
@@ -32,7 +31,7 @@ and retried; a summary goes to stderr.`,
 			dbFlag("store the bars in the database at"),
 			&cli.StringFlag{Name: "timeframe", Usage: "label the bars with this timeframe (e.g. 1m, 1d); tickflow run --db --timeframe reads it back"},
 			&cli.BoolFlag{Name: "skip-bad-rows", Usage: "skip and count bad CSV rows instead of failing their symbol"},
-			&cli.IntFlag{Name: "batch", Value: sinks.DefaultStoreBatchSize, Usage: "bars per transaction"},
+			&cli.IntFlag{Name: "batch", Value: store.DefaultBatchSize, Usage: "bars per transaction"},
 		},
 		Action: importAction,
 	}
@@ -59,7 +58,7 @@ func importAction(c *cli.Context) (err error) {
 	}()
 	src := &sources.CSV{Paths: c.StringSlice("csv"), SkipBadRows: c.Bool("skip-bad-rows")}
 	// An import can be replayed: hold bars for full batches.
-	sink := &sinks.Store{DB: st, Timeframe: c.String("timeframe"), BatchSize: c.Int("batch"), MaxHold: time.Hour}
+	sink := &store.BarSink{DB: st, Timeframe: c.String("timeframe"), BatchSize: c.Int("batch"), MaxHold: time.Hour}
 	p := pipeline.New(pipeline.Config[market.Event]{}).From("csv", src).To("store", sink)
 	start := time.Now()
 	err = p.Run(c.Context)

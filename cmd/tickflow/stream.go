@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tickflow/tickflow"
+	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/indicators"
@@ -101,7 +102,7 @@ func streamAction(c *cli.Context) error {
 	var p *pipeline.Pipeline[market.Event]
 	stats := func() []pipeline.StageStats { return p.Stats() }
 	staleAfter := cfg.Stream.StaleAfter
-	if _, alpaca := feed.(*sources.AlpacaStream); alpaca && cfg.Origin("stream.stale_after") == "default" {
+	if _, alpaca := feed.(*alpaca.Stream); alpaca && cfg.Origin("stream.stale_after") == "default" {
 		// Alpaca sends a bar a minute per symbol: the synthetic feed's 10 s
 		// would report every quiet minute as a stalled stream.
 		staleAfter = c.Duration("alpaca-stale-after")
