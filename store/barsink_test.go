@@ -225,7 +225,7 @@ func TestSinksRetryAndNeverDropSilently(t *testing.T) {
 	st := openDB(t, storetest.SQLiteURL(t))
 	events := signalEvents(300) // 100 signals
 	transient := fmt.Errorf("connection lost: %w", store.ErrUnavailable)
-	fast := store.RetryPolicy{Attempts: 4, Initial: time.Microsecond}
+	fast := store.RetryPolicy{Attempts: 3, Initial: time.Microsecond} // 3 retries: 4 attempts
 
 	// Three transient failures, four attempts: the write goes through.
 	f := &flakyWrites{Store: st, err: transient}

@@ -166,7 +166,7 @@ func (f *flakyStore) Bars(ctx context.Context, q store.Query) iter.Seq2[market.B
 	}
 }
 
-func TestStoreSourceRetriesFromWhereItStopped(t *testing.T) {
+func TestStoreSourceRetriesTransientReads(t *testing.T) {
 	st := openStore(t, storetest.SQLiteURL(t))
 	syms := []string{"AAA", "BAD", "CCC"}
 	all := fillStore(t, st, syms, []int{1300, 10, 900})
@@ -191,10 +191,10 @@ func TestStoreSourceRetriesFromWhereItStopped(t *testing.T) {
 	if len(em.fails) != 1 || !errors.Is(em.fails["BAD"], errPermanent) || !strings.Contains(em.fails["BAD"].Error(), "BAD") {
 		t.Fatalf("fails = %v, want only BAD", em.fails)
 	}
-	// AAA (1300 bars) fails at bar 600 and again 600 bars after its resume
-	// point; CCC (900) fails once, its resumed read being shorter.
-	if retries.Load() != 3 {
-		t.Fatalf("%d retries, want 3", retries.Load())
+	// A retry reads the symbol again from its first bar (the attempt's
+	// bars are dropped): AAA and CCC each fail twice at bar 600.
+	if retries.Load() != 4 {
+		t.Fatalf("%d retries, want 4", retries.Load())
 	}
 
 	// Retries exhausted: the symbol fails, with the count.
@@ -205,7 +205,7 @@ func TestStoreSourceRetriesFromWhereItStopped(t *testing.T) {
 	if err := src.Produce(context.Background(), em); err != nil {
 		t.Fatal(err)
 	}
-	if err := em.fails["AAA"]; !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "3 attempts") {
+	if err := em.fails["AAA"]; !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "4 attempts") {
 		t.Fatalf("fails = %v", em.fails)
 	}
 }
