@@ -25,7 +25,7 @@ var body = strings.Repeat("0123456789", 100) // 1,000 bytes
 // timeout covering the body.
 func TestRetriesCoverTheBody(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
+		name  string
 		fault func(w http.ResponseWriter, r *http.Request)
 	}{
 		{"reset after 300 bytes", func(w http.ResponseWriter, r *http.Request) {
