@@ -278,3 +278,31 @@ func TestOrdersConformance(t *testing.T) {
 			}
 		})
 }
+
+// A live run's memory of placed orders stays bounded: only the newest
+// MaxRemembered client_order_ids are kept, and a repeat of a remembered
+// signal is still skipped.
+func TestOrdersRememberedIsBounded(t *testing.T) {
+	sink, err := alpaca.NewOrders(nil, alpaca.OrdersConfig{DryRun: true, MaxRemembered: 3, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		side := market.Buy
+		if i%2 == 1 {
+			side = market.Sell
+		}
+		if err := sink.Write(ctxT(t), []market.Event{signal("AAPL", i, side)}); err != nil {
+			t.Fatal(err)
+		}
+		if n := sink.Remembered(); n > 3 {
+			t.Fatalf("after %d signals %d ids remembered, want at most 3", i+1, n)
+		}
+	}
+	if err := sink.Write(ctxT(t), []market.Event{signal("AAPL", 19, market.Sell)}); err != nil {
+		t.Fatal(err)
+	}
+	if st := sink.Stats(); st.Orders != 20 || st.Duplicates != 1 || sink.Remembered() != 3 {
+		t.Fatalf("stats %+v, remembered %d", st, sink.Remembered())
+	}
+}
