@@ -117,7 +117,8 @@ type Config struct {
 	CryptoLoc string
 
 	// RequestsPerMinute is the token bucket's rate (default 200, Alpaca's
-	// Basic plan; 10000 on paid plans). Every REST attempt takes a token.
+	// Basic plan; 10000 on paid plans). Every market-data attempt takes a
+	// token; trading requests do not wait for one.
 	RequestsPerMinute int
 	// Limiter, if set, is used instead of a bucket of its own: share one
 	// between the clients of one account.
@@ -315,15 +316,18 @@ func (c *Client) Stats() RequestStats {
 	return RequestStats{Requests: c.requests.Load(), Retries: c.retries.Load(), Exhausted: c.exhausted.Load()}
 }
 
-// http is the I/O layer's client for operations of type op: the token
-// bucket before each attempt, the circuit breaker around it (when
-// guarded), the bound on requests in flight.
+// http is the I/O layer's client for operations of type op: the bound on
+// requests in flight, and for market data (guarded) the token bucket
+// before each attempt and the circuit breaker around it. Trading requests
+// (positions, orders) do not wait behind a back-fill's tokens, and a
+// data outage does not open the breaker on them.
 func (c *Client) http(op string, guarded bool) *httpx.Client {
 	h := &httpx.Client{
 		Transport: countingTransport{c}, Policy: c.cfg.Retry, Observer: c.cfg.Observer, Op: op,
-		Slots: c.slots, Wait: c.limiter.Wait,
+		Slots: c.slots,
 	}
 	if guarded {
+		h.Wait = c.limiter.Wait
 		h.Guard = func(attempt func() error) error {
 			_, err := c.breaker.Execute(func() (struct{}, error) { return struct{}{}, attempt() })
 			if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {

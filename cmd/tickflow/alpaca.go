@@ -178,7 +178,7 @@ func alpacaStreamFlags() []cli.Flag {
 
 // streamFeed is stream's live source: the synthetic feed, or Alpaca's
 // stream with --source alpaca (then --symbols lists the symbols).
-func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.Source[market.Event], error) {
+func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer) (pipeline.Source[market.Event], error) {
 	alp, err := alpacaSelected(c)
 	if err != nil || !alp {
 		return syntheticFeed(cfg, c.Uint64("seed")), err
@@ -187,7 +187,7 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.
 	if err != nil {
 		return nil, err
 	}
-	rest.Retry = retryPolicy(cfg)
+	rest.Retry, rest.Observer = retryPolicy(cfg), obs
 	// max_concurrent_requests caps the REST requests in flight (warm-up and
 	// back-fill); the rate limit still paces them.
 	rest.MaxConcurrentRequests = min(alpaca.DefaultMaxConcurrentRequests, cfg.Async.MaxConcurrentRequests)
@@ -220,11 +220,11 @@ func alpacaHealth(mon *health.Monitor, feed pipeline.Source[market.Event]) {
 }
 
 // alpacaOrders is the order sink --orders asks for, if any.
-func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger) ([]pipeline.Sink[market.Event], error) {
+func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer) ([]pipeline.Sink[market.Event], error) {
 	mode := c.String("orders")
 	ocfg := alpaca.OrdersConfig{Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log}
 	ccfg := alpaca.Config{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
-		Logger: log, Retry: retryPolicy(cfg)}
+		Logger: log, Retry: retryPolicy(cfg), Observer: obs}
 	switch mode {
 	case "", "off":
 		return nil, nil
