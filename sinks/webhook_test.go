@@ -315,7 +315,7 @@ func TestWebhookKeepsSecretsOutOfLogs(t *testing.T) {
 	w := mustWebhook(t, sinks.WebhookConfig{
 		URL:    "http://bot:s3cret@" + addr + "/services/T0K3N?key=k3y",
 		Header: http.Header{"Authorization": {"Bearer b3arer"}},
-		Hook: h, Observer: h, Retry: sinks.RetryPolicy{Attempts: 1, Initial: time.Millisecond}, Rate: 1000,
+		Hook:   h, Observer: h, Retry: sinks.RetryPolicy{Attempts: 1, Initial: time.Millisecond}, Rate: 1000,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	run(t, w, signals(1))
