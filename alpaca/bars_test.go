@@ -3,6 +3,7 @@ package alpaca_test
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -262,3 +263,50 @@ func TestBarsBackoffBounded(t *testing.T) {
 }
 
 var _ = market.Bar{}
+
+// max_concurrent_symbols: with a limit of 3 the fake sees at most 3 bar
+// requests in flight (and it sees 3), one symbol per request, and the
+// output keeps the order of Symbols.
+func TestBarsBoundsConcurrentFetches(t *testing.T) {
+	syms := []string{"A", "B", "C", "D", "E", "F", "G", "H"}
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: multiWalk(syms, 20, alpacaT0), GateBarRequests: 3})
+	defer srv.Close()
+	rest := fastREST(srv)
+	rest.MaxConcurrentRequests = 8 // the client would allow more: the symbols' limit binds
+	src := &alpaca.Bars{Client: mustClient(rest), Symbols: syms, Start: alpacaT0, End: alpacaT0.Add(time.Hour),
+		SymbolsPerRequest: 1, MaxConcurrentSymbols: 3}
+	rec, err := runBars(t, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peak := srv.Stats().BarRequestsPeak; peak != 3 {
+		t.Fatalf("peak %d bar requests at once, want 3", peak)
+	}
+	var order []string
+	for _, e := range rec.events {
+		if len(order) == 0 || order[len(order)-1] != e.Symbol {
+			order = append(order, e.Symbol)
+		}
+	}
+	if !slices.Equal(order, syms) {
+		t.Fatalf("symbols emitted in order %v, want %v", order, syms)
+	}
+}
+
+// max_concurrent_requests bounds the requests in flight across the whole
+// client, whatever the components using it ask for.
+func TestClientBoundsRequestsInFlight(t *testing.T) {
+	syms := []string{"A", "B", "C", "D", "E", "F", "G", "H"}
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: multiWalk(syms, 20, alpacaT0), GateBarRequests: 3})
+	defer srv.Close()
+	rest := fastREST(srv)
+	rest.MaxConcurrentRequests = 3
+	src := &alpaca.Bars{Client: mustClient(rest), Symbols: syms, Start: alpacaT0, End: alpacaT0.Add(time.Hour),
+		SymbolsPerRequest: 1, MaxConcurrentSymbols: 8}
+	if _, err := runBars(t, src); err != nil {
+		t.Fatal(err)
+	}
+	if peak := srv.Stats().BarRequestsPeak; peak != 3 {
+		t.Fatalf("peak %d requests at once, want 3", peak)
+	}
+}

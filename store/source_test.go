@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -259,4 +260,60 @@ func (e *terminatingEmitter) Emit(ev market.Event) error {
 		storetest.Exec(e.t, e.dbURL, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, e.app)
 	}
 	return e.storeEmitter.Emit(ev)
+}
+
+// gatedStore counts the reads in flight and holds the first ones until
+// want of them run at once, so that a test sees the bound reached.
+type gatedStore struct {
+	store.Store
+	want          int32
+	running, peak atomic.Int32
+	once          sync.Once
+	full          chan struct{}
+}
+
+func (g *gatedStore) Bars(ctx context.Context, q store.Query) iter.Seq2[market.Bar, error] {
+	return func(yield func(market.Bar, error) bool) {
+		n := g.running.Add(1)
+		defer g.running.Add(-1)
+		for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
+		}
+		if n == g.want {
+			g.once.Do(func() { close(g.full) })
+		}
+		select {
+		case <-g.full:
+		case <-ctx.Done():
+			yield(market.Bar{}, ctx.Err())
+			return
+		}
+		for b, err := range g.Store.Bars(ctx, q) {
+			if !yield(b, err) {
+				return
+			}
+		}
+	}
+}
+
+// max_concurrent_symbols: a limit of 3 caps the reads in flight at 3 (and
+// they do overlap), whatever the number of symbols; the output order does
+// not change.
+func TestStoreSourceBoundsConcurrentReads(t *testing.T) {
+	st := openStore(t, storetest.SQLiteURL(t))
+	syms := []string{"A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8"}
+	want := fillStore(t, st, syms, []int{5, 6, 7, 8, 9, 10, 11, 12})
+	g := &gatedStore{Store: st, want: 3, full: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	em := &storeEmitter{}
+	src := &store.Source{DB: g, Timeframe: "1h", Symbols: syms, MaxConcurrentSymbols: 3}
+	if err := src.Produce(ctx, em); err != nil {
+		t.Fatalf("%v (peak %d reads at once: fewer than 3 never release the gate)", err, g.peak.Load())
+	}
+	if g.peak.Load() != 3 {
+		t.Fatalf("peak %d reads at once, want 3", g.peak.Load())
+	}
+	if !slices.Equal(em.bars, want) {
+		t.Fatalf("got %d bars, want %d in symbol order", len(em.bars), len(want))
+	}
 }

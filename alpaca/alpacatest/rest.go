@@ -117,6 +117,7 @@ func (s *Server) handleBars(crypto bool) http.HandlerFunc {
 		if s.opts.PageSize > 0 {
 			limit = min(limit, s.opts.PageSize)
 		}
+		defer s.barRequestInFlight(r)()
 		fromSym, fromTime := "", time.Time{}
 		if tok := q.Get("page_token"); tok != "" {
 			var ok bool
@@ -467,4 +468,36 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, found)
+}
+
+// barRequestInFlight counts a bar request in flight, holds it at the gate
+// (Options.GateBarRequests) and returns the function that ends it.
+func (s *Server) barRequestInFlight(r *http.Request) func() {
+	s.mu.Lock()
+	s.barsLive++
+	s.stats.BarRequestsPeak = max(s.stats.BarRequestsPeak, s.barsLive)
+	if s.gate == nil {
+		s.gate = make(chan struct{})
+		if s.opts.GateBarRequests <= 0 {
+			close(s.gate)
+		}
+	}
+	gate := s.gate
+	if s.opts.GateBarRequests > 0 && s.barsLive == s.opts.GateBarRequests {
+		select {
+		case <-gate:
+		default:
+			close(gate)
+		}
+	}
+	s.mu.Unlock()
+	select {
+	case <-gate:
+	case <-r.Context().Done():
+	}
+	return func() {
+		s.mu.Lock()
+		s.barsLive--
+		s.mu.Unlock()
+	}
 }

@@ -52,6 +52,10 @@ type Options struct {
 	Now func() time.Time
 	// BuyingPower is the account's buying power (default 200000).
 	BuyingPower float64
+	// GateBarRequests > 0 holds the first bar requests until that many are
+	// in flight at once (or their request ends), so that a test sees a
+	// client's concurrency bound reached (Stats.BarRequestsPeak).
+	GateBarRequests int
 }
 
 // Faults are the faults a Server injects; the zero value injects none.
@@ -80,6 +84,7 @@ type Faults struct {
 type Stats struct {
 	RESTRequests     int // every REST request, failed ones included
 	BarRequests      int // bar pages requested (stocks and crypto)
+	BarRequestsPeak  int // most bar requests in flight at once
 	FailedRequests   int // REST requests answered with an injected or rate-limit error
 	OrderPosts       int // POST /v2/orders received
 	OrdersPlaced     int // orders created
@@ -117,6 +122,8 @@ type Server struct {
 	bars      map[string][]market.Bar
 	faults    Faults
 	stats     Stats
+	barsLive  int           // bar requests in flight
+	gate      chan struct{} // closed once GateBarRequests are in flight
 	window    []time.Time // REST request times in the last minute
 	conns     map[*wsConn]struct{}
 	orders    []order
