@@ -124,7 +124,7 @@ type Server struct {
 	stats     Stats
 	barsLive  int           // bar requests in flight
 	gate      chan struct{} // closed once GateBarRequests are in flight
-	window    []time.Time // REST request times in the last minute
+	window    []time.Time   // REST request times in the last minute
 	conns     map[*wsConn]struct{}
 	orders    []order
 	orderIDs  map[string]int // client_order_id -> index in orders
