@@ -135,7 +135,8 @@ func (s *Stream) newRun() (*streamRun, error) {
 		return nil, fmt.Errorf("%s: %w: no Client", streamName, ErrConfig)
 	}
 	rc := s.Client
-	r := &streamRun{s: s, rc: rc, last: map[string]time.Time{}, failed: map[string]bool{}}
+	r := &streamRun{s: s, rc: rc, last: map[string]time.Time{}, seen: map[string]*sinceVerified{}, failed: map[string]bool{}}
+	r.fetch = r.restFetch
 	seen := map[string]bool{}
 	for _, sym := range s.Symbols {
 		sym = strings.TrimSpace(sym)
@@ -200,11 +201,16 @@ type streamRun struct {
 	now            func() time.Time
 	q              *barQueue
 	gen            int
-	last           map[string]time.Time // last emitted bar per symbol
-	failed         map[string]bool
-	out            pipeline.Emitter[market.Event]
-	conns          [2]*liveConn // stocks, crypto
-	buf            []qItem
+	last           map[string]time.Time      // last emitted bar per symbol
+	seen           map[string]*sinceVerified // bars emitted since REST last agreed
+	// fetch is the back-fill's source of history (restFetch; a fake in
+	// the unit tests of the gap queue).
+	fetch func(ctx context.Context, syms []string, start time.Time,
+		emit func(sym string, bars []market.Bar) error, fail func(sym string, err error)) ([]string, error)
+	failed map[string]bool
+	out    pipeline.Emitter[market.Event]
+	conns  [2]*liveConn // stocks, crypto
+	buf    []qItem
 }
 
 // liveConn is one SDK client.

@@ -3,10 +3,41 @@ package alpaca
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/tickflow/tickflow/market"
 )
+
+// maxUnverified bounds the bar times kept per symbol since its last
+// back-fill (about 17 hours of minute bars): a reconnection noticed later
+// than that many bars after it happened is not checked.
+const maxUnverified = 1024
+
+// sinceVerified holds a symbol's emitted bar times since the last time REST
+// confirmed its history, oldest first: times[0] is the confirmed point
+// itself. A back-fill asks REST for everything after times[0] and checks
+// that every bar REST has up to the last emitted one was emitted.
+type sinceVerified struct{ times []int64 }
+
+func (v *sinceVerified) add(t time.Time) {
+	if len(v.times) >= 2*maxUnverified {
+		// Forget the oldest half: the check starts later from now on.
+		v.times = append(v.times[:0], v.times[len(v.times)-maxUnverified:]...)
+	}
+	v.times = append(v.times, t.UnixNano())
+}
+
+func (v *sinceVerified) floor() time.Time { return time.Unix(0, v.times[0]).UTC() }
+
+func (v *sinceVerified) has(t time.Time) bool {
+	n := t.UnixNano()
+	i := sort.Search(len(v.times), func(i int) bool { return v.times[i] >= n })
+	return i < len(v.times) && v.times[i] == n
+}
+
+// verified restarts the record at t: REST agrees with the stream up to it.
+func (v *sinceVerified) verified(t time.Time) { v.times = append(v.times[:0], t.UnixNano()) }
 
 // drain emits what the queue holds; when a gap is ready it emits the bars
 // from before the gap, back-fills the gap's symbols from REST, then emits
@@ -26,6 +57,24 @@ func (r *streamRun) drain(ctx context.Context) error {
 	return r.emitItems(ctx, items, func(it qItem) bool { return it.seq >= gap.mark && gap.syms[it.bar.Symbol] })
 }
 
+// emit hands one bar on and records it.
+func (r *streamRun) emit(ctx context.Context, b market.Bar) error {
+	if err := r.out.Emit(market.Event{Bar: b}); err != nil {
+		return emitErr(ctx, err)
+	}
+	r.last[b.Symbol] = b.Time
+	if v := r.seen[b.Symbol]; v != nil {
+		v.add(b.Time)
+	} else {
+		// Without a warm-up the first live bar starts the record.
+		v = &sinceVerified{}
+		v.verified(b.Time)
+		r.seen[b.Symbol] = v
+	}
+	r.s.stats.emitted.Add(1)
+	return nil
+}
+
 func (r *streamRun) emitItems(ctx context.Context, items []qItem, pick func(qItem) bool) error {
 	st := &r.s.stats
 	for _, it := range items {
@@ -40,18 +89,24 @@ func (r *streamRun) emitItems(ctx context.Context, items []qItem, pick func(qIte
 			st.duplicates.Add(1)
 			continue
 		}
-		if err := r.out.Emit(market.Event{Bar: b}); err != nil {
-			return emitErr(ctx, err)
+		if err := r.emit(ctx, b); err != nil {
+			return err
 		}
-		r.last[b.Symbol] = b.Time
-		st.emitted.Add(1)
 	}
 	return nil
 }
 
-// backfill fetches, from REST, the one-minute bars of syms after each
-// one's last emitted bar; a symbol with none yet gets its warm-up: the last
+// backfill fetches, from REST, the one-minute bars of syms since each one's
+// last verified bar; a symbol with none yet gets its warm-up: the last
 // WarmupBars bars within WarmupLookback.
+//
+// The SDK starts its connect and disconnect callbacks with go, so a
+// reconnection may be noticed after the new socket's first bars were
+// emitted: the gap's bars are then older than the symbol's last bar and
+// cannot be emitted in order. The back-fill therefore checks every bar
+// REST has between the last verified bar and the last emitted one: one
+// that was never emitted fails the symbol (ErrGap) instead of being lost
+// silently. Bars after the last emitted one are emitted.
 func (r *streamRun) backfill(ctx context.Context, syms map[string]bool) error {
 	var fetch []string
 	var start time.Time
@@ -60,8 +115,10 @@ func (r *streamRun) backfill(ctx context.Context, syms map[string]bool) error {
 		if r.failed[sym] {
 			continue
 		}
-		s, ok := r.last[sym]
-		if !ok {
+		var s time.Time
+		if _, ok := r.last[sym]; ok {
+			s = r.seen[sym].floor()
+		} else {
 			if r.warmupBars < 0 {
 				continue
 			}
@@ -76,12 +133,17 @@ func (r *streamRun) backfill(ctx context.Context, syms map[string]bool) error {
 	if len(fetch) == 0 {
 		return nil
 	}
-	tf, tfDur, _ := parseTimeFrame("1Min")
-	f := &barFetch{c: r.rc, tf: tf, tfDur: tfDur, start: start, planEnd: r.now()}
 	st := &r.s.stats
 	rings := map[string][]market.Bar{}
-	err := f.run(ctx, fetch,
+	lost := func(sym string, err error) {
+		r.failed[sym] = true
+		r.out.Fail(sym, fmt.Errorf("%w: %w", ErrGap, err))
+	}
+	got, err := r.fetch(ctx, fetch, start,
 		func(sym string, bars []market.Bar) error {
+			if r.failed[sym] {
+				return nil
+			}
 			if warm[sym] {
 				ring := append(rings[sym], bars...)
 				if n := len(ring) - r.warmupBars; n > 0 {
@@ -90,31 +152,40 @@ func (r *streamRun) backfill(ctx context.Context, syms map[string]bool) error {
 				rings[sym] = ring
 				return nil
 			}
-			lt := r.last[sym]
+			v, lt := r.seen[sym], r.last[sym]
 			for _, b := range bars {
-				if !b.Time.After(lt) {
-					continue
+				switch {
+				case !b.Time.After(v.floor()):
+				case !b.Time.After(lt):
+					if !v.has(b.Time) {
+						lost(sym, fmt.Errorf("bar %s was missed across a reconnection noticed after later bars (last bar %s)",
+							b.Time.Format(time.RFC3339), lt.Format(time.RFC3339)))
+						return nil
+					}
+				default:
+					if err := r.emit(ctx, b); err != nil {
+						return err
+					}
+					lt = b.Time
+					st.backfilled.Add(1)
 				}
-				if err := r.out.Emit(market.Event{Bar: b}); err != nil {
-					return emitErr(ctx, err)
-				}
-				lt = b.Time
-				st.emitted.Add(1)
-				st.backfilled.Add(1)
 			}
-			r.last[sym] = lt
 			return nil
 		},
-		func(sym string, err error) {
-			r.failed[sym] = true
-			r.out.Fail(sym, fmt.Errorf("%w: %w", ErrGap, err))
-		})
+		func(sym string, err error) { lost(sym, err) })
 	if err != nil {
 		return err
 	}
-	for _, sym := range f.symbols {
+	for _, sym := range got {
+		if r.failed[sym] {
+			continue
+		}
+		if !warm[sym] {
+			r.seen[sym].verified(r.last[sym])
+			continue
+		}
 		ring := rings[sym]
-		if !warm[sym] || len(ring) == 0 || r.failed[sym] {
+		if len(ring) == 0 {
 			continue
 		}
 		for _, b := range ring {
@@ -128,7 +199,21 @@ func (r *streamRun) backfill(ctx context.Context, syms map[string]bool) error {
 				return emitErr(ctx, err)
 			}
 		}
-		r.last[sym] = ring[len(ring)-1].Time
+		last := ring[len(ring)-1].Time
+		r.last[sym] = last
+		r.seen[sym] = &sinceVerified{}
+		r.seen[sym].verified(last)
 	}
 	return nil
+}
+
+// restFetch is streamRun.fetch from Alpaca's REST API: one-minute bars of
+// syms from start on, each symbol's in time order to emit; it returns the
+// symbols fetched.
+func (r *streamRun) restFetch(ctx context.Context, syms []string, start time.Time,
+	emit func(sym string, bars []market.Bar) error, fail func(sym string, err error)) ([]string, error) {
+	tf, tfDur, _ := parseTimeFrame("1Min")
+	f := &barFetch{c: r.rc, tf: tf, tfDur: tfDur, start: start, planEnd: r.now()}
+	err := f.run(ctx, syms, emit, fail)
+	return f.symbols, err
 }
