@@ -15,9 +15,9 @@ import (
 
 	"github.com/alpacahq/alpaca-trade-api-go/v3/alpaca"
 	"github.com/alpacahq/alpaca-trade-api-go/v3/marketdata"
-	"github.com/sony/gobreaker/v2"
 	"golang.org/x/time/rate"
 
+	"github.com/tickflow/tickflow/internal/breaker"
 	"github.com/tickflow/tickflow/internal/httpx"
 	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/internal/retry"
@@ -33,8 +33,6 @@ const (
 	DefaultCryptoStreamURL = "wss://stream.data.alpaca.markets/v1beta3/crypto"
 
 	DefaultRequestsPerMinute     = 200 // Alpaca's Basic plan
-	DefaultBreakerFailures       = 5
-	DefaultBreakerCooldown       = 30 * time.Second
 	DefaultMaxConcurrentRequests = 4
 )
 
@@ -63,7 +61,7 @@ var (
 	ErrRetries = retry.ErrExhausted
 	// ErrCircuitOpen: the circuit breaker is open after repeated
 	// failures; requests fail fast until it lets a trial through.
-	ErrCircuitOpen = errors.New("circuit breaker open")
+	ErrCircuitOpen = breaker.ErrOpen
 	// ErrNoBars: a symbol had no bars in the range (an unknown symbol, or
 	// no trading in it).
 	ErrNoBars = errors.New("no bars")
@@ -128,9 +126,9 @@ type Config struct {
 	// response body included, are retried. A 429's Retry-After is honoured
 	// up to Retry.Max.
 	Retry RetryPolicy
-	// BreakerFailures consecutive failed REST attempts open the circuit
-	// breaker (default 5); after BreakerCooldown (default 30s) one trial
-	// request is let through.
+	// BreakerFailures consecutive failed market-data attempts open the
+	// circuit breaker (default 5); after BreakerCooldown (default 30s) one
+	// trial request is let through.
 	BreakerFailures int
 	BreakerCooldown time.Duration
 	// MaxConcurrentRequests bounds the HTTP requests in flight across the
@@ -153,7 +151,7 @@ type Config struct {
 type Client struct {
 	cfg        Config
 	limiter    *rate.Limiter
-	breaker    *gobreaker.CircuitBreaker[struct{}]
+	breaker    *breaker.Breaker
 	transport  http.RoundTripper
 	ownedTrans *http.Transport
 	slots      chan struct{}
@@ -187,17 +185,8 @@ func NewClient(cfg Config) (*Client, error) {
 		t.MaxIdleConnsPerHost = c.MaxConcurrentRequests
 		cl.transport, cl.ownedTrans = t, t
 	}
-	failures := uint32(c.BreakerFailures)
-	cl.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        clientName,
-		MaxRequests: 1,
-		Timeout:     c.BreakerCooldown,
-		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
-		IsExcluded:  func(err error) bool { return errors.Is(err, context.Canceled) },
-		OnStateChange: func(_ string, from, to gobreaker.State) {
-			cl.log.Warn("alpaca circuit breaker", "from", from.String(), "to", to.String())
-		},
-	})
+	cl.breaker = breaker.New(breaker.Settings{Name: clientName, Failures: c.BreakerFailures, Cooldown: c.BreakerCooldown,
+		OnStateChange: func(_, from, to string) { cl.log.Warn("alpaca circuit breaker", "from", from, "to", to) }})
 	cl.cfg.Retry.OnRetry = func(attempt int, wait time.Duration, err error) {
 		cl.retries.Add(1)
 		cl.log.Debug("alpaca request retry", "attempt", attempt, "wait", wait, "err", err)
@@ -268,12 +257,6 @@ func resolve(c Config) (Config, error) {
 		c.RequestsPerMinute = DefaultRequestsPerMinute
 	}
 	c.Retry = c.Retry.Resolved()
-	if c.BreakerFailures <= 0 {
-		c.BreakerFailures = DefaultBreakerFailures
-	}
-	if c.BreakerCooldown <= 0 {
-		c.BreakerCooldown = DefaultBreakerCooldown
-	}
 	if c.MaxConcurrentRequests <= 0 {
 		c.MaxConcurrentRequests = DefaultMaxConcurrentRequests
 	}
@@ -294,7 +277,7 @@ func (c *Client) Close() error {
 // Health is nil unless the REST circuit breaker is open (an error
 // wrapping ErrCircuitOpen).
 func (c *Client) Health(context.Context) error {
-	if c.breaker.State() == gobreaker.StateOpen {
+	if c.breaker.State() == "open" {
 		return fmt.Errorf("%s: %w", clientName, ErrCircuitOpen)
 	}
 	return nil
@@ -302,7 +285,7 @@ func (c *Client) Health(context.Context) error {
 
 // BreakerState is the circuit breaker's state: "closed", "half-open" or
 // "open".
-func (c *Client) BreakerState() string { return c.breaker.State().String() }
+func (c *Client) BreakerState() string { return c.breaker.State() }
 
 // RequestStats counts the HTTP work of a client.
 type RequestStats struct {
@@ -327,14 +310,9 @@ func (c *Client) http(op string, guarded bool) *httpx.Client {
 		Slots: c.slots,
 	}
 	if guarded {
-		h.Wait = c.limiter.Wait
-		h.Guard = func(attempt func() error) error {
-			_, err := c.breaker.Execute(func() (struct{}, error) { return struct{}{}, attempt() })
-			if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-				return ErrCircuitOpen
-			}
-			return err
-		}
+		// An open breaker's refusal is retried like a failure: the
+		// back-off may outlast the cooldown.
+		h.Wait, h.Guard = c.limiter.Wait, c.breaker.Guard
 	}
 	return h
 }

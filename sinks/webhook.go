@@ -13,9 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
 	"golang.org/x/time/rate"
 
+	"github.com/tickflow/tickflow/internal/breaker"
 	"github.com/tickflow/tickflow/internal/httpx"
 	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/internal/retry"
@@ -54,11 +54,9 @@ const (
 
 // Defaults of [WebhookConfig] fields left zero.
 const (
-	DefaultWebhookRate            = 5.0
-	DefaultWebhookBurst           = 10
-	DefaultWebhookQueue           = 1024
-	DefaultWebhookBreakerFailures = 5
-	DefaultWebhookBreakerTimeout  = 30 * time.Second
+	DefaultWebhookRate  = 5.0
+	DefaultWebhookBurst = 10
+	DefaultWebhookQueue = 1024
 )
 
 // WebhookConfig configures a [Webhook]; the zero value of each field but
@@ -78,7 +76,7 @@ type WebhookConfig struct {
 	QueueSize int // signals waiting for delivery (default 1024)
 
 	BreakerFailures int           // consecutive failures that open the breaker (default 5)
-	BreakerTimeout  time.Duration // how long it stays open before a trial request (default 30 s)
+	BreakerCooldown time.Duration // how long it stays open before a trial request (default 30 s)
 
 	Name     string       // operation_type and breaker name (default "webhook")
 	Hook     WebhookHook  // nil observes nothing
@@ -111,7 +109,7 @@ type Webhook struct {
 	target  string // scheme://host, safe to print
 	http    *httpx.Client
 	limiter *rate.Limiter
-	breaker *gobreaker.CircuitBreaker[struct{}]
+	breaker *breaker.Breaker
 
 	start   sync.Once
 	queue   chan []byte
@@ -140,9 +138,6 @@ func (noHook) Discarded(string, string)          {}
 func (noHook) RateLimited(string, time.Duration) {}
 func (noHook) BreakerState(string, string)       {}
 
-// errBreakerOpen is an attempt the open circuit breaker refused.
-var errBreakerOpen = errors.New("circuit breaker open")
-
 // NewWebhook checks cfg (a URL that is http or https, with a host) and
 // returns the sink; nothing is sent before the first Write.
 func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
@@ -161,12 +156,6 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultWebhookQueue
 	}
-	if c.BreakerFailures <= 0 {
-		c.BreakerFailures = DefaultWebhookBreakerFailures
-	}
-	if c.BreakerTimeout <= 0 {
-		c.BreakerTimeout = DefaultWebhookBreakerTimeout
-	}
 	if c.Name == "" {
 		c.Name = "webhook"
 	}
@@ -177,20 +166,14 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	w.limiter = rate.NewLimiter(rate.Limit(c.Rate), c.Burst)
-	failures := uint32(c.BreakerFailures)
-	w.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        c.Name,
-		Timeout:     c.BreakerTimeout,
-		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
+	w.breaker = breaker.New(breaker.Settings{Name: c.Name, Failures: c.BreakerFailures, Cooldown: c.BreakerCooldown,
 		// A 4xx answer shows the endpoint is up.
 		IsSuccessful: func(err error) bool { return err == nil || retry.IsPermanent(err) },
-		IsExcluded:   func(err error) bool { return errors.Is(err, context.Canceled) },
-		OnStateChange: func(name string, _, to gobreaker.State) {
-			c.Hook.BreakerState(name, to.String())
-			c.Logger.Warn("webhook circuit breaker", "name", name, "state", to.String(), "target", w.target)
-		},
-	})
-	c.Hook.BreakerState(c.Name, gobreaker.StateClosed.String())
+		OnStateChange: func(name, _, to string) {
+			c.Hook.BreakerState(name, to)
+			c.Logger.Warn("webhook circuit breaker", "name", name, "state", to, "target", w.target)
+		}})
+	c.Hook.BreakerState(c.Name, w.breaker.State())
 	policy := c.Retry
 	policy.OnRetry = func(int, time.Duration, error) { c.Hook.Retried(c.Name) }
 	w.http = &httpx.Client{
@@ -203,9 +186,9 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 			return nil
 		},
 		Guard: func(attempt func() error) error {
-			_, err := w.breaker.Execute(func() (struct{}, error) { return struct{}{}, attempt() })
-			if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-				return retry.Permanent(errBreakerOpen)
+			err := w.breaker.Guard(attempt)
+			if errors.Is(err, breaker.ErrOpen) {
+				return retry.Permanent(err) // fail fast: the signal is discarded, counted
 			}
 			return err
 		},
@@ -230,7 +213,7 @@ func (w *Webhook) run() {
 
 // BreakerState returns the circuit breaker's state: "closed", "half-open"
 // or "open" (for a health check).
-func (w *Webhook) BreakerState() string { return w.breaker.State().String() }
+func (w *Webhook) BreakerState() string { return w.breaker.State() }
 
 // Delivered returns how many signals the endpoint accepted.
 func (w *Webhook) Delivered() int64 { return w.delivered.Load() }
@@ -361,7 +344,7 @@ func (w *Webhook) deliver(ctx context.Context, body []byte) string {
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, errBreakerOpen):
+	case errors.Is(err, breaker.ErrOpen):
 		return DiscardBreakerOpen
 	case ctx.Err() != nil:
 		return DiscardShutdown

@@ -217,7 +217,7 @@ func TestWebhookCircuitBreakerOpens(t *testing.T) {
 	leakCheck(t)
 	ep := newEndpoint(t, func(int) int { return http.StatusBadGateway })
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Attempts: -1}, BreakerFailures: 2, BreakerTimeout: time.Hour, Rate: 1000})
+	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Attempts: -1}, BreakerFailures: 2, BreakerCooldown: time.Hour, Rate: 1000})
 	run(t, w, signals(6))
 	if ep.requests() != 2 {
 		t.Errorf("%d requests reached the endpoint, want 2 before the breaker opens", ep.requests())
