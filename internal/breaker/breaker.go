@@ -32,7 +32,9 @@ type Settings struct {
 }
 
 // Breaker guards attempts; safe for concurrent use.
-type Breaker struct{ cb *gobreaker.CircuitBreaker[struct{}] }
+type Breaker struct {
+	cb *gobreaker.CircuitBreaker[struct{}]
+}
 
 // New returns a closed Breaker.
 func New(s Settings) *Breaker {
