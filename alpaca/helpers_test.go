@@ -17,6 +17,7 @@ import (
 	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/alpaca/alpacatest"
 	"github.com/tickflow/tickflow/market"
+	"go.uber.org/goleak"
 )
 
 var (
@@ -212,3 +213,5 @@ func mustClient(cfg alpaca.Config) *alpaca.Client {
 	}
 	return c
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
