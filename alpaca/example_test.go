@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/tickflow/tickflow/alpaca"
@@ -65,4 +66,36 @@ func ExampleBars() {
 	// MSFT 14:31 close 201.00
 	// FAIL ZZZZ: no bars from 2024-01-02T14:30:00Z to 2024-01-02T14:31:00Z (unknown symbol or no trading)
 	// breaker: closed
+}
+
+// A dry run of the order sink needs no keys: it logs what it would place.
+// Settings are checked when the sink is made.
+func ExampleNewOrders() {
+	log := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "client_order_id" {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+	if _, err := alpaca.NewOrders(nil, alpaca.OrdersConfig{Qty: 1, Notional: 100}); err != nil {
+		fmt.Println(err)
+	}
+	sink, err := alpaca.NewOrders(nil, alpaca.OrdersConfig{DryRun: true, Qty: 5, Logger: log})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	at := time.Date(2024, 1, 2, 15, 10, 0, 0, time.UTC)
+	buy := market.Event{Bar: market.Bar{Symbol: "AAPL", Time: at},
+		Signal: &market.Signal{Symbol: "AAPL", Time: at, Side: market.Buy, Price: 185.1}}
+	if err := sink.Write(context.Background(), []market.Event{buy, buy}); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Printf("%+v\n", sink.Stats())
+	// Output:
+	// alpaca.Orders: invalid configuration: set Qty or Notional (positive), not both
+	// level=INFO msg="alpaca dry run: would place order" sink=alpaca.Orders symbol=AAPL side=buy signal_time=2024-01-02T15:10:00.000Z type=market time_in_force=day qty=5
+	// level=INFO msg="alpaca order already placed for this signal" sink=alpaca.Orders symbol=AAPL side=buy signal_time=2024-01-02T15:10:00.000Z
+	// {Signals:2 Orders:1 Duplicates:1 SkippedHeld:0 SkippedFlat:0 Rejected:0}
 }
