@@ -57,6 +57,6 @@ func ExampleSource() {
 	}
 	// Output:
 	// copied 2 bars
-	// SPY 400
 	// QQQ 410
+	// SPY 400
 }
