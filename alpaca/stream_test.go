@@ -13,7 +13,7 @@ import (
 	"github.com/tickflow/tickflow/market"
 )
 
-// streamFixture runs an AlpacaStream against a fake holding hist bars per
+// streamFixture runs a Stream against a fake holding hist bars per
 // symbol before live rounds start.
 type streamFixture struct {
 	t      *testing.T

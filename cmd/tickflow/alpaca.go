@@ -56,7 +56,7 @@ func alpacaSelected(c *cli.Context) (bool, error) {
 // error naming the variable to set.
 func alpacaREST(c *cli.Context, log *slog.Logger) (alpaca.Config, error) {
 	rest := alpaca.Config{
-		KeyID: c.String("key"), SecretKey: c.String("secret"), DataURL: c.String("data-url"),
+		KeyID: c.String("key"), SecretKey: c.String("secret"), DataURL: c.String("data-url"), Live: c.String("orders") == "live",
 		TradingURL: c.String("base-url"), StreamURL: c.String("stream-url"), CryptoStreamURL: c.String("crypto-stream-url"),
 		Feed: c.String("feed"), RequestsPerMinute: c.Int("rate-limit"), Logger: log,
 	}
@@ -220,7 +220,9 @@ func alpacaHealth(mon *health.Monitor, feed pipeline.Source[market.Event]) {
 }
 
 // alpacaOrders is the order sink --orders asks for, if any.
-func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer) ([]pipeline.Sink[market.Event], error) {
+// With --source alpaca the feed's client is shared (feed is then an
+// *alpaca.Stream): one token bucket, breaker and request bound per account.
+func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer, feed pipeline.Source[market.Event]) ([]pipeline.Sink[market.Event], error) {
 	mode := c.String("orders")
 	ocfg := alpaca.OrdersConfig{Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log}
 	ccfg := alpaca.Config{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
@@ -249,9 +251,14 @@ func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpa
 		}
 		return []pipeline.Sink[market.Event]{o}, nil
 	}
-	client, err := alpaca.NewClient(ccfg)
-	if err != nil {
-		return nil, err
+	var client *alpaca.Client
+	if s, ok := feed.(*alpaca.Stream); ok {
+		client = s.Client
+	} else {
+		var err error
+		if client, err = alpaca.NewClient(ccfg); err != nil {
+			return nil, err
+		}
 	}
 	o, err := alpaca.NewOrders(client, ocfg)
 	if err != nil {

@@ -131,7 +131,7 @@ func streamAction(c *cli.Context) error {
 		return err
 	}
 	sinkList = append(sinkList, srv.Feed(), out)
-	orders, err := alpacaOrders(c, cfg, log, obs) // --orders: none unless asked
+	orders, err := alpacaOrders(c, cfg, log, obs, feed) // --orders: none unless asked
 	if err != nil {
 		return err
 	}
