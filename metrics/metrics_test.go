@@ -347,3 +347,18 @@ func BenchmarkObserverProcessed(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkOperationEnded(b *testing.B) {
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.DeclareOperations("alpaca.rest")
+	t0 := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.OperationStarted("alpaca.rest")
+		m.OperationEnded("alpaca.rest", t0, t0.Add(50*time.Millisecond), "")
+	}
+}
