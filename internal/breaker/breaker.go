@@ -14,8 +14,14 @@ const (
 	DefaultCooldown = 30 * time.Second
 )
 
-// ErrOpen is an attempt the open (or half-open, busy) breaker refused.
-var ErrOpen = errors.New("circuit breaker open")
+// ErrOpen is an attempt the open (or half-open, busy) breaker refused; its
+// error class is "circuit_open".
+var ErrOpen error = openError{}
+
+type openError struct{}
+
+func (openError) Error() string     { return "circuit breaker open" }
+func (openError) ErrorType() string { return "circuit_open" }
 
 // Settings configure a Breaker; the zero value of each field means its
 // default.

@@ -86,7 +86,9 @@ type Client struct {
 // need to close). The per-attempt timeout covers headers and body.
 func (c *Client) Do(ctx context.Context, r *http.Request) (*http.Response, error) {
 	var resp *http.Response
-	err := c.Policy.Do(ctx, c.Observer, c.Op, func(actx context.Context) error {
+	// The policy does not observe: an operation is the attempt itself, not
+	// its wait for the rate limit or a slot.
+	err := c.Policy.Do(ctx, nil, c.Op, func(actx context.Context) error {
 		if c.Wait != nil {
 			if err := c.Wait(actx); err != nil {
 				if ctx.Err() != nil {
@@ -103,15 +105,21 @@ func (c *Client) Do(ctx context.Context, r *http.Request) (*http.Response, error
 				return actx.Err()
 			}
 		}
+		end := observe.Start(c.Observer, c.Op)
 		attempt := func() error {
 			var err error
 			resp, err = c.attempt(actx, r)
 			return err
 		}
+		var err error
 		if c.Guard != nil {
-			return c.Guard(attempt)
+			err = c.Guard(attempt)
+		} else {
+			err = attempt()
 		}
-		return attempt()
+		err = retry.AttemptError(ctx, actx, err)
+		end(err)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -5,9 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -107,4 +109,53 @@ func TestStatuses(t *testing.T) {
 	if se, ok := err.(*httpx.StatusError); !ok || se.Code != 422 || se.Message != "bad symbol" {
 		t.Fatalf("FailOn4xx: %v", err)
 	}
+}
+
+// slowTransport answers after d (fake time under synctest): first with
+// 503, then 200.
+type slowTransport struct {
+	d     time.Duration
+	calls int
+}
+
+func (s *slowTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	time.Sleep(s.d)
+	s.calls++
+	code := http.StatusOK
+	if s.calls == 1 {
+		code = http.StatusServiceUnavailable
+	}
+	return &http.Response{StatusCode: code, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("{}")), Request: r}, nil
+}
+
+type opRecord struct {
+	op    string
+	took  time.Duration
+	class string
+}
+
+type recordingObserver struct{ ops []opRecord }
+
+func (*recordingObserver) OperationStarted(string) {}
+func (o *recordingObserver) OperationEnded(op string, start, end time.Time, class string) {
+	o.ops = append(o.ops, opRecord{op, end.Sub(start), class})
+}
+
+// Each attempt is one operation, timed from the request to the end of its
+// body: a rate limit's wait and the back-off are not part of it.
+func TestObservesEachAttemptsWorkTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		obs := &recordingObserver{}
+		c := &httpx.Client{Transport: &slowTransport{d: 50 * time.Millisecond}, Observer: obs, Op: "api.get",
+			Policy: retry.Policy{Initial: time.Second},
+			Wait:   func(ctx context.Context) error { return retry.Sleep(ctx, 2*time.Second) }}
+		req, _ := http.NewRequest(http.MethodGet, "http://api.example/x", nil)
+		if _, err := c.Do(t.Context(), req); err != nil {
+			t.Fatal(err)
+		}
+		want := []opRecord{{"api.get", 50 * time.Millisecond, "status_5xx"}, {"api.get", 50 * time.Millisecond, ""}}
+		if !slices.Equal(obs.ops, want) {
+			t.Fatalf("observed %+v, want %+v", obs.ops, want)
+		}
+	})
 }

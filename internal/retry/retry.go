@@ -148,13 +148,19 @@ func (p Policy) once(ctx context.Context, obs observe.Observer, opType string, o
 	}
 	defer cancel()
 	end := observe.Start(obs, opType)
-	err := op(actx)
-	if err != nil && ctx.Err() == nil && actx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
-		// The attempt's deadline ended it, whatever the error says (a
-		// reader closed under it reports "use of closed connection").
-		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
-	}
+	err := AttemptError(ctx, actx, op(actx))
 	end(err)
+	return err
+}
+
+// AttemptError is err as an attempt under actx (derived from ctx) ended
+// with it: when the attempt's deadline, not ctx, ended it, an error
+// wrapping context.DeadlineExceeded, whatever err says (a reader closed
+// under it reports "use of closed connection").
+func AttemptError(ctx, actx context.Context, err error) error {
+	if err != nil && ctx.Err() == nil && actx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
 	return err
 }
 
