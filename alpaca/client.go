@@ -206,17 +206,12 @@ func firstNonEmpty(v ...string) string {
 
 func checkURL(what, u string, schemes ...string) error {
 	p, err := url.Parse(u)
-	if err != nil || p.Host == "" || !slicesContains(schemes, p.Scheme) {
+	if err != nil || p.Host == "" || !slices.Contains(schemes, p.Scheme) {
 		return fmt.Errorf("%s: %w: %s %q is not a %s URL", clientName, ErrConfig, what, u, strings.Join(schemes, " or "))
 	}
 	return nil
 }
 
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
 	}
 	return false
 }
@@ -324,16 +319,8 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.c.transport.RoundTrip(r)
 }
 
-// exhaustedErr counts a request that failed after its retries.
-func (c *Client) note(err error) error {
-	if errors.Is(err, retry.ErrExhausted) {
-		c.exhausted.Add(1)
-	}
-	return err
-}
-
-// noting wraps a RoundTripper so that failures after the retries are
-// counted.
+// noting wraps a RoundTripper so that requests that failed after every
+// retry are counted (Stats.Exhausted).
 type noting struct {
 	c  *Client
 	rt http.RoundTripper
@@ -341,7 +328,10 @@ type noting struct {
 
 func (n noting) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := n.rt.RoundTrip(r)
-	return resp, n.c.note(err)
+	if errors.Is(err, retry.ErrExhausted) {
+		n.c.exhausted.Add(1)
+	}
+	return resp, err
 }
 
 // marketData returns an SDK client whose every request runs through the
