@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -210,10 +211,6 @@ func checkURL(what, u string, schemes ...string) error {
 		return fmt.Errorf("%s: %w: %s %q is not a %s URL", clientName, ErrConfig, what, u, strings.Join(schemes, " or "))
 	}
 	return nil
-}
-
-	}
-	return false
 }
 
 // resolve fills defaults from the environment and constants.
