@@ -81,18 +81,10 @@ func (s *BarSink) Write(ctx context.Context, events []market.Event) error {
 
 // Flush commits the bars held back.
 func (s *BarSink) Flush(ctx context.Context) error {
-	if s.DB == nil && len(s.held.items) > 0 {
-		return errors.New("store.BarSink: no DB")
-	}
-	return s.held.flush(ctx, s.commit)
+	return s.held.flushTo(ctx, s.DB, "store.BarSink", s.commit)
 }
 
-func (s *BarSink) batchSize() int {
-	if s.BatchSize > 0 {
-		return s.BatchSize
-	}
-	return DefaultBatchSize
-}
+func (s *BarSink) batchSize() int { return orDefault(s.BatchSize, DefaultBatchSize) }
 
 func (s *BarSink) commit(ctx context.Context, bars []market.Bar) error {
 	err := do(ctx, s.Retry, s.Observer, OpWrite, func(ctx context.Context) error {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -46,4 +47,21 @@ func (h *holding[T]) flush(ctx context.Context, commit func(context.Context, []T
 	}
 	h.items = h.items[:0]
 	return nil
+}
+
+// flushTo commits everything held to db, named in the error when db is
+// missing.
+func (h *holding[T]) flushTo(ctx context.Context, db Store, name string, commit func(context.Context, []T) error) error {
+	if db == nil && len(h.items) > 0 {
+		return errors.New(name + ": no DB")
+	}
+	return h.flush(ctx, commit)
+}
+
+// orDefault is n, or def when n is not positive.
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
 }

@@ -92,18 +92,10 @@ func (j *Journal) Write(ctx context.Context, events []market.Event) error {
 
 // Flush commits the signals held back.
 func (j *Journal) Flush(ctx context.Context) error {
-	if j.DB == nil && len(j.held.items) > 0 {
-		return errors.New("store.Journal: no DB")
-	}
-	return j.held.flush(ctx, j.commit)
+	return j.held.flushTo(ctx, j.DB, "store.Journal", j.commit)
 }
 
-func (j *Journal) batchSize() int {
-	if j.BatchSize > 0 {
-		return j.BatchSize
-	}
-	return DefaultJournalBatchSize
-}
+func (j *Journal) batchSize() int { return orDefault(j.BatchSize, DefaultJournalBatchSize) }
 
 func (j *Journal) strategy() string {
 	if j.Strategy != "" {
