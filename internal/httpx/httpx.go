@@ -172,9 +172,7 @@ func (c *Client) attempt(ctx context.Context, r *http.Request) (*http.Response, 
 	if m := apiMessageRE.FindSubmatch(body); m != nil {
 		se.Message = string(m[1])
 	}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-		se.After = time.Duration(s) * time.Second
-	}
+	se.After = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 	switch {
 	case Retryable(resp.StatusCode):
 		return nil, se
@@ -196,3 +194,17 @@ type bound struct {
 }
 
 func (b bound) RoundTrip(r *http.Request) (*http.Response, error) { return b.c.Do(b.ctx, r) }
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		return max(time.Duration(s)*time.Second, 0)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}

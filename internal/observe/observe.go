@@ -45,7 +45,7 @@ const (
 // Classes are the error classes an operation may end with: those above
 // and the HTTP status classes of the I/O layer.
 var Classes = []string{ClassTimeout, ClassNetwork, ClassCircuitOpen, ClassError,
-	"status_4xx", "status_429", "status_5xx", "auth"}
+	"status_4xx", "status_429", "status_5xx"}
 
 // Class classifies err: "" for nil; the error's own ErrorType() string
 // method if one in its chain has it; else canceled, timeout, network or
