@@ -76,6 +76,9 @@ type Stream struct {
 	// (defaults 20 and 150 ms).
 	ReconnectLimit int
 	ReconnectDelay time.Duration
+	// MaxConcurrentSymbols bounds the symbol batches the warm-up and the
+	// back-fill fetch at once (default DefaultMaxConcurrentSymbols).
+	MaxConcurrentSymbols int
 	// Now is the clock for the warm-up range (default time.Now).
 	Now func() time.Time
 
@@ -166,7 +169,7 @@ func (s *Stream) newRun() (*streamRun, error) {
 	if r.staleAfter == 0 {
 		r.staleAfter = DefaultStaleAfter
 	}
-	r.reconnectLimit, r.reconnectDelay = s.ReconnectLimit, s.ReconnectDelay
+	r.reconnectLimit, r.reconnectDelay, r.fetchLimit = s.ReconnectLimit, s.ReconnectDelay, s.MaxConcurrentSymbols
 	if r.reconnectLimit <= 0 {
 		r.reconnectLimit = 20
 	}
@@ -198,6 +201,7 @@ type streamRun struct {
 	staleAfter     time.Duration
 	reconnectLimit int
 	reconnectDelay time.Duration
+	fetchLimit     int
 	now            func() time.Time
 	q              *barQueue
 	gen            int

@@ -213,7 +213,7 @@ func (r *streamRun) backfill(ctx context.Context, syms map[string]bool) error {
 func (r *streamRun) restFetch(ctx context.Context, syms []string, start time.Time,
 	emit func(sym string, bars []market.Bar) error, fail func(sym string, err error)) ([]string, error) {
 	tf, tfDur, _ := parseTimeFrame("1Min")
-	f := &barFetch{c: r.rc, tf: tf, tfDur: tfDur, start: start, planEnd: r.now()}
+	f := &barFetch{c: r.rc, tf: tf, tfDur: tfDur, start: start, planEnd: r.now(), limit: r.fetchLimit}
 	err := f.run(ctx, syms, emit, fail)
 	return f.symbols, err
 }

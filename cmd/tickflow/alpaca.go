@@ -203,7 +203,8 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca
 	if err != nil {
 		return nil, err
 	}
-	return &alpaca.Stream{Client: client, Symbols: syms, WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after")}, nil
+	return &alpaca.Stream{Client: client, Symbols: syms, WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after"),
+		MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}, nil
 }
 
 // alpacaHealth adds the REST circuit breaker of an Alpaca feed to the
