@@ -12,11 +12,12 @@ import (
 
 	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/indicators"
+	"github.com/tickflow/tickflow/internal/retry"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/server"
 	"github.com/tickflow/tickflow/signals"
 	"github.com/tickflow/tickflow/sinks"
-	"github.com/tickflow/tickflow/sources"
+	"github.com/tickflow/tickflow/store"
 )
 
 // Async is ADR-002's AsyncConfig.
@@ -140,19 +141,19 @@ const (
 func Default() *Config {
 	return &Config{
 		Async: Async{
-			MaxConcurrentSymbols:  sources.DefaultMaxConcurrentSymbols,
+			MaxConcurrentSymbols:  pipeline.DefaultFetchLimit,
 			MaxConcurrentRequests: DefaultMaxConcurrentRequests,
 			CPUThreadPoolSize:     DefaultCPUThreadPoolSize,
 			IOThreadPoolSize:      DefaultIOThreadPoolSize,
-			RequestTimeout:        sources.DefaultAlpacaRequestTimeout,
-			RetryAttempts:         sources.DefaultAlpacaRetryAttempts,
-			BackoffFactor:         sources.DefaultAlpacaBackoffFactor,
+			RequestTimeout:        retry.DefaultTimeout,
+			RetryAttempts:         retry.DefaultAttempts,
+			BackoffFactor:         retry.DefaultFactor,
 		},
 		Indicators: Indicators{EMA: indicators.DefaultEMA, RSI: indicators.DefaultRSI, Stoch: indicators.DefaultStoch, D: indicators.DefaultD},
 		Strategy:   Strategy{Oversold: signals.DefaultOversold, Overbought: signals.DefaultOverbought},
 		Pipeline:   Pipeline{BatchSize: pipeline.DefaultBatchSize, Buffer: pipeline.DefaultBuffer},
 		Output:     Output{Format: "auto", Emit: "signals"},
-		Store:      Store{BatchSize: sinks.DefaultStoreBatchSize},
+		Store:      Store{BatchSize: store.DefaultBatchSize},
 		Stream: Stream{
 			SyntheticSymbols: DefaultSyntheticSymbols,
 			Rate:             DefaultRate,

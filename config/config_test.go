@@ -12,11 +12,12 @@ import (
 
 	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/indicators"
+	"github.com/tickflow/tickflow/internal/retry"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/server"
 	"github.com/tickflow/tickflow/signals"
 	"github.com/tickflow/tickflow/sinks"
-	"github.com/tickflow/tickflow/sources"
+	"github.com/tickflow/tickflow/store"
 )
 
 func writeFile(t *testing.T, text string) string {
@@ -151,7 +152,7 @@ func TestEmptyFileMeansDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", text, err)
 		}
-		if c.Async.MaxConcurrentSymbols != sources.DefaultMaxConcurrentSymbols {
+		if c.Async.MaxConcurrentSymbols != store.DefaultMaxConcurrentSymbols {
 			t.Errorf("%q: not the defaults", text)
 		}
 	}
@@ -244,10 +245,10 @@ func TestDefaultsAreTheOwners(t *testing.T) {
 		got  any
 		want any
 	}{
-		{"async.max_concurrent_symbols", c.Async.MaxConcurrentSymbols, sources.DefaultMaxConcurrentSymbols},
-		{"async.request_timeout", c.Async.RequestTimeout, sources.DefaultAlpacaRequestTimeout},
-		{"async.retry_attempts", c.Async.RetryAttempts, sources.DefaultAlpacaRetryAttempts},
-		{"async.backoff_factor", c.Async.BackoffFactor, sources.DefaultAlpacaBackoffFactor},
+		{"async.max_concurrent_symbols", c.Async.MaxConcurrentSymbols, store.DefaultMaxConcurrentSymbols},
+		{"async.request_timeout", c.Async.RequestTimeout, retry.DefaultTimeout},
+		{"async.retry_attempts", c.Async.RetryAttempts, retry.DefaultAttempts},
+		{"async.backoff_factor", c.Async.BackoffFactor, retry.DefaultFactor},
 		{"indicators.ema", c.Indicators.EMA, indicators.DefaultEMA},
 		{"indicators.rsi", c.Indicators.RSI, indicators.DefaultRSI},
 		{"indicators.stoch", c.Indicators.Stoch, indicators.DefaultStoch},
@@ -256,7 +257,7 @@ func TestDefaultsAreTheOwners(t *testing.T) {
 		{"strategy.overbought", c.Strategy.Overbought, signals.DefaultOverbought},
 		{"pipeline.batch_size", c.Pipeline.BatchSize, pipeline.DefaultBatchSize},
 		{"pipeline.buffer", c.Pipeline.Buffer, pipeline.DefaultBuffer},
-		{"store.batch_size", c.Store.BatchSize, sinks.DefaultStoreBatchSize},
+		{"store.batch_size", c.Store.BatchSize, store.DefaultBatchSize},
 		{"stream.listen", c.Stream.Listen, server.DefaultListen},
 		{"stream.stale_after", c.Stream.StaleAfter, health.DefaultStaleAfter},
 		{"stream.recent_signals", c.Stream.RecentSignals, server.DefaultRecentSignals},

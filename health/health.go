@@ -78,10 +78,18 @@ type Monitor struct {
 
 	mu      sync.Mutex
 	apis    map[string]Checker
+	seenOps map[string]outcome // per dependency: the last outbound operation's outcome
 	started time.Time
 	stopped bool
 	stopErr error
 	seen    map[string]progress // per stage: items taken, and since when
+}
+
+// outcome is how an outbound operation ended.
+type outcome struct {
+	op    string
+	class string // "" on success
+	at    time.Time
 }
 
 type progress struct {
@@ -97,7 +105,7 @@ func New(o Options) *Monitor {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Monitor{o: o, apis: map[string]Checker{}, seen: map[string]progress{}}
+	return &Monitor{o: o, apis: map[string]Checker{}, seen: map[string]progress{}, seenOps: map[string]outcome{}}
 }
 
 // AddAPI adds an external API's check to api_connectivity.
@@ -105,6 +113,27 @@ func (m *Monitor) AddAPI(name string, c Checker) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.apis[name] = c
+}
+
+// OperationStarted implements the I/O layer's observer; only ends count.
+func (m *Monitor) OperationStarted(string) {}
+
+// OperationEnded implements the I/O layer's observer: the outcome of the
+// last outbound operation of each external dependency (the part of op
+// before its first dot: "alpaca" for alpaca.rest and alpaca.stream_connect)
+// is what api_connectivity reports for it. A cancelled operation (the run
+// stopping) says nothing of the dependency and is ignored.
+func (m *Monitor) OperationEnded(op string, _, end time.Time, errClass string) {
+	if errClass == "canceled" {
+		return
+	}
+	dep, _, _ := strings.Cut(op, ".")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if last, ok := m.seenOps[dep]; ok && last.at.After(end) {
+		return // an older operation ending late
+	}
+	m.seenOps[dep] = outcome{op: op, class: errClass, at: end}
 }
 
 // Start records that the pipeline started (again, after a Stop).
@@ -229,15 +258,22 @@ func (m *Monitor) indicatorProcessing(now time.Time) Status {
 }
 
 func (m *Monitor) apiConnectivity(ctx context.Context) Status {
+	now := m.o.Now()
 	m.mu.Lock()
-	names := make([]string, 0, len(m.apis))
+	names := make([]string, 0, len(m.apis)+len(m.seenOps))
 	for n := range m.apis {
 		names = append(names, n)
 	}
-	apis := make([]Checker, len(names))
+	for n := range m.seenOps {
+		if _, ok := m.apis[n]; !ok {
+			names = append(names, n)
+		}
+	}
 	sort.Strings(names)
+	apis := make([]Checker, len(names))
+	seen := make([]outcome, len(names))
 	for i, n := range names {
-		apis[i] = m.apis[n]
+		apis[i], seen[i] = m.apis[n], m.seenOps[n]
 	}
 	m.mu.Unlock()
 	if len(names) == 0 {
@@ -245,6 +281,16 @@ func (m *Monitor) apiConnectivity(ctx context.Context) Status {
 	}
 	var bad, good []string
 	for i, c := range apis {
+		// The last real outcome first: a breaker that is still closed
+		// says nothing while every request fails.
+		if o := seen[i]; !o.at.IsZero() && o.class != "" {
+			bad = append(bad, fmt.Sprintf("%s: last %s failed (%s) %v ago", names[i], o.op, o.class, round(now.Sub(o.at))))
+			continue
+		}
+		if c == nil {
+			good = append(good, names[i])
+			continue
+		}
 		s := c.Check(ctx)
 		if s.OK {
 			good = append(good, names[i])

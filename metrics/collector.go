@@ -8,7 +8,7 @@ import (
 
 var (
 	activeDesc = prometheus.NewDesc("active_async_tasks",
-		"Number of active async tasks: goroutines of the running pipeline (source, workers, sink) plus outbound requests in flight.", nil, nil)
+		"Number of active async tasks: outbound operations in flight.", nil, nil)
 	queuedDesc = prometheus.NewDesc("tickflow_stage_queued_items",
 		"Items waiting in the edge that feeds a stage (queue depth).", []string{"stage"}, nil)
 	workersDesc = prometheus.NewDesc("tickflow_pipeline_workers",
@@ -33,8 +33,6 @@ func (c stageCollector) Collect(ch chan<- prometheus.Metric) {
 	var stats []pipeline.StageStats
 	if p := c.m.watched(); p != nil {
 		stats = p.Stats()
-		// the workers, the source's goroutine and the sink's
-		active += int64(p.Workers()) + 2
 		ch <- prometheus.MustNewConstMetric(workersDesc, prometheus.GaugeValue, float64(p.Workers()))
 	}
 	for _, s := range stats {

@@ -47,15 +47,15 @@ func Example() {
 			fmt.Println(mf.GetName(), mf.GetMetric()[0].GetCounter().GetValue())
 		case "tickflow_signal_latency_seconds":
 			fmt.Println(mf.GetName(), "count", mf.GetMetric()[0].GetHistogram().GetSampleCount())
-		case "async_operation_duration_seconds":
+		case "tickflow_stage_batch_duration_seconds":
 			for _, mm := range mf.GetMetric() {
 				fmt.Println(mf.GetName(), mm.GetLabel()[0].GetValue(), "batches", mm.GetHistogram().GetSampleCount() > 0)
 			}
 		}
 	}
 	// Output:
-	// async_operation_duration_seconds sink batches true
-	// async_operation_duration_seconds strategy batches true
 	// tickflow_bars_processed_total 3
 	// tickflow_signal_latency_seconds count 1
+	// tickflow_stage_batch_duration_seconds sink batches true
+	// tickflow_stage_batch_duration_seconds strategy batches true
 }

@@ -1,15 +1,14 @@
 package metrics
 
 import (
-	"context"
 	"errors"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/pipeline"
 )
 
@@ -20,10 +19,14 @@ var LatencyBuckets = []float64{
 	1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
 }
 
-// Metrics holds tickflow's metrics. It implements [pipeline.Observer]; it
-// is safe for concurrent use.
+// Metrics holds tickflow's metrics. It implements [pipeline.Observer] (the
+// stages' batches) and the I/O layer's observer of outbound operations
+// (OperationStarted, OperationEnded, DeclareOperations: Alpaca requests,
+// stream connects, orders, store reads and writes, webhook posts); it is
+// safe for concurrent use.
 type Metrics struct {
 	opDuration *prometheus.HistogramVec
+	batchDur   *prometheus.HistogramVec
 	errs       *prometheus.CounterVec
 	itemsIn    *prometheus.CounterVec
 	itemsOut   *prometheus.CounterVec
@@ -62,12 +65,17 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		opDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "async_operation_duration_seconds",
-			Help:    "Duration of async operations: one batch through a pipeline stage, one outbound request.",
+			Help:    "Duration of async operations: the time one outbound operation took (an Alpaca request, a stream connect, an order, a store read or write, a webhook post).",
 			Buckets: LatencyBuckets,
 		}, []string{"operation_type"}),
+		batchDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tickflow_stage_batch_duration_seconds",
+			Help:    "Time between a pipeline stage's reports of a batch, as the pipeline measures it (it includes waiting for input).",
+			Buckets: LatencyBuckets,
+		}, []string{"stage"}),
 		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "async_errors_total",
-			Help: "Total async operation errors: keys failed by a stage, failed outbound requests.",
+			Help: "Total async operation errors: failed outbound operations, keys failed by a stage.",
 		}, []string{"operation_type", "error_type"}),
 		itemsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tickflow_stage_items_in_total",
@@ -125,7 +133,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	m.buy = m.signals.WithLabelValues("buy")
 	m.sell = m.signals.WithLabelValues("sell")
 	for _, c := range []prometheus.Collector{
-		m.opDuration, m.errs, m.itemsIn, m.itemsOut, m.dropped, m.bars, m.signals,
+		m.opDuration, m.batchDur, m.errs, m.itemsIn, m.itemsOut, m.dropped, m.bars, m.signals,
 		m.latency, m.unmatched, m.retries, m.discarded, m.waits, m.waited, m.breaker,
 		stageCollector{m},
 	} {
@@ -166,7 +174,7 @@ func (m *Metrics) stage(name string) *stageMetrics {
 	defer m.mu.Unlock()
 	if s = m.stages[name]; s == nil {
 		s = &stageMetrics{
-			dur: m.opDuration.WithLabelValues(name),
+			dur: m.batchDur.WithLabelValues(name),
 			in:  m.itemsIn.WithLabelValues(name),
 			out: m.itemsOut.WithLabelValues(name),
 		}
@@ -175,8 +183,10 @@ func (m *Metrics) stage(name string) *stageMetrics {
 	return s
 }
 
-// Processed implements [pipeline.Observer]: a batch's duration goes to
-// async_operation_duration_seconds{operation_type=stage}.
+// Processed implements [pipeline.Observer]: a batch's elapsed time goes to
+// tickflow_stage_batch_duration_seconds{stage}, not to the ADR's operation
+// histogram: the pipeline's clock runs while a stage waits for input, so on
+// a live feed it reads the gap between bars.
 func (m *Metrics) Processed(stage string, in, out int, elapsed time.Duration) {
 	s := m.stage(stage)
 	s.dur.Observe(elapsed.Seconds())
@@ -198,31 +208,19 @@ func (m *Metrics) Failed(stage, key string, err error) {
 
 var _ pipeline.Observer = (*Metrics)(nil)
 
-// ErrorType classifies err for the error_type label: an error's own
+// ErrorType classifies err for the error_type label: "none" for nil,
+// "panic" for a stage's panic, else the I/O layer's class (an error's own
 // ErrorType() string method if it has one, else "timeout", "canceled",
-// "panic", "network" or "error".
+// "network" or "error").
 func ErrorType(err error) string {
-	var typed interface{ ErrorType() string }
 	var pe *pipeline.PanicError
-	var ne net.Error
 	switch {
 	case err == nil:
 		return "none"
-	case errors.As(err, &typed):
-		return typed.ErrorType()
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
 	case errors.As(err, &pe):
 		return "panic"
-	case errors.As(err, &ne):
-		if ne.Timeout() {
-			return "timeout"
-		}
-		return "network"
 	}
-	return "error"
+	return observe.Class(err)
 }
 
 // Pipeline is what the metrics read from a running pipeline at scrape
@@ -250,21 +248,30 @@ func (m *Metrics) watched() Pipeline {
 	return nil
 }
 
-// The hooks below are how outbound components (the webhook sink, API
-// clients) report their work without importing this package.
+// OperationStarted implements the I/O layer's observer: one more
+// operation in flight (active_async_tasks).
+func (m *Metrics) OperationStarted(string) { m.inflight.Add(1) }
 
-// TaskStarted adds one to active_async_tasks, for a request in flight.
-func (m *Metrics) TaskStarted() { m.inflight.Add(1) }
+// OperationEnded implements the I/O layer's observer: the operation's
+// duration (end - start) goes to async_operation_duration_seconds, and a
+// failure (errClass not "" nor canceled) to async_errors_total.
+func (m *Metrics) OperationEnded(op string, start, end time.Time, errClass string) {
+	m.inflight.Add(-1)
+	m.opDuration.WithLabelValues(op).Observe(end.Sub(start).Seconds())
+	if errClass != "" && errClass != observe.ClassCanceled {
+		m.errs.WithLabelValues(op, errClass).Inc()
+	}
+}
 
-// TaskDone takes one from active_async_tasks.
-func (m *Metrics) TaskDone() { m.inflight.Add(-1) }
-
-// OperationDone reports one outbound operation of kind op: its duration,
-// and errType ("" when it succeeded) counted in async_errors_total.
-func (m *Metrics) OperationDone(op string, elapsed time.Duration, errType string) {
-	m.opDuration.WithLabelValues(op).Observe(elapsed.Seconds())
-	if errType != "" {
-		m.errs.WithLabelValues(op, errType).Inc()
+// DeclareOperations makes the series of operation types ops exist at zero
+// from the start: their duration histogram and their error counter for
+// every error class.
+func (m *Metrics) DeclareOperations(ops ...string) {
+	for _, op := range ops {
+		m.opDuration.WithLabelValues(op)
+		for _, class := range observe.Classes {
+			m.errs.WithLabelValues(op, class)
+		}
 	}
 }
 

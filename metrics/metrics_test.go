@@ -3,9 +3,10 @@ package metrics_test
 import (
 	"context"
 	"errors"
-	"fmt"
+	"math"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,7 +90,7 @@ func TestADRMetricsMoveWithARealPipeline(t *testing.T) {
 
 	got := families(t, reg)
 	for _, name := range []string{
-		"async_operation_duration_seconds", "active_async_tasks", "async_errors_total",
+		"tickflow_stage_batch_duration_seconds", "active_async_tasks", "async_errors_total",
 		"tickflow_stage_items_in_total", "tickflow_stage_items_out_total", "tickflow_stage_queued_items",
 		"tickflow_bars_processed_total", "tickflow_signals_total", "tickflow_signal_latency_seconds",
 	} {
@@ -97,8 +98,11 @@ func TestADRMetricsMoveWithARealPipeline(t *testing.T) {
 			t.Errorf("metric %s missing", name)
 		}
 	}
-	if !strings.Contains(got["async_operation_duration_seconds"], `value:"strategy"`) {
-		t.Errorf("no strategy operation_type: %s", got["async_operation_duration_seconds"])
+	if !strings.Contains(got["tickflow_stage_batch_duration_seconds"], `value:"strategy"`) {
+		t.Errorf("no strategy stage: %s", got["tickflow_stage_batch_duration_seconds"])
+	}
+	if n := histogramCount(t, reg, "async_operation_duration_seconds"); n != 0 {
+		t.Errorf("%d operations observed: a pipeline's batches are not outbound operations", n)
 	}
 	if !strings.Contains(got["async_errors_total"], `value:"timeout"`) {
 		t.Errorf("BAD's deadline not counted as a timeout: %s", got["async_errors_total"])
@@ -127,12 +131,13 @@ tickflow_signals_total{side="sell"} 0
 	if n := histogramCount(t, reg, "tickflow_signal_latency_seconds"); n != 20 {
 		t.Errorf("latency observations = %d, want one per signal (20)", n)
 	}
-	workers := p.Workers() + 2
-	want = fmt.Sprintf(`
-# HELP active_async_tasks Number of active async tasks: goroutines of the running pipeline (source, workers, sink) plus outbound requests in flight.
+	// No outbound operation in flight: the pipeline's goroutines are not
+	// async tasks.
+	want = `
+# HELP active_async_tasks Number of active async tasks: outbound operations in flight.
 # TYPE active_async_tasks gauge
-active_async_tasks %d
-`, workers)
+active_async_tasks 0
+`
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "active_async_tasks"); err != nil {
 		t.Error(err)
 	}
@@ -190,19 +195,22 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 
 
 func TestOutboundHooks(t *testing.T) {
 	m, reg := newMetrics(t)
-	m.TaskStarted()
-	m.OperationDone("webhook", 20*time.Millisecond, "")
-	m.OperationDone("webhook", time.Second, "status_5xx")
+	t0 := time.Now()
+	m.OperationStarted("webhook")
+	m.OperationStarted("webhook")
+	m.OperationEnded("webhook", t0, t0.Add(20*time.Millisecond), "")
+	m.OperationStarted("webhook")
+	m.OperationEnded("webhook", t0, t0.Add(time.Second), "status_5xx")
 	m.Retried("webhook")
 	m.Discarded("webhook", "breaker_open")
 	m.RateLimited("webhook", 100*time.Millisecond)
 	m.BreakerState("webhook", "open")
 	m.Dropped("indicators", 64)
 	want := `
-# HELP active_async_tasks Number of active async tasks: goroutines of the running pipeline (source, workers, sink) plus outbound requests in flight.
+# HELP active_async_tasks Number of active async tasks: outbound operations in flight.
 # TYPE active_async_tasks gauge
 active_async_tasks 1
-# HELP async_errors_total Total async operation errors: keys failed by a stage, failed outbound requests.
+# HELP async_errors_total Total async operation errors: failed outbound operations, keys failed by a stage.
 # TYPE async_errors_total counter
 async_errors_total{error_type="status_5xx",operation_type="webhook"} 1
 # HELP tickflow_circuit_breaker_state Circuit breaker state: 0 closed, 1 half-open, 2 open.
@@ -226,7 +234,61 @@ tickflow_retries_total{operation_type="webhook"} 1
 	if n := histogramCount(t, reg, "async_operation_duration_seconds"); n != 2 {
 		t.Errorf("webhook durations observed = %d, want 2", n)
 	}
-	m.TaskDone()
+}
+
+// Declared operation types have their series from the start, at zero:
+// an alert on the error rate works before the first error.
+func TestDeclaredSeriesExistBeforeAnyError(t *testing.T) {
+	m, reg := newMetrics(t)
+	m.DeclareOperations("alpaca.rest", "store.read")
+	got := families(t, reg)
+	for _, s := range []string{`value:"alpaca.rest"`, `value:"store.read"`, `value:"timeout"`, `value:"status_5xx"`} {
+		if !strings.Contains(got["async_errors_total"], s) {
+			t.Errorf("async_errors_total lacks %s: %s", s, got["async_errors_total"])
+		}
+	}
+	if !strings.Contains(got["async_operation_duration_seconds"], `value:"alpaca.rest"`) {
+		t.Errorf("no alpaca.rest duration series: %s", got["async_operation_duration_seconds"])
+	}
+	if strings.Contains(got["async_errors_total"], "value:1") {
+		t.Errorf("a declared series is not at zero: %s", got["async_errors_total"])
+	}
+}
+
+// The duration histogram reflects the work: a fake Alpaca that answers in
+// 50 ms reads 50 ms per page (fake time), whatever the gaps between
+// requests.
+func TestOperationDurationIsWorkTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, reg := newMetrics(t)
+		for range 3 {
+			end := observeStart(m, "alpaca.rest")
+			time.Sleep(50 * time.Millisecond) // the fake's answer time
+			end()
+			time.Sleep(10 * time.Second) // a quiet gap between requests
+		}
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != "async_operation_duration_seconds" {
+				continue
+			}
+			h := mf.GetMetric()[0].GetHistogram()
+			if h.GetSampleCount() != 3 || math.Abs(h.GetSampleSum()-0.150) > 1e-9 {
+				t.Fatalf("%d operations, %vs in all; want 3 taking 50 ms each", h.GetSampleCount(), h.GetSampleSum())
+			}
+			return
+		}
+		t.Fatal("no async_operation_duration_seconds")
+	})
+}
+
+func observeStart(m *metrics.Metrics, op string) func() {
+	start := time.Now()
+	m.OperationStarted(op)
+	return func() { m.OperationEnded(op, start, time.Now(), "") }
 }
 
 func TestErrorType(t *testing.T) {
@@ -284,4 +346,19 @@ func BenchmarkObserverProcessed(b *testing.B) {
 			m.Processed("indicators", 64, 64, time.Microsecond)
 		}
 	})
+}
+
+func BenchmarkOperationEnded(b *testing.B) {
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.DeclareOperations("alpaca.rest")
+	t0 := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.OperationStarted("alpaca.rest")
+		m.OperationEnded("alpaca.rest", t0, t0.Add(50*time.Millisecond), "")
+	}
 }

@@ -53,6 +53,7 @@ func TestAlertRulesNameExportedMetrics(t *testing.T) {
 	m.BreakerState("webhook", "open")
 	m.Retried("webhook")
 	m.RateLimited("webhook", time.Millisecond)
+	m.DeclareOperations("webhook") // outbound operations' series
 	m.WatchPipeline(fakePipeline{})
 	_ = m.Sink().Write(context.Background(), []market.Event{{Signal: &market.Signal{Side: market.Buy}}})
 	mfs, err := reg.Gather()

@@ -351,6 +351,7 @@ func TestAPI(t *testing.T) {
 	}
 	_ = m.Sink().Write(context.Background(), batch)
 	m.Processed("indicators", 10, 10, time.Millisecond)
+	m.DeclareOperations("webhook") // a run with an outbound component
 	m.Failed("indicators", "SYM3", context.DeadlineExceeded)
 
 	var sigs []market.Signal

@@ -7,14 +7,15 @@
 //   - [Discard] only counts, for benchmarks.
 //   - [Tee] hands every batch to several sinks in turn.
 //
-// The sinks that act on signals or record them:
+// One sink acts on signals:
 //
-//   - [Store] records bars in a SQLite or PostgreSQL store (package store).
-//   - [Journal] records every signal once, with its indicator values.
-//   - [Webhook] posts each signal as JSON, with retries, a circuit breaker
-//     and a rate limit, never slowing the pipeline.
-//   - [AlpacaOrders] turns signals into Alpaca orders: paper trading by
-//     default, idempotent client order ids, a position check per symbol.
+//   - [Webhook] posts each signal as JSON through the I/O layer's retry
+//     policy, with a circuit breaker and a rate limit, never slowing the
+//     pipeline.
+//
+// They depend on nothing but the standard library, the pipeline and a
+// breaker and rate limiter: the sinks of integrations live with them,
+// package store (BarSink, Journal) and package alpaca (Orders).
 //
 // Each writing sink either writes one record per signal ([EmitSignals], the
 // default) or one record per event with its close and indicator values

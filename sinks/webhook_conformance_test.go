@@ -35,7 +35,7 @@ func TestWebhookConforms(t *testing.T) {
 		// No keep-alive: an idle connection's server goroutine would count
 		// as a leak of the sink's.
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-		return &sinks.Webhook{URL: srv.URL, Client: client, Rate: 1000, Burst: 100}
+		return mustWebhook(t, sinks.WebhookConfig{URL: srv.URL, Transport: client.Transport, Rate: 1000, Burst: 100})
 	}, events, func(t *testing.T, s pipeline.Sink[market.Event]) {
 		// Flush waits for delivery: every signal has been posted by now.
 		if got := posted.Load(); got != 4 {

@@ -20,7 +20,11 @@ func ExampleWebhook() {
 	}))
 	defer srv.Close()
 
-	w := &sinks.Webhook{URL: srv.URL, Timeout: 5 * time.Second, Retries: 3, Rate: 10}
+	w, err := sinks.NewWebhook(sinks.WebhookConfig{URL: srv.URL, Retry: sinks.RetryPolicy{Attempts: 3, Timeout: 5 * time.Second}, Rate: 10})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	t := time.Date(2024, 1, 2, 15, 10, 0, 0, time.UTC)
 	_ = w.Write(context.Background(), []market.Event{{
 		Bar:    market.Bar{Symbol: "AAPL", Time: t, Close: 185.1},

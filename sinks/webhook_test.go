@@ -48,15 +48,15 @@ func (h *hook) count(prefix string) int {
 	return n
 }
 
-func (h *hook) TaskStarted() {
+func (h *hook) OperationStarted(string) {
 	n := h.active.Add(1)
 	if n > h.maxLive.Load() {
 		h.maxLive.Store(n)
 	}
 }
-func (h *hook) TaskDone() { h.active.Add(-1) }
-func (h *hook) OperationDone(op string, _ time.Duration, errType string) {
-	h.add("done " + op + " " + errType)
+func (h *hook) OperationEnded(op string, _, _ time.Time, errClass string) {
+	h.active.Add(-1)
+	h.add("done " + op + " " + errClass)
 }
 func (h *hook) Retried(op string)                      { h.add("retry " + op) }
 func (h *hook) Discarded(op, reason string)            { h.add("discard " + op + " " + reason) }
@@ -127,13 +127,23 @@ func run(t *testing.T, w *sinks.Webhook, events []market.Event) {
 	}
 }
 
+// mustWebhook makes a webhook or fails the test.
+func mustWebhook(t *testing.T, cfg sinks.WebhookConfig) *sinks.Webhook {
+	t.Helper()
+	w, err := sinks.NewWebhook(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 func leakCheck(t *testing.T) { t.Cleanup(func() { goleak.VerifyNone(t) }) }
 
 func TestWebhookPostsEachSignal(t *testing.T) {
 	leakCheck(t)
 	ep := newEndpoint(t, func(int) int { return http.StatusNoContent })
 	h := &hook{}
-	w := &sinks.Webhook{URL: ep.URL + "/hook", Header: http.Header{"Authorization": {"Bearer tok"}}, Hook: h, Rate: 1000, Burst: 100}
+	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL + "/hook", Header: http.Header{"Authorization": {"Bearer tok"}}, Hook: h, Observer: h, Rate: 1000, Burst: 100})
 	run(t, w, signals(3))
 	if ep.requests() != 3 || w.Delivered() != 3 {
 		t.Fatalf("%d requests, %d delivered; want 3 (one per signal, none per plain bar)", ep.requests(), w.Delivered())
@@ -167,7 +177,7 @@ func TestWebhookRetriesWithBackoff(t *testing.T) {
 		return http.StatusOK
 	})
 	h := &hook{}
-	w := &sinks.Webhook{URL: ep.URL, Hook: h, Backoff: time.Millisecond, Rate: 1000}
+	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Initial: time.Millisecond}, Rate: 1000})
 	run(t, w, signals(1))
 	if ep.requests() != 3 || w.Delivered() != 1 {
 		t.Fatalf("%d requests, %d delivered; want 3 and 1", ep.requests(), w.Delivered())
@@ -194,7 +204,7 @@ func TestWebhookGivesUp(t *testing.T) {
 			leakCheck(t)
 			ep := newEndpoint(t, func(int) int { return tt.status })
 			h := &hook{}
-			w := &sinks.Webhook{URL: ep.URL, Hook: h, Retries: tt.retries, Backoff: time.Millisecond, Rate: 1000, BreakerFailures: 100}
+			w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Attempts: tt.retries, Initial: time.Millisecond}, Rate: 1000, BreakerFailures: 100})
 			run(t, w, signals(1))
 			if ep.requests() != tt.requests || h.count(tt.reason) != 1 || w.DiscardedSignals() != 1 {
 				t.Errorf("%d requests (want %d), hook calls %v", ep.requests(), tt.requests, h.calls)
@@ -207,7 +217,7 @@ func TestWebhookCircuitBreakerOpens(t *testing.T) {
 	leakCheck(t)
 	ep := newEndpoint(t, func(int) int { return http.StatusBadGateway })
 	h := &hook{}
-	w := &sinks.Webhook{URL: ep.URL, Hook: h, Retries: -1, BreakerFailures: 2, BreakerTimeout: time.Hour, Rate: 1000}
+	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Attempts: -1}, BreakerFailures: 2, BreakerCooldown: time.Hour, Rate: 1000})
 	run(t, w, signals(6))
 	if ep.requests() != 2 {
 		t.Errorf("%d requests reached the endpoint, want 2 before the breaker opens", ep.requests())
@@ -224,7 +234,7 @@ func TestWebhookRateLimit(t *testing.T) {
 	leakCheck(t)
 	ep := newEndpoint(t, func(int) int { return http.StatusOK })
 	h := &hook{}
-	w := &sinks.Webhook{URL: ep.URL, Hook: h, Rate: 100, Burst: 1}
+	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Rate: 100, Burst: 1})
 	run(t, w, signals(4))
 	if w.Delivered() != 4 || h.count("ratelimited webhook") < 2 {
 		t.Errorf("delivered %d, hook calls %v; want all 4 delivered, most after a wait", w.Delivered(), h.calls)
@@ -243,7 +253,7 @@ func TestWebhookTimeout(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	h := &hook{}
-	w := &sinks.Webhook{URL: srv.URL, Hook: h, Timeout: 20 * time.Millisecond, Retries: -1, Rate: 1000}
+	w := mustWebhook(t, sinks.WebhookConfig{URL: srv.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Timeout: 20 * time.Millisecond, Attempts: -1}, Rate: 1000})
 	run(t, w, signals(1))
 	if h.count("done webhook timeout") != 1 || h.count("discard webhook retries_exhausted") != 1 {
 		t.Errorf("hook calls %v", h.calls)
@@ -263,7 +273,7 @@ func TestWebhookNeverBlocksTheWriter(t *testing.T) {
 	}))
 	defer srv.Close()
 	h := &hook{}
-	w := &sinks.Webhook{URL: srv.URL, Hook: h, QueueSize: 2, Rate: 1000}
+	w := mustWebhook(t, sinks.WebhookConfig{URL: srv.URL, Hook: h, Observer: h, QueueSize: 2, Rate: 1000})
 	ctx := context.Background()
 	if err := w.Write(ctx, signals(1)); err != nil {
 		t.Fatal(err)
@@ -302,12 +312,12 @@ func TestWebhookKeepsSecretsOutOfLogs(t *testing.T) {
 	ln.Close() // nothing listens: every attempt fails to connect
 	var logs bytes.Buffer
 	h := &hook{}
-	w := &sinks.Webhook{
+	w := mustWebhook(t, sinks.WebhookConfig{
 		URL:    "http://bot:s3cret@" + addr + "/services/T0K3N?key=k3y",
 		Header: http.Header{"Authorization": {"Bearer b3arer"}},
-		Hook:   h, Retries: 1, Backoff: time.Millisecond, Rate: 1000,
+		Hook:   h, Observer: h, Retry: sinks.RetryPolicy{Attempts: 1, Initial: time.Millisecond}, Rate: 1000,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}
+	})
 	run(t, w, signals(1))
 	if h.count("done webhook network") != 2 {
 		t.Errorf("hook calls %v", h.calls)
@@ -320,9 +330,8 @@ func TestWebhookKeepsSecretsOutOfLogs(t *testing.T) {
 			t.Errorf("logs reveal %q: %s", secret, logs.String())
 		}
 	}
-	bad := &sinks.Webhook{URL: "ftp://bot:s3cret@example.com/T0K3N"}
-	if err := bad.Write(context.Background(), signals(1)); err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "T0K3N") {
+	// A bad URL is refused when the sink is made, not at its first signal.
+	if _, err := sinks.NewWebhook(sinks.WebhookConfig{URL: "ftp://bot:s3cret@example.com/T0K3N"}); err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "T0K3N") {
 		t.Errorf("bad URL error = %v", err)
 	}
-	_ = bad.Close()
 }

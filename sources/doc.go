@@ -8,18 +8,11 @@
 //   - [Slice] and [BarSlice] emit items held in memory, for tests and
 //     benchmarks.
 //
-// The sources of live and stored data:
-//
-//   - [AlpacaBars] fetches history for many symbols from Alpaca's REST API:
-//     batched requests, a token-bucket rate limit, retries with back-off and
-//     jitter, and a circuit breaker.
-//   - [AlpacaStream] streams live bars from Alpaca's websocket after a REST
-//     warm-up, reconnecting, back-filling gaps and never blocking the SDK.
-//   - [AlpacaTradeUpdates] streams account (order) updates.
-//   - [Store] reads bars from a SQLite or PostgreSQL store (package store),
-//     several symbols at once, one whole symbol at a time in a fixed order.
-//
-// Package alpacatest is a loopback fake of Alpaca for tests.
+// They depend on nothing but the standard library and the pipeline, so a
+// program that reads CSV links no database driver, SDK or websocket
+// library. The sources of live and stored data live with their
+// integrations: package alpaca (Bars, Stream, TradeUpdates) and package
+// store (Source).
 //
 // Every source returns ctx.Err() promptly once its context is done, and a
 // failure confined to one symbol is reported through Emitter.Fail so that the

@@ -1,6 +1,14 @@
 // Package store keeps bars and a journal of signals in a database: SQLite (an
 // embedded file, pure Go driver, no C toolchain) or PostgreSQL (a pgx
-// connection pool) behind one interface, [Store].
+// connection pool) behind one interface, [Store]. It owns both directions of
+// the pipeline's storage:
+//
+//   - [Source] reads bars for many symbols, MaxConcurrentSymbols at once
+//     through pipeline.FetchEach, emitted whole in a fixed symbol order.
+//   - [BarSink] records the bars of a fetch or a live feed.
+//   - [Journal] records every signal once, with its indicator values.
+//
+// Package storetest runs a test against every backend the environment has.
 //
 //	            Open(ctx, "sqlite:bars.db")      Open(ctx, "postgres://...")
 //	                      │                               │
@@ -53,10 +61,12 @@
 //
 // A database that cannot be reached at Open is one error line wrapping
 // [ErrUnavailable]. Errors a retry may cure (a dropped connection, a server
-// restarting, a busy SQLite file) satisfy [IsTransient]; [Backoff] retries
-// them and the sinks and sources in tickflow use it, so a database that goes
-// away mid-run is waited for and the run resumes, or stops with the last
-// error. A bar that breaks the store's constraints is rejected with its key
+// restarting, a busy SQLite file) satisfy [IsTransient]; the Source, BarSink
+// and Journal retry them (and only them) under the I/O layer's policy
+// ([RetryPolicy]), so a database that goes away mid-run is waited for and the
+// run resumes, or stops with the last error. Every read, write and commit
+// attempt is reported to the component's Observer (OpRead, OpWrite,
+// OpJournal). A bar that breaks the store's constraints is rejected with its key
 // ([*BarError], [ErrConstraint]) and nothing of its batch is written.
 //
 // # Measured

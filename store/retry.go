@@ -3,73 +3,43 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tickflow/tickflow/internal/observe"
+	"github.com/tickflow/tickflow/internal/retry"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Default retry parameters used where a Backoff field is zero: 8 attempts
-// waiting 0.2, 0.4, 0.8, 1.6, 3.2, 5, 5 s between them (about 16 s in all).
+// The operation types the store's components report to their Observer.
 const (
-	DefaultAttempts = 8
-	DefaultInitial  = 200 * time.Millisecond
-	DefaultMax      = 5 * time.Second
+	OpRead    = "store.read"    // one read of a symbol's bars (or of the symbol list)
+	OpWrite   = "store.write"   // one transaction of bars
+	OpJournal = "store.journal" // one journal commit
 )
 
-// Backoff retries operations that fail with a transient error, doubling the
-// wait each time. Its zero value means the defaults above; Attempts < 0 means
-// one attempt, no retry.
-type Backoff struct {
-	Attempts int           // attempts in all, first one included
-	Initial  time.Duration // first wait
-	Max      time.Duration // longest wait
-	// OnRetry, if set, is told of each failed attempt before the wait.
-	OnRetry func(attempt int, wait time.Duration, err error)
-}
+// RetryPolicy is the I/O layer's retry policy; its zero value means 3
+// retries waiting 1, 2 and 4 s (jittered) and 30 s per attempt. Only
+// transient errors (see IsTransient) are retried.
+type RetryPolicy = retry.Policy
 
-// Do runs op until it succeeds, fails with an error that is not transient
-// (see IsTransient), ctx is done or the attempts run out; it returns op's last
-// error, annotated with the attempts when there was more than one.
-func (b Backoff) Do(ctx context.Context, op func(ctx context.Context) error) error {
-	attempts, wait, maxWait := b.Attempts, b.Initial, b.Max
-	if attempts == 0 {
-		attempts = DefaultAttempts
-	}
-	if attempts < 0 {
-		attempts = 1
-	}
-	if wait <= 0 {
-		wait = DefaultInitial
-	}
-	if maxWait <= 0 {
-		maxWait = DefaultMax
-	}
-	start := time.Now()
-	for i := 1; ; i++ {
+// Observer receives every read, write and journal commit (type, start,
+// end, error class); *metrics.Metrics and *health.Monitor implement it.
+type Observer = observe.Observer
+
+// do runs op under p, retrying transient errors only, each attempt
+// reported to obs as an operation of type opType.
+func do(ctx context.Context, p RetryPolicy, obs Observer, opType string, op func(ctx context.Context) error) error {
+	return p.Do(ctx, obs, opType, func(ctx context.Context) error {
 		err := op(ctx)
-		if err == nil || !IsTransient(err) || ctx.Err() != nil {
-			return err
+		if err != nil && !IsTransient(err) && ctx.Err() == nil {
+			return retry.Permanent(err)
 		}
-		if i >= attempts {
-			return fmt.Errorf("gave up after %d attempts in %v: %w", i, time.Since(start).Round(time.Millisecond), err)
-		}
-		if b.OnRetry != nil {
-			b.OnRetry(i, wait, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (while retrying: %v)", ctx.Err(), err)
-		case <-t.C:
-		}
-		wait = min(2*wait, maxWait)
-	}
+		return err
+	})
 }
 
 // IsTransient reports whether err is one a retry may cure: a lost or refused
@@ -120,3 +90,6 @@ func IsTransient(err error) bool {
 	}
 	return false
 }
+
+// observeDeclare declares a component's operation types to its observer.
+func observeDeclare(o Observer, ops ...string) { observe.Declare(o, ops...) }

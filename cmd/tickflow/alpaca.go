@@ -12,11 +12,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
-	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
 )
 
@@ -31,7 +31,7 @@ func alpacaFlags() []cli.Flag {
 		&cli.StringFlag{Name: "end", Usage: "last bar `TIME`, inclusive (default now): " + dateRule},
 		tzFlag(),
 		&cli.StringFlag{Name: "feed", Value: "iex", Usage: "Alpaca stock feed: iex (free), sip, delayed_sip"},
-		&cli.IntFlag{Name: "rate-limit", Value: sources.DefaultAlpacaRequestsPerMinute, Usage: fmt.Sprintf("Alpaca REST requests per minute, 1 to %d (200 on the Basic plan)", maxRateLimit)},
+		&cli.IntFlag{Name: "rate-limit", Value: alpaca.DefaultRequestsPerMinute, Usage: fmt.Sprintf("Alpaca REST requests per minute, 1 to %d (200 on the Basic plan)", maxRateLimit)},
 		&cli.StringFlag{Name: "key", EnvVars: []string{"APCA_API_KEY_ID"}, Usage: "Alpaca API key ID"},
 		&cli.StringFlag{Name: "secret", EnvVars: []string{"APCA_API_SECRET_KEY"}, Usage: "Alpaca API secret key"},
 		&cli.StringFlag{Name: "base-url", EnvVars: []string{"APCA_API_BASE_URL"}, Usage: "Alpaca trading `URL` (default: paper trading)"},
@@ -63,16 +63,15 @@ func alpacaSelected(c *cli.Context) (bool, error) {
 }
 
 // alpacaREST reads credentials and endpoints; a missing key is a one-line
-// error naming the variable to set.
-// The async settings pace and retry its requests.
-func alpacaREST(c *cli.Context, cfg *config.Config, log *slog.Logger) (sources.AlpacaREST, error) {
-	rest := sources.AlpacaREST{
-		KeyID: c.String("key"), SecretKey: c.String("secret"), DataURL: c.String("data-url"),
+// error naming the variable to set. The async settings retry its requests,
+// and max_concurrent_requests caps those in flight (the rate limit still
+// paces them).
+func alpacaREST(c *cli.Context, cfg *config.Config, log *slog.Logger) (alpaca.Config, error) {
+	rest := alpaca.Config{
+		KeyID: c.String("key"), SecretKey: c.String("secret"), DataURL: c.String("data-url"), Live: c.String("orders") == "live",
+		TradingURL: c.String("base-url"), StreamURL: c.String("stream-url"), CryptoStreamURL: c.String("crypto-stream-url"),
 		Feed: c.String("feed"), RequestsPerMinute: c.Int("rate-limit"), Logger: log,
-		RequestTimeout: cfg.Async.RequestTimeout, RetryAttempts: cfg.Async.Retries(), BackoffFactor: cfg.Async.BackoffFactor,
-		// max_concurrent_requests caps the requests in flight; the rate
-		// limit still paces them.
-		Concurrency: min(sources.DefaultAlpacaConcurrency, cfg.Async.MaxConcurrentRequests),
+		Retry: retryPolicy(cfg), MaxConcurrentRequests: min(alpaca.DefaultMaxConcurrentRequests, cfg.Async.MaxConcurrentRequests),
 	}
 	if n := rest.RequestsPerMinute; n < 1 || n > maxRateLimit {
 		return rest, usageError("--rate-limit: must be from 1 to %d, got %d", maxRateLimit, n)
@@ -102,7 +101,7 @@ func alpacaSymbols(c *cli.Context) ([]string, error) {
 
 // alpacaBars builds the historical source the flags describe. Logs go to
 // stderr at warning level (retries, the circuit breaker).
-func alpacaBars(c *cli.Context, cfg *config.Config) (*sources.AlpacaBars, error) {
+func alpacaBars(c *cli.Context, cfg *config.Config) (*alpaca.Bars, error) {
 	log := stderrLogger(c.App.ErrWriter)
 	if c.IsSet("synthetic-symbols") {
 		return nil, usageError("--synthetic-symbols counts the synthetic feed's symbols; with --source alpaca, list them with --symbols")
@@ -122,7 +121,12 @@ func alpacaBars(c *cli.Context, cfg *config.Config) (*sources.AlpacaBars, error)
 	if r.Start.IsZero() {
 		return nil, usageError("Alpaca history needs --start (and --end, default now)")
 	}
-	return &sources.AlpacaBars{AlpacaREST: rest, Symbols: syms, TimeFrame: c.String("timeframe"), Start: r.Start, End: r.Last()}, nil
+	client, err := alpaca.NewClient(rest)
+	if err != nil {
+		return nil, err
+	}
+	return &alpaca.Bars{Client: client, Symbols: syms, TimeFrame: c.String("timeframe"), Start: r.Start, End: r.Last(),
+		MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}, nil
 }
 
 func stderrLogger(w io.Writer) *slog.Logger {
@@ -145,9 +149,9 @@ func alpacaInput(c *cli.Context, cfg *config.Config, err error) (pipeline.Source
 }
 
 // alpacaNote names the source for summaries.
-func alpacaNote(src *sources.AlpacaBars) string {
-	st := src.Stats()
-	return fmt.Sprintf("alpaca: %d requests, %d retries, circuit breaker %s", st.Requests, st.Retries, src.BreakerState())
+func alpacaNote(src *alpaca.Bars) string {
+	st := src.Client.Stats()
+	return fmt.Sprintf("alpaca: %d requests, %d retries, circuit breaker %s", st.Requests, st.Retries, src.Client.BreakerState())
 }
 
 // alpacaStreamFlags are the Alpaca flags of "tickflow stream": --symbols
@@ -164,8 +168,8 @@ func alpacaStreamFlags() []cli.Flag {
 		flags = append(flags, f)
 	}
 	return append(flags,
-		&cli.IntFlag{Name: "warmup", Value: sources.DefaultAlpacaWarmupBars, Usage: fmt.Sprintf("with --source alpaca: bars of history per symbol before live bars, 0 to %d (exact indicators need 500)", maxWarmupBars)},
-		&cli.DurationFlag{Name: "alpaca-stale-after", Value: sources.DefaultAlpacaStaleAfter, Usage: "with --source alpaca: replace a socket silent this long (stocks are silent outside trading hours)"},
+		&cli.IntFlag{Name: "warmup", Value: alpaca.DefaultWarmupBars, Usage: fmt.Sprintf("with --source alpaca: bars of history per symbol before live bars, 0 to %d (exact indicators need 500)", maxWarmupBars)},
+		&cli.DurationFlag{Name: "alpaca-stale-after", Value: alpaca.DefaultStaleAfter, Usage: "with --source alpaca: replace a socket silent this long (stocks are silent outside trading hours)"},
 		&cli.StringFlag{Name: "orders", Value: "off", Usage: "turn signals into Alpaca orders: off, dry-run (log only), paper, live (real money)"},
 		&cli.Float64Flag{Name: "qty", Usage: fmt.Sprintf("with --orders: shares per buy, up to %d", maxQty), DefaultText: "1"},
 		&cli.Float64Flag{Name: "notional", Usage: fmt.Sprintf("with --orders: dollars per buy, up to %d, instead of --qty", maxNotional)},
@@ -174,7 +178,7 @@ func alpacaStreamFlags() []cli.Flag {
 
 // streamFeed is stream's live source: the synthetic feed of
 // --synthetic-symbols, or Alpaca's stream of --symbols with --source alpaca.
-func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.Source[market.Event], error) {
+func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer) (pipeline.Source[market.Event], error) {
 	alp, err := alpacaSelected(c)
 	if err != nil {
 		return nil, err
@@ -192,6 +196,7 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.
 	if err != nil {
 		return nil, err
 	}
+	rest.Observer = obs
 	syms, err := alpacaSymbols(c)
 	if err != nil {
 		return nil, err
@@ -203,8 +208,12 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger) (pipeline.
 	if warm == 0 {
 		warm = -1 // the source's zero is its default; the flag's is none
 	}
-	return &sources.AlpacaStream{AlpacaREST: rest, Symbols: syms, StreamURL: c.String("stream-url"),
-		CryptoStreamURL: c.String("crypto-stream-url"), WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after")}, nil
+	client, err := alpaca.NewClient(rest)
+	if err != nil {
+		return nil, err
+	}
+	return &alpaca.Stream{Client: client, Symbols: syms, WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after"),
+		MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}, nil
 }
 
 // syntheticSymbolsError explains stream's --symbols without --source
@@ -219,61 +228,86 @@ func syntheticSymbolsError(value string) error {
 // alpacaHealth adds the REST circuit breaker of an Alpaca feed to the
 // health checks.
 func alpacaHealth(mon *health.Monitor, feed pipeline.Source[market.Event]) {
-	if s, ok := feed.(*sources.AlpacaStream); ok {
+	if s, ok := feed.(*alpaca.Stream); ok {
 		mon.AddAPI("alpaca", health.CheckerFunc(func(ctx context.Context) health.Status {
-			if err := s.Health(ctx); err != nil {
+			if err := s.Client.Health(ctx); err != nil {
 				return health.Fail("%v", err)
 			}
-			return health.OK("circuit breaker %s", s.BreakerState())
+			return health.OK("circuit breaker %s", s.Client.BreakerState())
 		}))
 	}
 }
 
 // alpacaOrders is the order sink --orders asks for, if any.
-func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger) ([]pipeline.Sink[market.Event], error) {
+// With --source alpaca the feed's client is shared (feed is then an
+// *alpaca.Stream): one token bucket, breaker and request bound per account.
+func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer, feed pipeline.Source[market.Event]) ([]pipeline.Sink[market.Event], error) {
 	mode := c.String("orders")
-	o := &sinks.AlpacaOrders{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
-		Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log,
-		RetryAttempts: cfg.Async.Retries(), BackoffFactor: cfg.Async.BackoffFactor, RequestTimeout: cfg.Async.RequestTimeout}
+	ocfg := alpaca.OrdersConfig{Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log}
+	ccfg := alpaca.Config{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
+		Logger: log, Retry: retryPolicy(cfg), Observer: obs}
 	switch mode {
 	case "", "off":
 		return nil, nil
 	case "dry-run":
-		o.DryRun = true
+		ocfg.DryRun = true
 	case "paper":
 	case "live":
-		o.Live = true
+		ccfg.Live = true
 	default:
 		return nil, usageError("--orders: %q is not off, dry-run, paper or live", mode)
 	}
-	if !o.DryRun && (o.KeyID == "" || o.SecretKey == "") {
+	if !ocfg.DryRun && (ccfg.KeyID == "" || ccfg.SecretKey == "") {
 		return nil, usageError("--orders %s needs API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY (or --key, --secret)", mode)
 	}
 	for _, v := range []struct {
 		flag     string
 		x, limit float64
-	}{{"qty", o.Qty, maxQty}, {"notional", o.Notional, maxNotional}} {
+	}{{"qty", ocfg.Qty, maxQty}, {"notional", ocfg.Notional, maxNotional}} {
 		// !(x >= 0) also catches NaN, which passes every comparison.
 		if !(v.x >= 0) || v.x > v.limit {
 			return nil, usageError("--%s: must be from 0 to %.0f, got %s", v.flag, v.limit, strconv.FormatFloat(v.x, 'f', -1, 64))
 		}
 	}
-	if o.Qty > 0 && o.Notional > 0 {
+	if ocfg.Qty > 0 && ocfg.Notional > 0 {
 		return nil, usageError("--qty and --notional: choose one")
 	}
-	if o.DryRun {
+	if ocfg.DryRun {
+		o, err := alpaca.NewOrders(nil, ocfg)
+		if err != nil {
+			return nil, err
+		}
 		return []pipeline.Sink[market.Event]{o}, nil
 	}
-	updates := &sources.AlpacaTradeUpdates{KeyID: o.KeyID, SecretKey: o.SecretKey, TradingURL: o.TradingURL, Logger: log}
-	return []pipeline.Sink[market.Event]{&ordersSink{AlpacaOrders: o, updates: updates, log: log}}, nil
+	var client *alpaca.Client
+	if s, ok := feed.(*alpaca.Stream); ok {
+		client = s.Client
+	} else {
+		var err error
+		if client, err = alpaca.NewClient(ccfg); err != nil {
+			return nil, err
+		}
+	}
+	o, err := alpaca.NewOrders(client, ocfg)
+	if err != nil {
+		return nil, err
+	}
+	updates := &alpaca.TradeUpdates{Client: client}
+	return []pipeline.Sink[market.Event]{&ordersSink{Orders: o, updates: updates, log: log}}, nil
+}
+
+// retryPolicy is the configuration's retry policy (config's Retries
+// translates its "0 means none" into the library's -1).
+func retryPolicy(cfg *config.Config) alpaca.RetryPolicy {
+	return alpaca.RetryPolicy{Attempts: cfg.Async.Retries(), Factor: cfg.Async.BackoffFactor, Timeout: cfg.Async.RequestTimeout}
 }
 
 // ordersSink places orders and, from its first Write until Close, logs the
 // account's trade updates (the ADR's stream_account_updates): fills,
 // cancellations and rejections of the orders it placed.
 type ordersSink struct {
-	*sinks.AlpacaOrders
-	updates *sources.AlpacaTradeUpdates
+	*alpaca.Orders
+	updates *alpaca.TradeUpdates
 	log     *slog.Logger
 	once    sync.Once
 	stop    context.CancelFunc
@@ -292,7 +326,7 @@ func (o *ordersSink) Write(ctx context.Context, items []market.Event) error {
 			}
 		}()
 	})
-	return o.AlpacaOrders.Write(ctx, items)
+	return o.Orders.Write(ctx, items)
 }
 
 // Close stops the trade updates, then releases the sink's connections.
@@ -301,13 +335,13 @@ func (o *ordersSink) Close() error {
 		o.stop()
 		<-o.done
 	}
-	return o.AlpacaOrders.Close()
+	return o.Orders.Close()
 }
 
 // tradeLog is an Emitter that logs trade updates.
 type tradeLog struct{ log *slog.Logger }
 
-func (t tradeLog) Emit(u sources.TradeUpdate) error {
+func (t tradeLog) Emit(u alpaca.TradeUpdate) error {
 	t.log.Info("alpaca trade update", "event", u.Event, "symbol", u.Symbol, "side", u.Side, "qty", u.Qty,
 		"price", u.Price, "position_qty", u.PositionQty, "order_status", u.OrderStatus, "client_order_id", u.ClientOrderID)
 	return nil
@@ -320,7 +354,7 @@ func (tradeLog) Fail(string, error) {}
 // what its own queue drops: there blocking loses nothing, and the warm-up
 // history (a burst of 500 bars a symbol) must not be dropped.
 func streamOverflow(feed pipeline.Source[market.Event]) pipeline.Overflow {
-	if _, ok := feed.(*sources.AlpacaStream); ok {
+	if _, ok := feed.(*alpaca.Stream); ok {
 		return pipeline.Block
 	}
 	return pipeline.DropOldest
@@ -328,7 +362,7 @@ func streamOverflow(feed pipeline.Source[market.Event]) pipeline.Overflow {
 
 // feedName tells what stream is streaming.
 func feedName(feed pipeline.Source[market.Event], cfg *config.Config) string {
-	if s, ok := feed.(*sources.AlpacaStream); ok {
+	if s, ok := feed.(*alpaca.Stream); ok {
 		return fmt.Sprintf("%s from Alpaca (1-minute bars)", plural(len(s.Symbols), "symbol"))
 	}
 	return fmt.Sprintf("%d synthetic symbols at %g bars/s", cfg.Stream.SyntheticSymbols, cfg.Stream.Rate)

@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tickflow/tickflow/alpaca/alpacatest"
 	"github.com/tickflow/tickflow/market"
-	"github.com/tickflow/tickflow/sources/alpacatest"
 )
 
 var alpT0 = time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC)

@@ -67,7 +67,7 @@ func storeInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Even
 	if err != nil {
 		return nil, nil, err
 	}
-	return &ownedSource{Store: sources.Store{DB: st, Symbols: splitSymbols(c.String("symbols")),
+	return &ownedSource{Source: store.Source{DB: st, Symbols: splitSymbols(c.String("symbols")),
 		Timeframe: timeframeOf(c), Start: r.Start, End: r.End, MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}}, nil, nil
 }
 
@@ -98,7 +98,7 @@ func openStore(ctx context.Context, flag, url string, write bool) (store.Store, 
 }
 
 // ownedSource is a Store source that closes its store after its last call.
-type ownedSource struct{ sources.Store }
+type ownedSource struct{ store.Source }
 
 func (s *ownedSource) Close() error { return s.DB.Close() }
 
@@ -113,7 +113,7 @@ func withJournal(c *cli.Context, sink pipeline.Sink[market.Event]) (pipeline.Sin
 	if err != nil {
 		return nil, err
 	}
-	j := &ownedJournal{Journal: sinks.Journal{DB: st}}
+	j := &ownedJournal{Journal: store.Journal{DB: st}}
 	if c.String("source") != "alpaca" {
 		j.MaxHold = time.Second
 	}
@@ -121,7 +121,7 @@ func withJournal(c *cli.Context, sink pipeline.Sink[market.Event]) (pipeline.Sin
 }
 
 // ownedJournal is a Journal sink that closes its store after its last call.
-type ownedJournal struct{ sinks.Journal }
+type ownedJournal struct{ store.Journal }
 
 func (j *ownedJournal) Close() error { return j.DB.Close() }
 

@@ -12,11 +12,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
-	"github.com/tickflow/tickflow/sinks"
-	"github.com/tickflow/tickflow/sources"
+	"github.com/tickflow/tickflow/store"
 )
 
 func fetchCommand() *cli.Command {
@@ -103,13 +103,13 @@ func fetchAction(c *cli.Context) error {
 
 // fetchToDB stores the fetched bars with the Store sink; fetching again
 // updates the same rows.
-func fetchToDB(c *cli.Context, cfg *config.Config, src *sources.AlpacaBars) error {
+func fetchToDB(c *cli.Context, cfg *config.Config, src *alpaca.Bars) error {
 	db, err := openStore(c.Context, "--db", c.String("db"), forWriting)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	sink := &sinks.Store{DB: db, Timeframe: c.String("timeframe"), BatchSize: cfg.Store.BatchSize, MaxHold: time.Second}
+	sink := &store.BarSink{DB: db, Timeframe: c.String("timeframe"), BatchSize: cfg.Store.BatchSize, MaxHold: time.Second}
 	start := time.Now()
 	runErr := pipeline.New(pipeline.Config[market.Event]{}).From("alpaca", src).To("db", sink).Run(c.Context)
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: stored %d bars (timeframe %s) in %s (%s)\n",

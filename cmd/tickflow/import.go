@@ -8,8 +8,8 @@ import (
 
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
-	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
+	"github.com/tickflow/tickflow/store"
 )
 
 func importCommand() *cli.Command {
@@ -60,7 +60,7 @@ func importAction(c *cli.Context) (err error) {
 	}()
 	src := &sources.CSV{Paths: c.StringSlice("csv"), SkipBadRows: c.Bool("skip-bad-rows")}
 	// An import can be replayed: hold bars for full batches.
-	sink := &sinks.Store{DB: st, Timeframe: c.String("timeframe"), BatchSize: cfg.Store.BatchSize, MaxHold: time.Hour}
+	sink := &store.BarSink{DB: st, Timeframe: c.String("timeframe"), BatchSize: cfg.Store.BatchSize, MaxHold: time.Hour}
 	p := pipeline.New(pipeline.Config[market.Event]{}).From("csv", src).To("store", sink)
 	start := time.Now()
 	err = p.Run(c.Context)

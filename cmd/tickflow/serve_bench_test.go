@@ -257,7 +257,7 @@ func benchServe(b *testing.B, readers int, requests int64) {
 		run = d
 	}
 	for b.Loop() {
-		src := syntheticFeed(&config.Config{Stream: config.Stream{Symbols: symbols, Rate: rate}}, 1)
+		src := syntheticFeed(&config.Config{Stream: config.Stream{SyntheticSymbols: symbols, Rate: rate}}, 1)
 		s := newStreamBench(b, src, pipeline.DropOldest, false)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/indicators"
+	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/metrics"
 	"github.com/tickflow/tickflow/pipeline"
@@ -81,31 +82,41 @@ func streamAction(c *cli.Context) error {
 		return err
 	}
 
-	sinkList := []pipeline.Sink[market.Event]{m.Sink()}
-	var hook *sinks.Webhook
-	if cfg.Webhook.URL != "" {
-		hook = &sinks.Webhook{
-			URL: cfg.Webhook.URL, Timeout: cfg.Async.RequestTimeout, Retries: cfg.Async.Retries(),
-			BackoffFactor: cfg.Async.BackoffFactor, Rate: cfg.Webhook.Rate, Burst: cfg.Webhook.Burst,
-			Hook: m, Logger: log,
-		}
-		sinkList = append(sinkList, hook)
-	}
-
-	feed, err := streamFeed(c, cfg, log)
+	var p *pipeline.Pipeline[market.Event]
+	stats := func() []pipeline.StageStats { return p.Stats() }
+	alp, err := alpacaSelected(c)
 	if err != nil {
 		return err
 	}
-	src := m.Source(feed)
-	var p *pipeline.Pipeline[market.Event]
-	stats := func() []pipeline.StageStats { return p.Stats() }
 	staleAfter := cfg.Stream.StaleAfter
-	if _, alpaca := feed.(*sources.AlpacaStream); alpaca && cfg.Origin("stream.stale_after") == "default" {
+	if alp && cfg.Origin("stream.stale_after") == "default" {
 		// Alpaca sends a bar a minute per symbol: the synthetic feed's 10 s
 		// would report every quiet minute as a stalled stream.
 		staleAfter = c.Duration("alpaca-stale-after")
 	}
 	mon := health.New(health.Options{StaleAfter: staleAfter, Activity: m, Stats: stats})
+	// Every outbound operation reports to the metrics and to the health
+	// checks (api_connectivity follows the last real outcome).
+	obs := observe.Multi(m, mon)
+
+	sinkList := []pipeline.Sink[market.Event]{m.Sink()}
+	var hook *sinks.Webhook
+	if cfg.Webhook.URL != "" {
+		hook, err = sinks.NewWebhook(sinks.WebhookConfig{
+			URL: cfg.Webhook.URL, Retry: retryPolicy(cfg), Rate: cfg.Webhook.Rate, Burst: cfg.Webhook.Burst,
+			Hook: m, Observer: obs, Logger: log,
+		})
+		if err != nil {
+			return usageError("--webhook: %v", err)
+		}
+		sinkList = append(sinkList, hook)
+	}
+
+	feed, err := streamFeed(c, cfg, log, obs)
+	if err != nil {
+		return err
+	}
+	src := m.Source(feed)
 	alpacaHealth(mon, feed)
 	if hook != nil {
 		mon.AddAPI("webhook", health.CheckerFunc(func(context.Context) health.Status {
@@ -123,7 +134,7 @@ func streamAction(c *cli.Context) error {
 		return err
 	}
 	sinkList = append(sinkList, srv.Feed(), out)
-	orders, err := alpacaOrders(c, cfg, log) // --orders: none unless asked
+	orders, err := alpacaOrders(c, cfg, log, obs, feed) // --orders: none unless asked
 	if err != nil {
 		return err
 	}

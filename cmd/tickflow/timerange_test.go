@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickflow/tickflow/alpaca/alpacatest"
 	"github.com/tickflow/tickflow/market"
-	"github.com/tickflow/tickflow/sources/alpacatest"
 )
 
 func TestParseBound(t *testing.T) {

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
+)
+
+// Journal defaults.
+const (
+	// DefaultStrategy is the strategy name signals are journaled under.
+	DefaultStrategy = "stochrsi-ema"
+	// DefaultJournalBatchSize is the most signals per transaction.
+	DefaultJournalBatchSize = 1000
+)
+
+// Journal is a sink that records every signal (an event whose Signal is set)
+// with its indicator values in a store's journal; other events are ignored.
+// Each signal is keyed by (symbol, time, side, strategy) and the first write
+// wins, so the pipeline's at-least-once delivery, a replayed run and a
+// restart after a crash journal each signal exactly once.
+//
+// A write that fails with a transient error (the database went away) is
+// retried with back-off (Retry); the run waits meanwhile. Once the retries run
+// out, Write or Flush returns the error and the run stops with it: a signal is
+// never dropped silently.
+//
+// Its zero value but DB is the default. Write and Flush must not be called
+// concurrently (the pipeline calls a sink from one goroutine).
+type Journal struct {
+	// DB is the store whose journal to write; required. The sink does not
+	// close it.
+	DB Store
+	// Strategy names the strategy that made the signals (default
+	// DefaultStrategy); it is part of the key.
+	Strategy string
+	// BatchSize is the most signals per transaction (default
+	// DefaultJournalBatchSize).
+	BatchSize int
+	// MaxHold is how long signals may wait in memory for a fuller batch.
+	// Zero, the default, commits a Write's signals before it returns: a
+	// signal the sink accepted is in the journal. A positive duration holds
+	// signals until BatchSize are waiting, MaxHold has passed since the
+	// first of them (checked at each Write), or Flush: much faster on a long
+	// backtest, and safe where the input is replayed after a crash, since
+	// the replay journals what was held.
+	MaxHold time.Duration
+	// Retry governs retries of transient write errors.
+	Retry RetryPolicy
+	// Observer, if set, is told of every commit (OpJournal).
+	Observer Observer
+
+	held       holding[market.Signal]
+	declared   bool
+	added, dup atomic.Int64
+}
+
+var (
+	_ pipeline.Sink[market.Event] = (*Journal)(nil)
+	_ pipeline.Flusher            = (*Journal)(nil)
+)
+
+// Added returns how many signals were new to the journal; Duplicates how
+// many were already there (a replay). Both may be called while the sink runs.
+func (j *Journal) Added() int64 { return j.added.Load() }
+
+// Duplicates returns how many signals written were already in the journal.
+func (j *Journal) Duplicates() int64 { return j.dup.Load() }
+
+// Write journals the events' signals (see MaxHold for when they are
+// committed).
+func (j *Journal) Write(ctx context.Context, events []market.Event) error {
+	if j.DB == nil {
+		return errors.New("store.Journal: no DB")
+	}
+	if !j.declared {
+		observeDeclare(j.Observer, OpJournal)
+		j.declared = true
+	}
+	for i := range events {
+		if sig := events[i].Signal; sig != nil {
+			j.held.add(*sig)
+		}
+	}
+	return j.held.commitDue(ctx, j.batchSize(), j.MaxHold, j.commit)
+}
+
+// Flush commits the signals held back.
+func (j *Journal) Flush(ctx context.Context) error {
+	return j.held.flushTo(ctx, j.DB, "store.Journal", j.commit)
+}
+
+func (j *Journal) batchSize() int { return orDefault(j.BatchSize, DefaultJournalBatchSize) }
+
+func (j *Journal) strategy() string {
+	if j.Strategy != "" {
+		return j.Strategy
+	}
+	return DefaultStrategy
+}
+
+func (j *Journal) commit(ctx context.Context, sigs []market.Signal) error {
+	var added int
+	err := do(ctx, j.Retry, j.Observer, OpJournal, func(ctx context.Context) error {
+		var err error
+		added, err = j.DB.WriteSignals(ctx, j.strategy(), sigs)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store.Journal: journal %d signals: %w", len(sigs), err)
+	}
+	j.added.Add(int64(added))
+	j.dup.Add(int64(len(sigs) - added))
+	return nil
+}
