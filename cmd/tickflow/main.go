@@ -107,6 +107,7 @@ func commands() []*cli.Command {
 		runCommand(), fetchCommand(),
 		streamCommand(), configCommand(),
 		importCommand(), signalsCommand(), // db.go, import.go, signals.go
+		indicatorsCommand(), // indicators.go
 	}
 }
 
