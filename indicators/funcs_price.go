@@ -59,47 +59,47 @@ import (
 // priceFuncs are the indicators of price, range and volume that need no
 // moving-average type.
 var priceFuncs = []Func{
-	{Name: "atr", Doc: "average true range (Wilder)", Params: pricePeriods(14, 1), Outputs: outValue,
+	{Name: "atr", Doc: "average true range (Wilder)", Params: timePeriod(14, 1), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewATR(int(a[0]))) }},
-	{Name: "natr", Doc: "average true range as a percentage of the close", Params: pricePeriods(14, 1), Outputs: outValue,
+	{Name: "natr", Doc: "average true range as a percentage of the close", Params: timePeriod(14, 1), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewNATR(int(a[0]))) }},
 	{Name: "trange", Doc: "true range", Outputs: outValue,
 		New: func([]float64) (Streamer, error) { return barStreamerOf(NewTRange(), nil) }},
-	{Name: "adx", Doc: "average directional movement index", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "adx", Doc: "average directional movement index", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewADX(int(a[0]))) }},
-	{Name: "adxr", Doc: "average directional movement index rating", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "adxr", Doc: "average directional movement index rating", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewADXR(int(a[0]))) }},
-	{Name: "plus_di", Doc: "plus directional indicator", Params: pricePeriods(14, 1), Outputs: outValue,
+	{Name: "plus_di", Doc: "plus directional indicator", Params: timePeriod(14, 1), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewPlusDI(int(a[0]))) }},
-	{Name: "minus_di", Doc: "minus directional indicator", Params: pricePeriods(14, 1), Outputs: outValue,
+	{Name: "minus_di", Doc: "minus directional indicator", Params: timePeriod(14, 1), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewMinusDI(int(a[0]))) }},
-	{Name: "dx", Doc: "directional movement index", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "dx", Doc: "directional movement index", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewDX(int(a[0]))) }},
-	{Name: "cci", Doc: "commodity channel index", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "cci", Doc: "commodity channel index", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewCCI(int(a[0]))) }},
-	{Name: "mfi", Doc: "money flow index", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "mfi", Doc: "money flow index", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewMFI(int(a[0]))) }},
 	{Name: "obv", Doc: "on-balance volume", Outputs: outValue,
 		New: func([]float64) (Streamer, error) { return barStreamerOf(NewOBV(), nil) }},
 	{Name: "ad", Doc: "Chaikin accumulation/distribution line", Outputs: outValue,
 		New: func([]float64) (Streamer, error) { return barStreamerOf(NewAD(), nil) }},
 	{Name: "adosc", Doc: "Chaikin A/D oscillator", Outputs: outValue,
-		Params: []Param{pricePeriod("fastperiod", 3, 2), pricePeriod("slowperiod", 10, 2)},
+		Params: []Param{periodParam("fastperiod", 3, 2), periodParam("slowperiod", 10, 2)},
 		New:    func(a []float64) (Streamer, error) { return barStreamerOf(NewADOSC(int(a[0]), int(a[1]))) }},
-	{Name: "roc", Doc: "rate of change, percent: (x/old - 1) * 100", Params: pricePeriods(10, 1), Outputs: outValue,
+	{Name: "roc", Doc: "rate of change, percent: (x/old - 1) * 100", Params: timePeriod(10, 1), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewROC(int(a[0]))) }},
-	{Name: "rocp", Doc: "rate of change, fraction: (x - old) / old", Params: pricePeriods(10, 1), Outputs: outValue,
+	{Name: "rocp", Doc: "rate of change, fraction: (x - old) / old", Params: timePeriod(10, 1), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewROCP(int(a[0]))) }},
-	{Name: "mom", Doc: "momentum: x - old", Params: pricePeriods(10, 1), Outputs: outValue,
+	{Name: "mom", Doc: "momentum: x - old", Params: timePeriod(10, 1), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewMOM(int(a[0]))) }},
-	{Name: "willr", Doc: "Williams' %R", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "willr", Doc: "Williams' %R", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewWillR(int(a[0]))) }},
-	{Name: "aroon", Doc: "Aroon down and up", Params: pricePeriods(14, 2), Outputs: []string{"down", "up"},
+	{Name: "aroon", Doc: "Aroon down and up", Params: timePeriod(14, 2), Outputs: []string{"down", "up"},
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewAroon(int(a[0]))) }},
-	{Name: "aroonosc", Doc: "Aroon oscillator: up - down", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "aroonosc", Doc: "Aroon oscillator: up - down", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewAroonOsc(int(a[0]))) }},
 	{Name: "ultosc", Doc: "ultimate oscillator", Outputs: outValue,
-		Params: []Param{pricePeriod("timeperiod1", 7, 1), pricePeriod("timeperiod2", 14, 1), pricePeriod("timeperiod3", 28, 1)},
+		Params: []Param{periodParam("timeperiod1", 7, 1), periodParam("timeperiod2", 14, 1), periodParam("timeperiod3", 28, 1)},
 		New: func(a []float64) (Streamer, error) {
 			return barStreamerOf(NewUltOsc(int(a[0]), int(a[1]), int(a[2])))
 		}},
@@ -109,31 +109,31 @@ var priceFuncs = []Func{
 		New: func([]float64) (Streamer, error) { return barStreamerOf(NewMedPrice(), nil) }},
 	{Name: "typprice", Doc: "typical price (high+low+close)/3", Outputs: outValue,
 		New: func([]float64) (Streamer, error) { return barStreamerOf(NewTypPrice(), nil) }},
-	{Name: "linearreg", Doc: "linear regression line's value at the last bar", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "linearreg", Doc: "linear regression line's value at the last bar", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewLinearReg(int(a[0]))) }},
-	{Name: "linearreg_slope", Doc: "linear regression slope", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "linearreg_slope", Doc: "linear regression slope", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewLinearRegSlope(int(a[0]))) }},
-	{Name: "linearreg_angle", Doc: "linear regression angle, degrees", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "linearreg_angle", Doc: "linear regression angle, degrees", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewLinearRegAngle(int(a[0]))) }},
-	{Name: "linearreg_intercept", Doc: "linear regression intercept", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "linearreg_intercept", Doc: "linear regression intercept", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewLinearRegIntercept(int(a[0]))) }},
 	{Name: "sar", Doc: "parabolic stop and reverse", Outputs: outValue,
 		Params: []Param{
-			{Name: "acceleration", Kind: FloatParam, Default: 0.02, Min: 0, Max: math.MaxFloat64},
-			{Name: "maximum", Kind: FloatParam, Default: 0.2, Min: 0, Max: math.MaxFloat64},
+			floatParam("acceleration", 0.02, 0, math.MaxFloat64),
+			floatParam("maximum", 0.2, 0, math.MaxFloat64),
 		},
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewSAR(a[0], a[1])) }},
-	{Name: "midpoint", Doc: "middle of the highest and lowest close", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "midpoint", Doc: "middle of the highest and lowest close", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewMidPoint(int(a[0]))) }},
-	{Name: "midprice", Doc: "middle of the highest high and lowest low", Params: pricePeriods(14, 2), Outputs: outValue,
+	{Name: "midprice", Doc: "middle of the highest high and lowest low", Params: timePeriod(14, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewMidPrice(int(a[0]))) }},
-	{Name: "max", Doc: "highest close", Params: pricePeriods(30, 2), Outputs: outValue,
+	{Name: "max", Doc: "highest close", Params: timePeriod(30, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewMax(int(a[0]))) }},
-	{Name: "min", Doc: "lowest close", Params: pricePeriods(30, 2), Outputs: outValue,
+	{Name: "min", Doc: "lowest close", Params: timePeriod(30, 2), Outputs: outValue,
 		New: func(a []float64) (Streamer, error) { return barStreamerOf(NewMin(int(a[0]))) }},
 	{Name: "vwap", Doc: "session-anchored volume-weighted average price", Outputs: outValue,
 		Params: []Param{
-			{Name: "session", Kind: IntParam, Default: 1440, Min: 1, Max: 60 * 24 * 366}, // minutes
+			{Name: "session", Kind: IntParam, Default: 1440, Min: 1, Max: 60 * 24 * 366}, // minutes, not a period: no MaxPeriod
 			{Name: "offset", Kind: IntParam, Default: 0, Min: 0, Max: 60*24*366 - 1},     // minutes
 		},
 		New: func(a []float64) (Streamer, error) {
@@ -142,17 +142,6 @@ var priceFuncs = []Func{
 	{Name: "heikinashi", Doc: "Heikin-Ashi bars", Outputs: []string{"open", "high", "low", "close"},
 		New: func([]float64) (Streamer, error) { return barStreamerOf(NewHeikinAshi(), nil) }},
 }
-
-// outValue is the outputs of a one-output function: written under the spec's
-// name alone.
-var outValue = []string{""}
-
-func pricePeriod(name string, def, lo float64) Param {
-	return Param{Name: name, Kind: IntParam, Default: def, Min: lo, Max: MaxPeriod}
-}
-
-// periods is the parameter list of a function with one period.
-func pricePeriods(def, lo float64) []Param { return []Param{pricePeriod("timeperiod", def, lo)} }
 
 func barStreamerOf[T barIndicator](x T, err error) (Streamer, error) {
 	if err != nil {

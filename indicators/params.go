@@ -48,7 +48,12 @@ func checkStochRSI(place string, rsi, stoch, smoothK, d int) error {
 	)
 }
 
+// finite reports whether x is neither NaN nor infinite: the test every
+// Update makes of the inputs it reads.
 func finite(x float64) bool { return math.Abs(x) <= math.MaxFloat64 }
+
+// finiteHLC reports whether a bar's high, low and close are finite.
+func finiteHLC(b Bar) bool { return finite(b.High) && finite(b.Low) && finite(b.Close) }
 
 // EMAIdlePeriod is the index of the first defined output of EMA(n): n-1.
 func EMAIdlePeriod(n int) int { return n - 1 }

@@ -94,9 +94,6 @@ func trueRange(high, low, prevClose float64) float64 {
 	return tr
 }
 
-// finiteHLC reports whether a bar's high, low and close are finite.
-func finiteHLC(b Bar) bool { return finite(b.High) && finite(b.Low) && finite(b.Close) }
-
 // indicatorName writes a name with its parameters: "ATR(14)", "SAR(0.02,0.2)".
 func indicatorName(name string, args ...float64) string {
 	b := make([]byte, 0, 24)
