@@ -5,57 +5,6 @@ import (
 	"time"
 )
 
-// The package-doc rows of the price, range and volume family, for doc.go.
-// ns/update is the median of three runs of BenchmarkPriceStreamers
-// (-benchtime 0.2s; Go 1.26, amd64, a 2-vCPU machine shared with seven other
-// builds, so its cpu-ns/op column, the benchmark thread's CPU time): default
-// parameters, one bar through the Streamer interface. "bit-exact" means every
-// bit equal on the default amd64 build (GOAMD64=v1) over allBars(3000), the
-// close-only series for close-only functions and the recorded data; against
-// go-talib in TestPriceFuncsMatchTalib, against TA-Lib C 0.6.0-dev (npm
-// talib 2.0.5) in TestPriceFuncsMatchTALibC with TICKFLOW_TALIB_ORACLE set. Every
-// function is O(1) amortized per bar except CCI and the LINEARREG family,
-// O(n) by choice (see their types). The types without parameters are ready
-// as zero values; one with periods returns ok false until made by its
-// constructor (a zero SAR is SAR(0,0)).
-//
-// | NAME | outputs | params (defaults) | idle period | ns/update | equality |
-// | --- | --- | --- | --- | --- | --- |
-// | ATR | atr | timeperiod (14) | n | 21 | bit-exact vs go-talib and TA-Lib C |
-// | NATR | natr | timeperiod (14) | n | 27 | bit-exact vs go-talib and TA-Lib C; NATR(1) is the raw TRANGE in both |
-// | TRANGE | trange | none | 1 | 19 | bit-exact vs go-talib and TA-Lib C |
-// | ADX | adx | timeperiod (14, 2..) | 2n-1 | 56 | bit-exact vs go-talib and TA-Lib C |
-// | ADXR | adxr | timeperiod (14, 2..) | 3n-2 | 58 | bit-exact vs go-talib and TA-Lib C |
-// | PLUS_DI | plus_di | timeperiod (14) | n | 37 | bit-exact vs go-talib and TA-Lib C; n = 1 gives DM1/TR1 without the 100 in both |
-// | MINUS_DI | minus_di | timeperiod (14) | n | 42 | bit-exact vs go-talib and TA-Lib C; as PLUS_DI |
-// | DX | dx | timeperiod (14, 2..) | n | 54 | bit-exact vs go-talib and TA-Lib C |
-// | CCI | cci | timeperiod (14, 2..) | n-1 | 61 | bit-exact vs go-talib and TA-Lib C; O(n) per bar (mean deviation) |
-// | MFI | mfi | timeperiod (14, 2..) | n | 39 | bit-exact vs TA-Lib C; go-talib slips one index when the first window's flow is < 1.0 (tests undo the slip) |
-// | OBV | obv | none | 0 | 24 | bit-exact vs go-talib and TA-Lib C |
-// | AD | ad | none | 0 | 25 | bit-exact vs go-talib and TA-Lib C |
-// | ADOSC | adosc | fastperiod (3, 2..), slowperiod (10, 2..) | max(fast,slow)-1 | 31 | bit-exact vs go-talib and TA-Lib C (EMAs seeded with the first A/D value, as both do) |
-// | ROC | roc | timeperiod (10) | n | 23 | bit-exact vs go-talib and TA-Lib C |
-// | ROCP | rocp | timeperiod (10) | n | 20 | bit-exact vs go-talib and TA-Lib C |
-// | MOM | mom | timeperiod (10) | n | 18 | bit-exact vs go-talib and TA-Lib C |
-// | WILLR | willr | timeperiod (14, 2..) | n-1 | 62 | bit-exact vs go-talib and TA-Lib C |
-// | AROON | aroon_down, aroon_up | timeperiod (14, 2..) | n | 55 | bit-exact vs go-talib and TA-Lib C |
-// | AROONOSC | aroonosc | timeperiod (14, 2..) | n | 60 | bit-exact vs go-talib and TA-Lib C |
-// | ULTOSC | ultosc | timeperiod1 (7), timeperiod2 (14), timeperiod3 (28) | max(p1,p2,p3) | 37 | bit-exact vs go-talib and TA-Lib C; TA-Lib C's ULTOSC(1,1,1) also writes index 0 from close[-1] |
-// | BOP | bop | none | 0 | 23 | bit-exact vs go-talib and TA-Lib C |
-// | MEDPRICE | medprice | none | 0 | 18 | bit-exact vs go-talib and TA-Lib C |
-// | TYPPRICE | typprice | none | 0 | 20 | bit-exact vs go-talib and TA-Lib C |
-// | LINEARREG | linearreg | timeperiod (14, 2..) | n-1 | 42 | bit-exact vs TA-Lib C, O(n) per bar; go-talib's running sums drift |
-// | LINEARREG_SLOPE | linearreg_slope | timeperiod (14, 2..) | n-1 | 27 | bit-exact vs TA-Lib C, O(n); go-talib drifts (0.3 on flat 1e11 prices) |
-// | LINEARREG_ANGLE | linearreg_angle | timeperiod (14, 2..) | n-1 | 52 | within 3e-16 of TA-Lib C (Go's atan vs libm's), O(n); go-talib drifts (17 degrees on flat 1e11 prices) |
-// | LINEARREG_INTERCEPT | linearreg_intercept | timeperiod (14, 2..) | n-1 | 47 | bit-exact vs TA-Lib C, O(n); go-talib drifts |
-// | SAR | sar | acceleration (0.02), maximum (0.2) | 1 | 27 | bit-exact vs go-talib and TA-Lib C |
-// | MIDPOINT | midpoint | timeperiod (14, 2..) | n-1 | 51 | bit-exact vs go-talib and TA-Lib C |
-// | MIDPRICE | midprice | timeperiod (14, 2..) | n-1 | 59 | bit-exact vs go-talib and TA-Lib C |
-// | MAX | max | timeperiod (30, 2..) | n-1 | 38 | bit-exact vs go-talib and TA-Lib C |
-// | MIN | min | timeperiod (30, 2..) | n-1 | 40 | bit-exact vs go-talib and TA-Lib C |
-// | VWAP | vwap | session minutes (1440), offset minutes (0) | 0 | 35 | no TA-Lib: bit-exact vs a batch definition and hand-made series |
-// | HEIKINASHI | heikinashi_open, _high, _low, _close | none | 0 | 47 | no TA-Lib: bit-exact vs a batch definition and hand-made series |
-
 // priceFuncs are the indicators of price, range and volume that need no
 // moving-average type.
 var priceFuncs = []Func{
