@@ -2,7 +2,6 @@ package indicators
 
 import (
 	"math"
-	"strconv"
 )
 
 // peakDeque tracks the maximum (or, with low set, the minimum) of the last
@@ -92,20 +91,6 @@ func trueRange(high, low, prevClose float64) float64 {
 		tr = v
 	}
 	return tr
-}
-
-// indicatorName writes a name with its parameters: "ATR(14)", "SAR(0.02,0.2)".
-func indicatorName(name string, args ...float64) string {
-	b := make([]byte, 0, 24)
-	b = append(b, name...)
-	b = append(b, '(')
-	for i, a := range args {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendFloat(b, a, 'g', -1, 64)
-	}
-	return string(append(b, ')'))
 }
 
 // barIndicator is a typed indicator whose Streamer update is called UpdateBar,
