@@ -1,19 +1,9 @@
 package indicators
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
-)
-
-// Errors wrapped by the constructors of the moving-average family, beside
-// [ErrPeriod]; test with errors.Is.
-var (
-	// ErrMAType reports a moving-average type that is not known.
-	ErrMAType = errors.New("moving-average type not supported")
-	// ErrParam reports a non-period parameter outside its range.
-	ErrParam = errors.New("parameter out of range")
 )
 
 // seriesIndicator is a streaming indicator of one input series. The moving
@@ -498,8 +488,8 @@ func NewT3(n int, vfactor float64) (*T3, error) {
 	if err := checkPeriod(place, "n", n, 1); err != nil {
 		return nil, err
 	}
-	if !(vfactor >= 0 && vfactor <= 1) {
-		return nil, fmt.Errorf("%s: vfactor = %v, want 0..1: %w", place, vfactor, ErrParam)
+	if err := checkParam(place, "vfactor", vfactor, 0, 1); err != nil {
+		return nil, err
 	}
 	t := &T3{n: n, vfactor: vfactor, fn: float64(n)}
 	t.k = 2.0 / (float64(n) + 1.0)

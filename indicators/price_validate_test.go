@@ -40,9 +40,9 @@ func TestPriceConstructorsValidate(t *testing.T) {
 		{"MAX(1)", func() error { _, err := NewMax(1); return err }, ErrPeriod, "indicators.NewMax: n = 1"},
 		{"MIN(1)", func() error { _, err := NewMin(1); return err }, ErrPeriod, "indicators.NewMin: n = 1"},
 		{"SAR(0,0)", func() error { _, err := NewSAR(0, 0); return err }, nil, ""},
-		{"SAR(-0.1,0.2)", func() error { _, err := NewSAR(-0.1, 0.2); return err }, ErrPeriod, "indicators.NewSAR: acceleration = -0.1"},
-		{"SAR(0.02,NaN)", func() error { _, err := NewSAR(0.02, math.NaN()); return err }, ErrPeriod, "indicators.NewSAR: maximum = NaN"},
-		{"SAR(0.02,Inf)", func() error { _, err := NewSAR(0.02, math.Inf(1)); return err }, ErrPeriod, "indicators.NewSAR: maximum = +Inf"},
+		{"SAR(-0.1,0.2)", func() error { _, err := NewSAR(-0.1, 0.2); return err }, ErrParam, "indicators.NewSAR: acceleration = -0.1"},
+		{"SAR(0.02,NaN)", func() error { _, err := NewSAR(0.02, math.NaN()); return err }, ErrParam, "indicators.NewSAR: maximum = NaN"},
+		{"SAR(0.02,Inf)", func() error { _, err := NewSAR(0.02, math.Inf(1)); return err }, ErrParam, "indicators.NewSAR: maximum = +Inf"},
 	})
 }
 
