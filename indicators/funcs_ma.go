@@ -38,13 +38,7 @@ var maFuncs = []Func{
 		Name: "mama", Doc: "MESA adaptive moving average and its following average",
 		Params:  []Param{floatParam("fastlimit", 0.5, 0.01, 0.99), floatParam("slowlimit", 0.05, 0.01, 0.99)},
 		Outputs: []string{"", "fama"},
-		New: func(a []float64) (Streamer, error) {
-			m, err := NewMAMA(a[0], a[1])
-			if err != nil {
-				return nil, err
-			}
-			return closeStreamer2{m}, nil
-		},
+		New:     func(a []float64) (Streamer, error) { return stream2(NewMAMA(a[0], a[1])) },
 	},
 	{
 		Name: "macd", Doc: "moving-average convergence/divergence (EMAs, as TA-Lib C)",
@@ -95,11 +89,7 @@ var maFuncs = []Func{
 			periodParam("fastd_period", 3, 1), maParam("fastd_matype")},
 		Outputs: []string{"k", "d"},
 		New: func(a []float64) (Streamer, error) {
-			s, err := NewStochRSIMA(int(a[0]), int(a[1]), 1, int(a[2]), MAType(a[3]))
-			if err != nil {
-				return nil, err
-			}
-			return closeStreamer2{s}, nil
+			return stream2(NewStochRSIMA(int(a[0]), int(a[1]), 1, int(a[2]), MAType(a[3])))
 		},
 	},
 }
@@ -119,83 +109,4 @@ func closeFunc(name, doc string, params []Param, build func(ints []int, args []f
 			}
 			return closeStreamer{s}, nil
 		}}
-}
-
-// closeStreamer is a one-output indicator of the close as a [Streamer].
-type closeStreamer struct{ seriesIndicator }
-
-func (s closeStreamer) Update(b Bar, out []float64) bool {
-	if !finite(b.Close) {
-		return false
-	}
-	v, ok := s.update(b.Close)
-	out[0] = v
-	return ok
-}
-
-// close2 and close3 are indicators of the close with two and three outputs,
-// hlc2 one of high, low and close with two.
-type (
-	close2 interface {
-		update(x float64) (a, b float64, ok bool)
-		IdlePeriod() int
-		Reset()
-		String() string
-	}
-	close3 interface {
-		update(x float64) (a, b, c float64, ok bool)
-		IdlePeriod() int
-		Reset()
-		String() string
-	}
-	hlc2 interface {
-		update(high, low, close float64) (a, b float64, ok bool)
-		IdlePeriod() int
-		Reset()
-		String() string
-	}
-)
-
-type closeStreamer2 struct{ close2 }
-
-func (s closeStreamer2) Update(b Bar, out []float64) (ok bool) {
-	if !finite(b.Close) {
-		return false
-	}
-	out[0], out[1], ok = s.update(b.Close)
-	return ok
-}
-
-type closeStreamer3 struct{ close3 }
-
-func (s closeStreamer3) Update(b Bar, out []float64) (ok bool) {
-	if !finite(b.Close) {
-		return false
-	}
-	out[0], out[1], out[2], ok = s.update(b.Close)
-	return ok
-}
-
-type hlcStreamer struct{ hlc2 }
-
-func (s hlcStreamer) Update(b Bar, out []float64) (ok bool) {
-	if !finiteHLC(b) {
-		return false
-	}
-	out[0], out[1], ok = s.update(b.High, b.Low, b.Close)
-	return ok
-}
-
-func stream3[T close3](s T, err error) (Streamer, error) {
-	if err != nil {
-		return nil, err
-	}
-	return closeStreamer3{s}, nil
-}
-
-func streamHLC[T hlc2](s T, err error) (Streamer, error) {
-	if err != nil {
-		return nil, err
-	}
-	return hlcStreamer{s}, nil
 }

@@ -92,17 +92,3 @@ func trueRange(high, low, prevClose float64) float64 {
 	}
 	return tr
 }
-
-// barIndicator is a typed indicator whose Streamer update is called UpdateBar,
-// because its Update takes typed inputs.
-type barIndicator interface {
-	UpdateBar(b Bar, out []float64) bool
-	IdlePeriod() int
-	Reset()
-	String() string
-}
-
-// ohlcvStreamer makes a barIndicator a [Streamer].
-type ohlcvStreamer struct{ barIndicator }
-
-func (s ohlcvStreamer) Update(b Bar, out []float64) bool { return s.UpdateBar(b, out) }
