@@ -29,64 +29,131 @@
 // where recomputing go-talib's StochRsi and Ema over the last 500 bars costs
 // 15,000 ns or more per new bar. A default Set is under 1 KiB.
 //
-// # The moving-average family
+// # The functions
 //
-// The moving averages and the indicators built on a moving-average type.
-// Parameters are TA-Lib's names in go-talib's order, with TA-Lib's defaults
-// and the smallest value accepted in brackets (periods go up to
-// [MaxPeriod]; a moving-average type is sma, ema, wma, dema, tema, trima,
-// kama, mama or t3, or TA-Lib's number). L(t,n) is TA-Lib's MA lookback:
-// n-1 for sma, ema, wma and trima, 2(n-1) for dema, 3(n-1) for tema, n for
-// kama, 6(n-1) for t3, 32 for mama (which ignores n and uses the limits 0.5
-// and 0.05), and 0 for any type when n is 1 (the input itself, as
-// go-talib's and TA-Lib's MA). ns is ns per
-// Streamer.Update from BenchmarkMAStreamers (the spec listed there; the
-// fastest of eight runs), measured while the 2-vCPU machine ran at a load
-// average of about 15: the same runs put BenchmarkEMAUpdate at 14 ns and
-// BenchmarkSetUpdate at 144 ns, quoted above at 5 and 40 ns, so the figures
-// are upper bounds, two to three times a quiet machine's. Equality: G is bit for bit go-talib's
-// function, C bit for bit TA-Lib C (the oracle test), C* TA-Lib C where
-// go-talib differs (see below); every row is checked on every bar of random
-// and recorded series, warm-up flags included.
+// Every registered function, in two groups: the moving averages with the
+// indicators built on a moving-average type, then the indicators of price,
+// range and volume. Outputs are go-talib's, in its order ("" is the output
+// written under the spec's name alone). Parameters are TA-Lib's names in
+// go-talib's order, with TA-Lib's defaults and the range accepted in
+// brackets: [lo] for a period from lo to [MaxPeriod], none for a band
+// width (any finite number); a moving-average type is sma, ema, wma, dema,
+// tema, trima, kama, mama or t3, or TA-Lib's number. VWAP's session and
+// offset are minutes. The idle period is [Streamer.IdlePeriod]; L(t,n) is
+// TA-Lib's MA lookback: n-1 for sma, ema, wma and trima, 2(n-1) for dema,
+// 3(n-1) for tema, n for kama, 6(n-1) for t3, 32 for mama (which ignores n
+// and uses the limits 0.5 and 0.05), and 0 for any type when n is 1 (the
+// input itself, as go-talib's and TA-Lib's MA). `tickflow indicators`
+// prints the same list from the registry.
 //
-//	function  outputs             parameters                                idle period               ns   equality
-//	sma       ""                  timeperiod=30 [1]                         n-1                       18   G C
-//	ema       ""                  timeperiod=30 [1]                         n-1                       8    G C
-//	wma       ""                  timeperiod=30 [1]                         n-1                       13   G C
-//	dema      ""                  timeperiod=30 [1]                         2(n-1)                    10   G C
-//	tema      ""                  timeperiod=30 [1]                         3(n-1)                    13   G C
-//	trima     ""                  timeperiod=30 [1]                         n-1                       17   G C
-//	kama      ""                  timeperiod=30 [1]                         n                         20   G C
-//	t3        ""                  timeperiod=5 [1], vfactor=0.7 [0..1]      6(n-1)                    24   G C
-//	mama      "", fama            fastlimit=0.5, slowlimit=0.05             32                        158  G, C within 7e-16
-//	                              [0.01..0.99]                                                             (C's atan)
-//	rsi       ""                  timeperiod=14 [2]                         n                         36   G C
-//	cmo       ""                  timeperiod=14 [2]                         n                         43   G C
-//	apo       ""                  fastperiod=12 [2], slowperiod=26 [2],     L(matype,slow)            16   G C, idle C*
-//	                              matype=sma
-//	ppo       ""                  as apo                                    L(matype,slow)            12   G C, idle C*
-//	trix      ""                  timeperiod=30 [1]                         3(n-1)+1                  15   G C
-//	stddev    ""                  timeperiod=5 [2], nbdev=1                 n-1                       30   G C
-//	var       ""                  timeperiod=5 [1]                          n-1                       23   G C
-//	macd      "", signal, hist    fastperiod=12 [2], slowperiod=26 [2],     (slow-1)+(signal-1)       50   C*
-//	                              signalperiod=9 [1]
-//	macdext   "", signal, hist    fastperiod=12 [2], fastmatype=sma,        max(L(fast),L(slow))      56   C*
-//	                              slowperiod=26 [2], slowmatype=sma,        + L(signal)
-//	                              signalperiod=9 [1], signalmatype=sma
-//	bbands    upper, middle,      timeperiod=5 [2], nbdevup=2, nbdevdn=2,   L(matype,n)               45   G C; C* for dema,
-//	          lower               matype=sma                                                               tema, kama, t3
-//	stoch     k, d                fastk_period=5 [1], slowk_period=3 [1],   (fastk-1) + L(slowk)      121  G C for sma;
-//	                              slowk_matype=sma, slowd_period=3 [1],     + L(slowd)                     C* otherwise
-//	                              slowd_matype=sma
-//	stochf    k, d                fastk_period=5 [1], fastd_period=3 [1],   (fastk-1) + L(fastd)      134  G C, idle C*
-//	                              fastd_matype=sma
-//	stochrsi  k, d                timeperiod=14 [2], fastk_period=5 [1],    timeperiod + (fastk-1)    122  G for sma (C within
-//	                              fastd_period=3 [1], fastd_matype=sma      + L(fastd)                     4e-14); C* otherwise
+// Equality: G is bit for bit go-talib's function, C bit for bit TA-Lib C
+// (the oracle tests, on the default amd64 build), C* TA-Lib C where go-talib
+// differs (see below). Every row is checked on every bar of random and
+// recorded series, warm-up flags included, and every function is O(1)
+// amortized per bar except CCI and the LINEARREG family, O(n) by choice (see
+// their types). The price types without parameters are ready as zero
+// values; one with periods returns ok false until made by its constructor (a
+// zero SAR is SAR(0,0)).
 //
-// # Other indicators
+// cpu is the CPU time of the benchmark's thread per Streamer.Update (one new
+// bar through the interface, as the pipeline calls it), in ns, from one run
+// of both benchmarks together:
 //
-// >>> ROWS OF funcs_price.go GO HERE (the price, range and volume indicators;
-// >>> their rows are in the comment at the top of funcs_price.go) <<<
+//	go test -run '^$' -bench Streamers -benchtime 0.3s ./indicators/
+//
+// BenchmarkMAStreamers runs the spec it lists for each function,
+// BenchmarkPriceStreamers the defaults. Go 1.26, amd64, on a 2-vCPU machine
+// shared with seven other builds: the load average was 9 to 12 during the
+// run (16 over five minutes), and wall time per update was two to five
+// times these figures. Thread CPU time leaves out the time other processes
+// held the core but not their pressure on its caches: the figures are upper
+// bounds.
+//
+//	function            outputs             parameters                                idle period               cpu  equality
+//
+//	(the moving-average family)
+//	sma                 ""                  timeperiod=30 [1]                         n-1                       12   G C
+//	ema                 ""                  timeperiod=30 [1]                         n-1                       10   G C
+//	wma                 ""                  timeperiod=30 [1]                         n-1                       10   G C
+//	dema                ""                  timeperiod=30 [1]                         2(n-1)                    8    G C
+//	tema                ""                  timeperiod=30 [1]                         3(n-1)                    9    G C
+//	trima               ""                  timeperiod=30 [1]                         n-1                       10   G C
+//	kama                ""                  timeperiod=30 [1]                         n                         12   G C
+//	t3                  ""                  timeperiod=5 [1], vfactor=0.7 [0..1]      6(n-1)                    14   G C
+//	mama                "", fama            fastlimit=0.5 [0.01..0.99],               32                        88   G, C within 7e-16 (C's atan)
+//	                                        slowlimit=0.05 [0.01..0.99]
+//	rsi                 ""                  timeperiod=14 [2]                         n                         16   G C
+//	cmo                 ""                  timeperiod=14 [2]                         n                         18   G C
+//	apo                 ""                  fastperiod=12 [2], slowperiod=26 [2],     L(matype,slow)            12   G C, idle C*
+//	                                        matype=sma
+//	ppo                 ""                  fastperiod=12 [2], slowperiod=26 [2],     L(matype,slow)            13   G C, idle C*
+//	                                        matype=sma
+//	trix                ""                  timeperiod=30 [1]                         3(n-1)+1                  9    G C
+//	stddev              ""                  timeperiod=5 [2], nbdev=1                 n-1                       13   G C
+//	var                 ""                  timeperiod=5 [1]                          n-1                       12   G C
+//	macd                "", signal, hist    fastperiod=12 [2], slowperiod=26 [2],     (slow-1)+(signal-1)       18   C*
+//	                                        signalperiod=9 [1]
+//	macdext             "", signal, hist    fastperiod=12 [2], fastmatype=sma,        max(L(fast),L(slow)) +    19   C*
+//	                                        slowperiod=26 [2], slowmatype=sma,        L(signal)
+//	                                        signalperiod=9 [1], signalmatype=sma
+//	bbands              upper, middle,      timeperiod=5 [2], nbdevup=2, nbdevdn=2,   L(matype,n)               17   G C; C* for dema, tema, kama, t3
+//	                    lower               matype=sma
+//	stoch               k, d                fastk_period=5 [1], slowk_period=3 [1],   (fastk-1) + L(slowk) +    62   G C for sma; C* otherwise
+//	                                        slowk_matype=sma, slowd_period=3 [1],     L(slowd)
+//	                                        slowd_matype=sma
+//	stochf              k, d                fastk_period=5 [1], fastd_period=3 [1],   (fastk-1) + L(fastd)      66   G C, idle C*
+//	                                        fastd_matype=sma
+//	stochrsi            k, d                timeperiod=14 [2], fastk_period=5 [1],    timeperiod + (fastk-1) +  58   G for sma (C within 4e-14); C*
+//	                                        fastd_period=3 [1], fastd_matype=sma      L(fastd)                       otherwise
+//
+//	(the price, range and volume family)
+//	atr                 ""                  timeperiod=14 [1]                         n                         20   G C
+//	natr                ""                  timeperiod=14 [1]                         n                         27   G C; NATR(1) is TRANGE in both
+//	trange              ""                  -                                         1                         17   G C
+//	adx                 ""                  timeperiod=14 [2]                         2n-1                      54   G C
+//	adxr                ""                  timeperiod=14 [2]                         3n-2                      59   G C
+//	plus_di             ""                  timeperiod=14 [1]                         n                         34   G C; n = 1 is DM1/TR1 without the
+//	                                                                                                                 100 in both
+//	minus_di            ""                  timeperiod=14 [1]                         n                         36   G C; as plus_di
+//	dx                  ""                  timeperiod=14 [2]                         n                         55   G C
+//	cci                 ""                  timeperiod=14 [2]                         n-1                       58   G C; O(n) per bar (mean
+//	                                                                                                                 deviation)
+//	mfi                 ""                  timeperiod=14 [2]                         n                         35   C; G slips one index when the
+//	                                                                                                                 first window's flow is < 1 (the
+//	                                                                                                                 tests undo the slip)
+//	obv                 ""                  -                                         0                         23   G C
+//	ad                  ""                  -                                         0                         26   G C
+//	adosc               ""                  fastperiod=3 [2], slowperiod=10 [2]       max(fast,slow)-1          31   G C (EMAs seeded with the first
+//	                                                                                                                 A/D value, as both do)
+//	roc                 ""                  timeperiod=10 [1]                         n                         22   G C
+//	rocp                ""                  timeperiod=10 [1]                         n                         21   G C
+//	mom                 ""                  timeperiod=10 [1]                         n                         18   G C
+//	willr               ""                  timeperiod=14 [2]                         n-1                       63   G C
+//	aroon               down, up            timeperiod=14 [2]                         n                         59   G C
+//	aroonosc            ""                  timeperiod=14 [2]                         n                         61   G C
+//	ultosc              ""                  timeperiod1=7 [1], timeperiod2=14 [1],    max(p1,p2,p3)             43   G C; C's ULTOSC(1,1,1) also
+//	                                        timeperiod3=28 [1]                                                       writes bar 0, from close[-1]
+//	bop                 ""                  -                                         0                         23   G C
+//	medprice            ""                  -                                         0                         18   G C
+//	typprice            ""                  -                                         0                         21   G C
+//	linearreg           ""                  timeperiod=14 [2]                         n-1                       35   C, O(n) per bar; go-talib's
+//	                                                                                                                 running sums drift
+//	linearreg_slope     ""                  timeperiod=14 [2]                         n-1                       39   C, O(n); go-talib drifts (0.3 on
+//	                                                                                                                 flat 1e11 prices)
+//	linearreg_angle     ""                  timeperiod=14 [2]                         n-1                       50   C within 3e-16 (Go's atan, not
+//	                                                                                                                 libm's), O(n); go-talib drifts
+//	                                                                                                                 (17 degrees on flat 1e11 prices)
+//	linearreg_intercept ""                  timeperiod=14 [2]                         n-1                       33   C, O(n); go-talib drifts
+//	sar                 ""                  acceleration=0.02 [0..], maximum=0.2      1                         27   G C
+//	                                        [0..]
+//	midpoint            ""                  timeperiod=14 [2]                         n-1                       48   G C
+//	midprice            ""                  timeperiod=14 [2]                         n-1                       53   G C
+//	max                 ""                  timeperiod=30 [2]                         n-1                       32   G C
+//	min                 ""                  timeperiod=30 [2]                         n-1                       32   G C
+//	vwap                ""                  session=1440 [1..527040], offset=0        0                         32   no TA-Lib: a batch definition and
+//	                                        [0..527039]                                                              hand-made series
+//	heikinashi          open, high, low,    -                                         0                         48   no TA-Lib: a batch definition and
+//	                    close                                                                                        hand-made series
 //
 // # TA-Lib C where go-talib differs
 //

@@ -1,7 +1,5 @@
 package indicators
 
-import "strconv"
-
 // EMA is a streaming exponential moving average, bit for bit equal to
 // go-talib's Ema: the first n prices are averaged into the seed (defined at
 // index n-1), then each price moves it by k = 2/(n+1).
@@ -71,4 +69,4 @@ func (e *EMA) IdlePeriod() int { return EMAIdlePeriod(e.n) }
 func (e *EMA) Reset() { *e = EMA{n: e.n, k: e.k} }
 
 // String returns "EMA(n)".
-func (e *EMA) String() string { return "EMA(" + strconv.Itoa(e.n) + ")" }
+func (e *EMA) String() string { return indicatorName("EMA", float64(e.n)) }

@@ -4,47 +4,41 @@ package indicators
 // moving-average type. Names, parameter names and defaults are TA-Lib's, in
 // go-talib's argument order.
 var maFuncs = []Func{
-	closeFunc("sma", "simple moving average", []Param{periodParam("timeperiod", 30, 1)},
+	closeFunc("sma", "simple moving average", timePeriod(30, 1),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewSMA(a[0]) }),
-	closeFunc("ema", "exponential moving average", []Param{periodParam("timeperiod", 30, 1)},
+	closeFunc("ema", "exponential moving average", timePeriod(30, 1),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewEMA(a[0]) }),
-	closeFunc("wma", "linearly weighted moving average", []Param{periodParam("timeperiod", 30, 1)},
+	closeFunc("wma", "linearly weighted moving average", timePeriod(30, 1),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewWMA(a[0]) }),
-	closeFunc("dema", "double exponential moving average", []Param{periodParam("timeperiod", 30, 1)},
+	closeFunc("dema", "double exponential moving average", timePeriod(30, 1),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewDEMA(a[0]) }),
-	closeFunc("tema", "triple exponential moving average", []Param{periodParam("timeperiod", 30, 1)},
+	closeFunc("tema", "triple exponential moving average", timePeriod(30, 1),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewTEMA(a[0]) }),
-	closeFunc("trima", "triangular moving average", []Param{periodParam("timeperiod", 30, 1)},
+	closeFunc("trima", "triangular moving average", timePeriod(30, 1),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewTRIMA(a[0]) }),
-	closeFunc("kama", "Kaufman adaptive moving average", []Param{periodParam("timeperiod", 30, 1)},
+	closeFunc("kama", "Kaufman adaptive moving average", timePeriod(30, 1),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewKAMA(a[0]) }),
 	closeFunc("t3", "Tillson T3 moving average", []Param{periodParam("timeperiod", 5, 1), floatParam("vfactor", 0.7, 0, 1)},
 		func(a []int, f []float64) (seriesIndicator, error) { return NewT3(a[0], f[1]) }),
-	closeFunc("rsi", "relative strength index (Wilder)", []Param{periodParam("timeperiod", 14, 2)},
+	closeFunc("rsi", "relative strength index (Wilder)", timePeriod(14, 2),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewRSI(a[0]) }),
-	closeFunc("cmo", "Chande momentum oscillator", []Param{periodParam("timeperiod", 14, 2)},
+	closeFunc("cmo", "Chande momentum oscillator", timePeriod(14, 2),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewCMO(a[0]) }),
 	closeFunc("apo", "absolute price oscillator", []Param{periodParam("fastperiod", 12, 2), periodParam("slowperiod", 26, 2), maParam("matype")},
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewAPO(a[0], a[1], MAType(a[2])) }),
 	closeFunc("ppo", "percentage price oscillator", []Param{periodParam("fastperiod", 12, 2), periodParam("slowperiod", 26, 2), maParam("matype")},
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewPPO(a[0], a[1], MAType(a[2])) }),
-	closeFunc("trix", "one-bar rate of change of a triple EMA, in percent", []Param{periodParam("timeperiod", 30, 1)},
+	closeFunc("trix", "one-bar rate of change of a triple EMA, in percent", timePeriod(30, 1),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewTRIX(a[0]) }),
 	closeFunc("stddev", "population standard deviation", []Param{periodParam("timeperiod", 5, 2), floatParam("nbdev", 1, -3e37, 3e37)},
 		func(a []int, f []float64) (seriesIndicator, error) { return NewStdDev(a[0], f[1]) }),
-	closeFunc("var", "population variance", []Param{periodParam("timeperiod", 5, 1)},
+	closeFunc("var", "population variance", timePeriod(5, 1),
 		func(a []int, _ []float64) (seriesIndicator, error) { return NewVar(a[0]) }),
 	{
 		Name: "mama", Doc: "MESA adaptive moving average and its following average",
 		Params:  []Param{floatParam("fastlimit", 0.5, 0.01, 0.99), floatParam("slowlimit", 0.05, 0.01, 0.99)},
 		Outputs: []string{"", "fama"},
-		New: func(a []float64) (Streamer, error) {
-			m, err := NewMAMA(a[0], a[1])
-			if err != nil {
-				return nil, err
-			}
-			return closeStreamer2{m}, nil
-		},
+		New:     func(a []float64) (Streamer, error) { return stream2(NewMAMA(a[0], a[1])) },
 	},
 	{
 		Name: "macd", Doc: "moving-average convergence/divergence (EMAs, as TA-Lib C)",
@@ -95,31 +89,15 @@ var maFuncs = []Func{
 			periodParam("fastd_period", 3, 1), maParam("fastd_matype")},
 		Outputs: []string{"k", "d"},
 		New: func(a []float64) (Streamer, error) {
-			s, err := NewStochRSIMA(int(a[0]), int(a[1]), 1, int(a[2]), MAType(a[3]))
-			if err != nil {
-				return nil, err
-			}
-			return closeStreamer2{s}, nil
+			return stream2(NewStochRSIMA(int(a[0]), int(a[1]), 1, int(a[2]), MAType(a[3])))
 		},
 	},
-}
-
-func periodParam(name string, def, lo float64) Param {
-	return Param{Name: name, Kind: IntParam, Default: def, Min: lo, Max: MaxPeriod}
-}
-
-func floatParam(name string, def, lo, hi float64) Param {
-	return Param{Name: name, Kind: FloatParam, Default: def, Min: lo, Max: hi}
-}
-
-func maParam(name string) Param {
-	return Param{Name: name, Kind: MATypeParam, Default: float64(SMAType), Min: float64(SMAType), Max: float64(T3Type)}
 }
 
 // closeFunc registers a one-output indicator of the close; build gets the
 // arguments both as ints (periods, types) and as given (factors).
 func closeFunc(name, doc string, params []Param, build func(ints []int, args []float64) (seriesIndicator, error)) Func {
-	return Func{Name: name, Doc: doc, Params: params, Outputs: []string{""},
+	return Func{Name: name, Doc: doc, Params: params, Outputs: outValue,
 		New: func(args []float64) (Streamer, error) {
 			ints := make([]int, len(args))
 			for i, a := range args {
@@ -131,83 +109,4 @@ func closeFunc(name, doc string, params []Param, build func(ints []int, args []f
 			}
 			return closeStreamer{s}, nil
 		}}
-}
-
-// closeStreamer is a one-output indicator of the close as a [Streamer].
-type closeStreamer struct{ seriesIndicator }
-
-func (s closeStreamer) Update(b Bar, out []float64) bool {
-	if !finite(b.Close) {
-		return false
-	}
-	v, ok := s.update(b.Close)
-	out[0] = v
-	return ok
-}
-
-// close2 and close3 are indicators of the close with two and three outputs,
-// hlc2 one of high, low and close with two.
-type (
-	close2 interface {
-		update(x float64) (a, b float64, ok bool)
-		IdlePeriod() int
-		Reset()
-		String() string
-	}
-	close3 interface {
-		update(x float64) (a, b, c float64, ok bool)
-		IdlePeriod() int
-		Reset()
-		String() string
-	}
-	hlc2 interface {
-		update(high, low, close float64) (a, b float64, ok bool)
-		IdlePeriod() int
-		Reset()
-		String() string
-	}
-)
-
-type closeStreamer2 struct{ close2 }
-
-func (s closeStreamer2) Update(b Bar, out []float64) (ok bool) {
-	if !finite(b.Close) {
-		return false
-	}
-	out[0], out[1], ok = s.update(b.Close)
-	return ok
-}
-
-type closeStreamer3 struct{ close3 }
-
-func (s closeStreamer3) Update(b Bar, out []float64) (ok bool) {
-	if !finite(b.Close) {
-		return false
-	}
-	out[0], out[1], out[2], ok = s.update(b.Close)
-	return ok
-}
-
-type hlcStreamer struct{ hlc2 }
-
-func (s hlcStreamer) Update(b Bar, out []float64) (ok bool) {
-	if !finite(b.High) || !finite(b.Low) || !finite(b.Close) {
-		return false
-	}
-	out[0], out[1], ok = s.update(b.High, b.Low, b.Close)
-	return ok
-}
-
-func stream3[T close3](s T, err error) (Streamer, error) {
-	if err != nil {
-		return nil, err
-	}
-	return closeStreamer3{s}, nil
-}
-
-func streamHLC[T hlc2](s T, err error) (Streamer, error) {
-	if err != nil {
-		return nil, err
-	}
-	return hlcStreamer{s}, nil
 }

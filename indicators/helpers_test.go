@@ -1,7 +1,6 @@
 package indicators
 
 import (
-	"bufio"
 	"errors"
 	"io/fs"
 	"math"
@@ -23,42 +22,6 @@ type series struct {
 	ticked bool // prices on a grid: flat RSI windows, where only exact rounding keeps %K right
 }
 
-// loadCloses reads the close column of a CSV in the shared layout.
-func loadCloses(t testing.TB, path string) []float64 {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	col := -1
-	var out []float64
-	for line := 1; sc.Scan(); line++ {
-		fields := strings.Split(sc.Text(), ",")
-		if col < 0 {
-			for i, h := range fields {
-				if strings.EqualFold(strings.TrimSpace(h), "close") {
-					col = i
-				}
-			}
-			if col < 0 {
-				t.Fatalf("%s: no close column", path)
-			}
-			continue
-		}
-		v, err := strconv.ParseFloat(fields[col], 64)
-		if err != nil {
-			t.Fatalf("%s:%d: close: %v", path, line, err)
-		}
-		out = append(out, v)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
-	return out
-}
-
 // recordedSeries returns every CSV of the shared data, or skips.
 func recordedSeries(t *testing.T) []series {
 	t.Helper()
@@ -68,7 +31,7 @@ func recordedSeries(t *testing.T) []series {
 	}
 	var out []series
 	for _, p := range paths {
-		out = append(out, series{name: filepath.Base(p), close: loadCloses(t, p), ticked: true})
+		out = append(out, series{name: filepath.Base(p), close: loadBars(t, p).close, ticked: true})
 	}
 	return out
 }

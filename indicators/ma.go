@@ -1,19 +1,9 @@
 package indicators
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
-)
-
-// Errors wrapped by the constructors of the moving-average family, beside
-// [ErrPeriod]; test with errors.Is.
-var (
-	// ErrMAType reports a moving-average type that is not known.
-	ErrMAType = errors.New("moving-average type not supported")
-	// ErrParam reports a non-period parameter outside its range.
-	ErrParam = errors.New("parameter out of range")
 )
 
 // seriesIndicator is a streaming indicator of one input series. The moving
@@ -93,9 +83,6 @@ func (passThrough) IdlePeriod() int                  { return 0 }
 func (passThrough) Reset()                           {}
 func (passThrough) String() string                   { return "MA(1)" }
 
-// period formats "NAME(n)".
-func period(name string, n int) string { return name + "(" + strconv.Itoa(n) + ")" }
-
 // SMA is a streaming simple moving average, bit for bit go-talib's Sma.
 type SMA struct{ s sma }
 
@@ -128,7 +115,7 @@ func (s *SMA) IdlePeriod() int { return s.s.n - 1 }
 func (s *SMA) Reset() { s.s.reset() }
 
 // String returns "SMA(n)".
-func (s *SMA) String() string { return period("SMA", s.s.n) }
+func (s *SMA) String() string { return indicatorName("SMA", float64(s.s.n)) }
 
 // WMA is a streaming linearly weighted moving average (weights 1..n, the
 // newest heaviest), bit for bit go-talib's Wma: a running weighted sum and a
@@ -191,7 +178,7 @@ func (w *WMA) IdlePeriod() int { return w.n - 1 }
 func (w *WMA) Reset() { *w = WMA{n: w.n, fn: w.fn, div: w.div, buf: w.buf} }
 
 // String returns "WMA(n)".
-func (w *WMA) String() string { return period("WMA", w.n) }
+func (w *WMA) String() string { return indicatorName("WMA", float64(w.n)) }
 
 // DEMA is a streaming double exponential moving average, 2*EMA - EMA(EMA),
 // bit for bit go-talib's Dema: the second EMA starts on the first defined
@@ -237,7 +224,7 @@ func (d *DEMA) IdlePeriod() int { return 2 * (d.e1.n - 1) }
 func (d *DEMA) Reset() { d.e1.Reset(); d.e2.Reset() }
 
 // String returns "DEMA(n)".
-func (d *DEMA) String() string { return period("DEMA", d.e1.n) }
+func (d *DEMA) String() string { return indicatorName("DEMA", float64(d.e1.n)) }
 
 // TEMA is a streaming triple exponential moving average,
 // 3*EMA - 3*EMA(EMA) + EMA(EMA(EMA)), bit for bit go-talib's Tema.
@@ -286,7 +273,7 @@ func (t *TEMA) IdlePeriod() int { return 3 * (t.e1.n - 1) }
 func (t *TEMA) Reset() { t.e1.Reset(); t.e2.Reset(); t.e3.Reset() }
 
 // String returns "TEMA(n)".
-func (t *TEMA) String() string { return period("TEMA", t.e1.n) }
+func (t *TEMA) String() string { return indicatorName("TEMA", float64(t.e1.n)) }
 
 // TRIMA is a streaming triangular moving average (an SMA of an SMA, with
 // weights rising to the middle of the window), bit for bit go-talib's Trima:
@@ -392,7 +379,7 @@ func (t *TRIMA) IdlePeriod() int { return t.n - 1 }
 func (t *TRIMA) Reset() { t.pos, t.seen, t.num, t.numSub, t.numAd = 0, 0, 0, 0, 0 }
 
 // String returns "TRIMA(n)".
-func (t *TRIMA) String() string { return period("TRIMA", t.n) }
+func (t *TRIMA) String() string { return indicatorName("TRIMA", float64(t.n)) }
 
 // KAMA's smoothing constants, written as go-talib computes them (a variable
 // minus a constant), so they round the same.
@@ -478,7 +465,7 @@ func (k *KAMA) IdlePeriod() int { return k.n }
 func (k *KAMA) Reset() { *k = KAMA{n: k.n, buf: k.buf} }
 
 // String returns "KAMA(n)".
-func (k *KAMA) String() string { return period("KAMA", k.n) }
+func (k *KAMA) String() string { return indicatorName("KAMA", float64(k.n)) }
 
 // T3 is Tillson's T3, six cascaded EMAs combined by the volume factor, bit
 // for bit go-talib's T3: each EMA is seeded with the mean of the first n
@@ -501,8 +488,8 @@ func NewT3(n int, vfactor float64) (*T3, error) {
 	if err := checkPeriod(place, "n", n, 1); err != nil {
 		return nil, err
 	}
-	if !(vfactor >= 0 && vfactor <= 1) {
-		return nil, fmt.Errorf("%s: vfactor = %v, want 0..1: %w", place, vfactor, ErrParam)
+	if err := checkParam(place, "vfactor", vfactor, 0, 1); err != nil {
+		return nil, err
 	}
 	t := &T3{n: n, vfactor: vfactor, fn: float64(n)}
 	t.k = 2.0 / (float64(n) + 1.0)

@@ -1,9 +1,7 @@
 package indicators
 
 import (
-	"errors"
 	"math"
-	"strings"
 	"testing"
 )
 
@@ -82,12 +80,7 @@ func TestMAStreamersAllocateNothing(t *testing.T) {
 }
 
 func TestMAConstructorsValidate(t *testing.T) {
-	cases := []struct {
-		name   string
-		make   func() error
-		target error  // nil means valid
-		msg    string // what the message must name
-	}{
+	checkConstructors(t, []ctorCase{
 		{"SMA(1)", func() error { _, err := NewSMA(1); return err }, nil, ""},
 		{"SMA(0)", func() error { _, err := NewSMA(0); return err }, ErrPeriod, "indicators.NewSMA: n = 0"},
 		{"WMA(-1)", func() error { _, err := NewWMA(-1); return err }, ErrPeriod, "indicators.NewWMA: n = -1"},
@@ -119,21 +112,7 @@ func TestMAConstructorsValidate(t *testing.T) {
 		{"StochF(5,0)", func() error { _, err := NewStochF(5, 0, SMAType); return err }, ErrPeriod, "indicators.NewStochF: fastd = 0"},
 		{"StochRSIMA(1,...)", func() error { _, err := NewStochRSIMA(1, 14, 1, 3, EMAType); return err }, ErrPeriod, "indicators.NewStochRSIMA: rsi = 1"},
 		{"StochRSIMA ema", func() error { _, err := NewStochRSIMA(14, 14, 3, 3, EMAType); return err }, nil, ""},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := c.make()
-			if c.target == nil {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, c.target) || !strings.Contains(err.Error(), c.msg) {
-				t.Fatalf("error %v, want %v naming %q", err, c.target, c.msg)
-			}
-		})
-	}
+	})
 }
 
 // The typed values: Update equals the Streamer's, a zero value never claims

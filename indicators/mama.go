@@ -1,7 +1,7 @@
 package indicators
 
 import (
-	"fmt"
+	"errors"
 	"math"
 	"strconv"
 )
@@ -66,13 +66,8 @@ type MAMA struct {
 // defaults 0.5 and 0.05).
 func NewMAMA(fast, slow float64) (*MAMA, error) {
 	const place = "indicators.NewMAMA"
-	for _, p := range []struct {
-		name string
-		v    float64
-	}{{"fastlimit", fast}, {"slowlimit", slow}} {
-		if !(p.v >= 0.01 && p.v <= 0.99) {
-			return nil, fmt.Errorf("%s: %s = %v, want 0.01..0.99: %w", place, p.name, p.v, ErrParam)
-		}
+	if err := errors.Join(checkParam(place, "fastlimit", fast, 0.01, 0.99), checkParam(place, "slowlimit", slow, 0.01, 0.99)); err != nil {
+		return nil, err
 	}
 	return &MAMA{fast: fast, slow: slow}, nil
 }

@@ -51,7 +51,7 @@ func (c *CMO) IdlePeriod() int { return c.r.n }
 func (c *CMO) Reset() { c.r.Reset() }
 
 // String returns "CMO(n)".
-func (c *CMO) String() string { return period("CMO", c.r.n) }
+func (c *CMO) String() string { return indicatorName("CMO", float64(c.r.n)) }
 
 // PriceOscillator is APO (fast MA − slow MA) or PPO (the same as a
 // percentage of the slow MA), both of one moving-average type, bit for bit
@@ -191,7 +191,7 @@ func (t *TRIX) IdlePeriod() int { return 3*(t.e1.n-1) + 1 }
 func (t *TRIX) Reset() { t.e1.Reset(); t.e2.Reset(); t.e3.Reset(); t.prev, t.primed = 0, false }
 
 // String returns "TRIX(n)".
-func (t *TRIX) String() string { return period("TRIX", t.e1.n) }
+func (t *TRIX) String() string { return indicatorName("TRIX", float64(t.e1.n)) }
 
 // Variance is the population variance over the last n prices, bit for bit
 // go-talib's Var: running sums of the prices and of their squares, mean of
@@ -283,7 +283,7 @@ func (v *Variance) Reset() { v.pos, v.seen, v.sum, v.sumSq = 0, 0, 0, 0 }
 // String returns "VAR(n)" or "STDDEV(n,nbdev)".
 func (v *Variance) String() string {
 	if !v.stddev {
-		return period("VAR", v.n)
+		return indicatorName("VAR", float64(v.n))
 	}
 	return "STDDEV(" + strconv.Itoa(v.n) + "," + strconv.FormatFloat(v.nbdev, 'g', -1, 64) + ")"
 }

@@ -27,6 +27,10 @@ var (
 	ErrTooShort = errors.New("input too short")
 	// ErrNotFinite reports a NaN or infinite price given to a batch function.
 	ErrNotFinite = errors.New("value is not finite")
+	// ErrMAType reports a moving-average type that is not known.
+	ErrMAType = errors.New("moving-average type not supported")
+	// ErrParam reports a non-period parameter outside its range.
+	ErrParam = errors.New("parameter out of range")
 )
 
 // checkPeriod names the place and parameter so a caller sees which one is wrong.
@@ -35,6 +39,19 @@ func checkPeriod(place, name string, v, lo int) error {
 		return fmt.Errorf("%s: %s = %d, want %d..%d: %w", place, name, v, lo, MaxPeriod, ErrPeriod)
 	}
 	return nil
+}
+
+// checkParam is checkPeriod for a non-period parameter, lo..hi inclusive; NaN
+// is always out of range, and hi = math.MaxFloat64 means any finite number
+// from lo.
+func checkParam(place, name string, v, lo, hi float64) error {
+	if v >= lo && v <= hi {
+		return nil
+	}
+	if hi == math.MaxFloat64 {
+		return fmt.Errorf("%s: %s = %v, want a finite number >= %v: %w", place, name, v, lo, ErrParam)
+	}
+	return fmt.Errorf("%s: %s = %v, want %v..%v: %w", place, name, v, lo, hi, ErrParam)
 }
 
 // checkStochRSI validates the StochRSI periods. RSI needs 2: go-talib returns
@@ -48,7 +65,12 @@ func checkStochRSI(place string, rsi, stoch, smoothK, d int) error {
 	)
 }
 
+// finite reports whether x is neither NaN nor infinite: the test every
+// Update makes of the inputs it reads.
 func finite(x float64) bool { return math.Abs(x) <= math.MaxFloat64 }
+
+// finiteHLC reports whether a bar's high, low and close are finite.
+func finiteHLC(b Bar) bool { return finite(b.High) && finite(b.Low) && finite(b.Close) }
 
 // EMAIdlePeriod is the index of the first defined output of EMA(n): n-1.
 func EMAIdlePeriod(n int) int { return n - 1 }

@@ -73,22 +73,9 @@ func FuzzPriceStreamers(f *testing.F) {
 	})
 }
 
-// fuzzBars reads bars from raw: five float64s each, as bits, or as tick
-// steps from 100 when ticks is set.
+// fuzzBars reads bars from raw: five of fuzzPrices' prices each.
 func fuzzBars(raw []byte, ticks bool) []Bar {
-	var vals []float64
-	if ticks {
-		x := 100.0
-		for _, c := range raw {
-			x += float64(int8(c)) * 0.01
-			vals = append(vals, x)
-		}
-	} else {
-		for len(raw) >= 8 {
-			vals = append(vals, math.Float64frombits(binary.LittleEndian.Uint64(raw)))
-			raw = raw[8:]
-		}
-	}
+	vals := fuzzPrices(raw, ticks)
 	bars := make([]Bar, 0, len(vals)/5)
 	for i := 0; i+5 <= len(vals); i += 5 {
 		v := vals[i : i+5]

@@ -1,7 +1,7 @@
 package indicators
 
 import (
-	"fmt"
+	"errors"
 	"math"
 )
 
@@ -29,11 +29,9 @@ type SAR struct {
 // does.
 func NewSAR(acceleration, maximum float64) (*SAR, error) {
 	const place = "indicators.NewSAR"
-	if !(acceleration >= 0 && acceleration <= math.MaxFloat64) {
-		return nil, fmt.Errorf("%s: acceleration = %v, want a finite number >= 0: %w", place, acceleration, ErrPeriod)
-	}
-	if !(maximum >= 0 && maximum <= math.MaxFloat64) {
-		return nil, fmt.Errorf("%s: maximum = %v, want a finite number >= 0: %w", place, maximum, ErrPeriod)
+	if err := errors.Join(checkParam(place, "acceleration", acceleration, 0, math.MaxFloat64),
+		checkParam(place, "maximum", maximum, 0, math.MaxFloat64)); err != nil {
+		return nil, err
 	}
 	s := &SAR{acc: acceleration, max: maximum}
 	s.Reset()

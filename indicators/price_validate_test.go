@@ -8,63 +8,42 @@ import (
 )
 
 func TestPriceConstructorsValidate(t *testing.T) {
-	cases := []struct {
-		name    string
-		make    func() error
-		wantErr string // "" means valid; else what the message must name
-	}{
-		{"ATR(1)", func() error { _, err := NewATR(1); return err }, ""},
-		{"ATR(0)", func() error { _, err := NewATR(0); return err }, "indicators.NewATR: n = 0"},
-		{"NATR(-1)", func() error { _, err := NewNATR(-1); return err }, "indicators.NewNATR: n = -1"},
-		{"ADX(2)", func() error { _, err := NewADX(2); return err }, ""},
-		{"ADX(1)", func() error { _, err := NewADX(1); return err }, "indicators.NewADX: n = 1"},
-		{"ADXR(1)", func() error { _, err := NewADXR(1); return err }, "indicators.NewADXR: n = 1"},
-		{"DX(1)", func() error { _, err := NewDX(1); return err }, "indicators.NewDX: n = 1"},
-		{"PLUS_DI(1)", func() error { _, err := NewPlusDI(1); return err }, ""},
-		{"PLUS_DI(0)", func() error { _, err := NewPlusDI(0); return err }, "indicators.NewPlusDI: n = 0"},
-		{"MINUS_DI(max+1)", func() error { _, err := NewMinusDI(MaxPeriod + 1); return err }, "indicators.NewMinusDI: n = 100001"},
-		{"CCI(1)", func() error { _, err := NewCCI(1); return err }, "indicators.NewCCI: n = 1"},
-		{"MFI(1)", func() error { _, err := NewMFI(1); return err }, "indicators.NewMFI: n = 1"},
-		{"ADOSC(1,10)", func() error { _, err := NewADOSC(1, 10); return err }, "indicators.NewADOSC: fast = 1"},
-		{"ADOSC(3,1)", func() error { _, err := NewADOSC(3, 1); return err }, "indicators.NewADOSC: slow = 1"},
-		{"ROC(0)", func() error { _, err := NewROC(0); return err }, "indicators.NewROC: n = 0"},
-		{"ROCP(0)", func() error { _, err := NewROCP(0); return err }, "indicators.NewROCP: n = 0"},
-		{"MOM(1)", func() error { _, err := NewMOM(1); return err }, ""},
-		{"WILLR(1)", func() error { _, err := NewWillR(1); return err }, "indicators.NewWillR: n = 1"},
-		{"AROON(1)", func() error { _, err := NewAroon(1); return err }, "indicators.NewAroon: n = 1"},
-		{"AROONOSC(1)", func() error { _, err := NewAroonOsc(1); return err }, "indicators.NewAroonOsc: n = 1"},
-		{"ULTOSC(1,1,1)", func() error { _, err := NewUltOsc(1, 1, 1); return err }, ""},
-		{"ULTOSC(7,0,28)", func() error { _, err := NewUltOsc(7, 0, 28); return err }, "indicators.NewUltOsc: p2 = 0"},
-		{"LINEARREG(1)", func() error { _, err := NewLinearReg(1); return err }, "indicators.NewLinearReg: n = 1"},
-		{"LINEARREG_SLOPE(1)", func() error { _, err := NewLinearRegSlope(1); return err }, "indicators.NewLinearRegSlope: n = 1"},
-		{"LINEARREG_ANGLE(1)", func() error { _, err := NewLinearRegAngle(1); return err }, "indicators.NewLinearRegAngle: n = 1"},
-		{"LINEARREG_INTERCEPT(1)", func() error { _, err := NewLinearRegIntercept(1); return err }, "indicators.NewLinearRegIntercept: n = 1"},
-		{"MIDPOINT(1)", func() error { _, err := NewMidPoint(1); return err }, "indicators.NewMidPoint: n = 1"},
-		{"MIDPRICE(1)", func() error { _, err := NewMidPrice(1); return err }, "indicators.NewMidPrice: n = 1"},
-		{"MAX(1)", func() error { _, err := NewMax(1); return err }, "indicators.NewMax: n = 1"},
-		{"MIN(1)", func() error { _, err := NewMin(1); return err }, "indicators.NewMin: n = 1"},
-		{"SAR(0,0)", func() error { _, err := NewSAR(0, 0); return err }, ""},
-		{"SAR(-0.1,0.2)", func() error { _, err := NewSAR(-0.1, 0.2); return err }, "indicators.NewSAR: acceleration = -0.1"},
-		{"SAR(0.02,NaN)", func() error { _, err := NewSAR(0.02, math.NaN()); return err }, "indicators.NewSAR: maximum = NaN"},
-		{"SAR(0.02,Inf)", func() error { _, err := NewSAR(0.02, math.Inf(1)); return err }, "indicators.NewSAR: maximum = +Inf"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := c.make()
-			if c.wantErr == "" {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, ErrPeriod) {
-				t.Fatalf("error %v does not wrap ErrPeriod", err)
-			}
-			if !strings.HasPrefix(err.Error(), c.wantErr) {
-				t.Fatalf("error %q should start with %q", err, c.wantErr)
-			}
-		})
-	}
+	checkConstructors(t, []ctorCase{
+		{"ATR(1)", func() error { _, err := NewATR(1); return err }, nil, ""},
+		{"ATR(0)", func() error { _, err := NewATR(0); return err }, ErrPeriod, "indicators.NewATR: n = 0"},
+		{"NATR(-1)", func() error { _, err := NewNATR(-1); return err }, ErrPeriod, "indicators.NewNATR: n = -1"},
+		{"ADX(2)", func() error { _, err := NewADX(2); return err }, nil, ""},
+		{"ADX(1)", func() error { _, err := NewADX(1); return err }, ErrPeriod, "indicators.NewADX: n = 1"},
+		{"ADXR(1)", func() error { _, err := NewADXR(1); return err }, ErrPeriod, "indicators.NewADXR: n = 1"},
+		{"DX(1)", func() error { _, err := NewDX(1); return err }, ErrPeriod, "indicators.NewDX: n = 1"},
+		{"PLUS_DI(1)", func() error { _, err := NewPlusDI(1); return err }, nil, ""},
+		{"PLUS_DI(0)", func() error { _, err := NewPlusDI(0); return err }, ErrPeriod, "indicators.NewPlusDI: n = 0"},
+		{"MINUS_DI(max+1)", func() error { _, err := NewMinusDI(MaxPeriod + 1); return err }, ErrPeriod, "indicators.NewMinusDI: n = 100001"},
+		{"CCI(1)", func() error { _, err := NewCCI(1); return err }, ErrPeriod, "indicators.NewCCI: n = 1"},
+		{"MFI(1)", func() error { _, err := NewMFI(1); return err }, ErrPeriod, "indicators.NewMFI: n = 1"},
+		{"ADOSC(1,10)", func() error { _, err := NewADOSC(1, 10); return err }, ErrPeriod, "indicators.NewADOSC: fast = 1"},
+		{"ADOSC(3,1)", func() error { _, err := NewADOSC(3, 1); return err }, ErrPeriod, "indicators.NewADOSC: slow = 1"},
+		{"ROC(0)", func() error { _, err := NewROC(0); return err }, ErrPeriod, "indicators.NewROC: n = 0"},
+		{"ROCP(0)", func() error { _, err := NewROCP(0); return err }, ErrPeriod, "indicators.NewROCP: n = 0"},
+		{"MOM(1)", func() error { _, err := NewMOM(1); return err }, nil, ""},
+		{"WILLR(1)", func() error { _, err := NewWillR(1); return err }, ErrPeriod, "indicators.NewWillR: n = 1"},
+		{"AROON(1)", func() error { _, err := NewAroon(1); return err }, ErrPeriod, "indicators.NewAroon: n = 1"},
+		{"AROONOSC(1)", func() error { _, err := NewAroonOsc(1); return err }, ErrPeriod, "indicators.NewAroonOsc: n = 1"},
+		{"ULTOSC(1,1,1)", func() error { _, err := NewUltOsc(1, 1, 1); return err }, nil, ""},
+		{"ULTOSC(7,0,28)", func() error { _, err := NewUltOsc(7, 0, 28); return err }, ErrPeriod, "indicators.NewUltOsc: p2 = 0"},
+		{"LINEARREG(1)", func() error { _, err := NewLinearReg(1); return err }, ErrPeriod, "indicators.NewLinearReg: n = 1"},
+		{"LINEARREG_SLOPE(1)", func() error { _, err := NewLinearRegSlope(1); return err }, ErrPeriod, "indicators.NewLinearRegSlope: n = 1"},
+		{"LINEARREG_ANGLE(1)", func() error { _, err := NewLinearRegAngle(1); return err }, ErrPeriod, "indicators.NewLinearRegAngle: n = 1"},
+		{"LINEARREG_INTERCEPT(1)", func() error { _, err := NewLinearRegIntercept(1); return err }, ErrPeriod, "indicators.NewLinearRegIntercept: n = 1"},
+		{"MIDPOINT(1)", func() error { _, err := NewMidPoint(1); return err }, ErrPeriod, "indicators.NewMidPoint: n = 1"},
+		{"MIDPRICE(1)", func() error { _, err := NewMidPrice(1); return err }, ErrPeriod, "indicators.NewMidPrice: n = 1"},
+		{"MAX(1)", func() error { _, err := NewMax(1); return err }, ErrPeriod, "indicators.NewMax: n = 1"},
+		{"MIN(1)", func() error { _, err := NewMin(1); return err }, ErrPeriod, "indicators.NewMin: n = 1"},
+		{"SAR(0,0)", func() error { _, err := NewSAR(0, 0); return err }, nil, ""},
+		{"SAR(-0.1,0.2)", func() error { _, err := NewSAR(-0.1, 0.2); return err }, ErrParam, "indicators.NewSAR: acceleration = -0.1"},
+		{"SAR(0.02,NaN)", func() error { _, err := NewSAR(0.02, math.NaN()); return err }, ErrParam, "indicators.NewSAR: maximum = NaN"},
+		{"SAR(0.02,Inf)", func() error { _, err := NewSAR(0.02, math.Inf(1)); return err }, ErrParam, "indicators.NewSAR: maximum = +Inf"},
+	})
 }
 
 // The registry entries carry TA-Lib's names, defaults, bounds and output

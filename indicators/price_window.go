@@ -2,7 +2,6 @@ package indicators
 
 import (
 	"math"
-	"strconv"
 )
 
 // peakDeque tracks the maximum (or, with low set, the minimum) of the last
@@ -93,34 +92,3 @@ func trueRange(high, low, prevClose float64) float64 {
 	}
 	return tr
 }
-
-// finiteHLC reports whether a bar's high, low and close are finite.
-func finiteHLC(b Bar) bool { return finite(b.High) && finite(b.Low) && finite(b.Close) }
-
-// indicatorName writes a name with its parameters: "ATR(14)", "SAR(0.02,0.2)".
-func indicatorName(name string, args ...float64) string {
-	b := make([]byte, 0, 24)
-	b = append(b, name...)
-	b = append(b, '(')
-	for i, a := range args {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendFloat(b, a, 'g', -1, 64)
-	}
-	return string(append(b, ')'))
-}
-
-// barIndicator is a typed indicator whose Streamer update is called UpdateBar,
-// because its Update takes typed inputs.
-type barIndicator interface {
-	UpdateBar(b Bar, out []float64) bool
-	IdlePeriod() int
-	Reset()
-	String() string
-}
-
-// ohlcvStreamer makes a barIndicator a [Streamer].
-type ohlcvStreamer struct{ barIndicator }
-
-func (s ohlcvStreamer) Update(b Bar, out []float64) bool { return s.UpdateBar(b, out) }

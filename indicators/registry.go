@@ -44,6 +44,29 @@ type Func struct {
 	New func(args []float64) (Streamer, error)
 }
 
+// The parameters and outputs the registry entries of both families share.
+
+// periodParam is a period from lo to [MaxPeriod].
+func periodParam(name string, def, lo float64) Param {
+	return Param{Name: name, Kind: IntParam, Default: def, Min: lo, Max: MaxPeriod}
+}
+
+// timePeriod is the parameters of a function with one period, TA-Lib's
+// timeperiod.
+func timePeriod(def, lo float64) []Param { return []Param{periodParam("timeperiod", def, lo)} }
+
+func floatParam(name string, def, lo, hi float64) Param {
+	return Param{Name: name, Kind: FloatParam, Default: def, Min: lo, Max: hi}
+}
+
+func maParam(name string) Param {
+	return Param{Name: name, Kind: MATypeParam, Default: float64(SMAType), Min: float64(SMAType), Max: float64(T3Type)}
+}
+
+// outValue is the outputs of a one-output function: written under the spec's
+// name alone.
+var outValue = []string{""}
+
 // MAType is a moving-average type, numbered as TA-Lib numbers them.
 type MAType int
 

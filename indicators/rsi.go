@@ -1,7 +1,5 @@
 package indicators
 
-import "strconv"
-
 // RSI is a streaming Wilder RSI, bit for bit equal to go-talib's Rsi: the
 // first n price changes are averaged, then each change is folded in as
 // avg = (avg*(n-1) + change) / n, in exactly that order. It is defined from
@@ -105,4 +103,4 @@ func (r *RSI) IdlePeriod() int { return RSIIdlePeriod(r.n) }
 func (r *RSI) Reset() { *r = RSI{n: r.n, fn: r.fn, fn1: r.fn1} }
 
 // String returns "RSI(n)".
-func (r *RSI) String() string { return "RSI(" + strconv.Itoa(r.n) + ")" }
+func (r *RSI) String() string { return indicatorName("RSI", float64(r.n)) }

@@ -9,22 +9,24 @@ import (
 // ((highest high − lowest low) / 100) over the last n bars, or 0 when that
 // divisor is exactly 0, in go-talib's operation order.
 type fastK struct {
-	n      int
-	window extremes // lows in lo, highs in hi
-	bar    int
+	n           int
+	lows, highs peakDeque
+	bar         int
 }
 
-func (f *fastK) init(n int) { f.window.init(n, make([]slot, 2*n)); f.n = n }
+func (f *fastK) init(n int) { f.n = n; f.lows.init(n, true); f.highs.init(n, false) }
 
 func (f *fastK) update(high, low, close float64) (float64, bool) {
 	i := f.bar
 	f.bar++
-	f.window.pushMin(low, i)
-	f.window.pushMax(high, i)
+	f.lows.push(low, i)
+	f.highs.push(high, i)
 	if i < f.n-1 {
 		return 0, false
 	}
-	return stochK(close, f.window.min(), f.window.max()), true
+	lo, _ := f.lows.peak()
+	hi, _ := f.highs.peak()
+	return stochK(close, lo, hi), true
 }
 
 // stochK is go-talib's %K of x in a window from lo to hi. The exact != 0.0
@@ -38,7 +40,7 @@ func stochK(x, lo, hi float64) float64 {
 	return 0.0
 }
 
-func (f *fastK) reset() { f.window.reset(); f.bar = 0 }
+func (f *fastK) reset() { f.lows.reset(); f.highs.reset(); f.bar = 0 }
 
 // Stoch is the slow stochastic: raw %K over fastK bars, smoothed by a
 // moving average into slow %K, and slow %D, a moving average of slow %K.

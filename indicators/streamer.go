@@ -1,5 +1,7 @@
 package indicators
 
+import "strconv"
+
 // Bar is what a streaming indicator reads of one bar. Time is the bar's open
 // time in Unix nanoseconds (VWAP anchors its sessions on it); the other fields
 // are the bar's prices and volume.
@@ -25,4 +27,19 @@ type Streamer interface {
 	Reset()
 	// String names the indicator with its parameters, as "MACD(12,26,9)".
 	String() string
+}
+
+// indicatorName writes a name with its parameters, as every String does:
+// "ATR(14)", "SAR(0.02,0.2)".
+func indicatorName(name string, args ...float64) string {
+	b := make([]byte, 0, 24)
+	b = append(b, name...)
+	b = append(b, '(')
+	for i, a := range args {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, a, 'g', -1, 64)
+	}
+	return string(append(b, ')'))
 }

@@ -19,8 +19,9 @@ import (
 )
 
 // TA-Lib C is the reference behind go-talib. TICKFLOW_TEST_TALIB names the
-// oracle that testdata/talibc/build.sh builds (a small program linked with
-// TA-Lib C); with it, TestTALibCOracle runs every spec of maCases through
+// oracle that testdata/talibc/build.sh builds (testdata/talibc/oracle.c
+// linked with TA-Lib C); with it, TestTALibCOracle and
+// TestPriceFuncsMatchTALibC run every spec of maCases and priceCases through
 // TA-Lib C too. Without it the golden files in testdata/talibc, written by
 // the same oracle, still check the specs where go-talib and TA-Lib C differ.
 
@@ -90,57 +91,142 @@ func closeEnough(got, want float64) bool {
 	return math.Abs(got-want) <= oracleTolerance*math.Max(1, math.Abs(want))
 }
 
-// talibCWrong are the cases where TA-Lib C's own lookback is wrong: its EMA
+// talibCWrong are the specs where TA-Lib C's own lookback is wrong: its EMA
 // lookback is -1 for period 1 (out of its range), so TRIX(1) and a MACD
-// signal of 1 start a bar early, on values not yet defined.
+// signal of 1 start a bar early, on values not yet defined, and the values
+// after are shifted too. They are checked against go-talib alone.
 var talibCWrong = map[string]bool{"trix(1)": true, "macd(2,3,1)": true}
 
-func TestTALibCOracle(t *testing.T) {
+// talibCEarly are the specs where TA-Lib C writes one output before the
+// first bar whose inputs are defined: ULTOSC(1,1,1) writes index 0 from
+// close[-1]. From IdlePeriod on they are compared as every other spec.
+var talibCEarly = map[string]bool{"ultosc(1,1,1)": true}
+
+// talibCResult is how one spec compares with TA-Lib C over every series.
+type talibCResult struct {
+	spec     string
+	rejected string  // why TA-Lib C is not asked: its error, or talibCWrong
+	exact    bool    // every bit equal
+	worst    float64 // largest difference, relative above 1, absolute below
+}
+
+// compareTALibC runs spec through its streamer and through TA-Lib C on every
+// series: the outputs must be defined exactly from TA-Lib C's first output
+// index and be within oracleTolerance of its values. It is the one runner of
+// both families' oracle tests.
+func compareTALibC(t *testing.T, oracle, spec string, series []ohlcv) talibCResult {
+	t.Helper()
+	sp, err := ParseSpec(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := talibCResult{spec: spec, exact: true}
+	if talibCWrong[spec] {
+		r.rejected = "TA-Lib C's lookback is wrong here (see talibCWrong)"
+		return r
+	}
+	for i := range series {
+		s := &series[i]
+		beg, rows, err := runOracle(t, oracle, sp, s)
+		if err != nil {
+			// TA-Lib C rejects some periods go-talib accepts (1 for most
+			// averages): those specs are go-talib's alone.
+			r.rejected = err.Error()
+			return r
+		}
+		st, err := sp.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if talibCEarly[spec] {
+			if beg != st.IdlePeriod()-1 {
+				t.Fatalf("%s %v: TA-Lib C's first output at %d, want one before IdlePeriod %d (talibCEarly)", s.name, st, beg, st.IdlePeriod())
+			}
+			beg++
+			rows = rows[1:]
+		}
+		if beg != st.IdlePeriod() {
+			t.Fatalf("%s %v: TA-Lib C's first output at %d, IdlePeriod %d", s.name, st, beg, st.IdlePeriod())
+		}
+		if len(rows) != s.len()-beg {
+			t.Fatalf("%s %v: TA-Lib C wrote %d rows from %d, want %d", s.name, st, len(rows), beg, s.len()-beg)
+		}
+		out := make([]float64, len(sp.Func.Outputs))
+		for b := range s.len() {
+			if ok := st.Update(s.bar(b), out); ok != (b >= beg) {
+				t.Fatalf("%s %v bar %d: ok = %v, TA-Lib C's first output at %d", s.name, st, b, ok, beg)
+			} else if !ok {
+				continue
+			}
+			want := rows[b-beg]
+			if len(want) != len(out) {
+				t.Fatalf("%s %v: TA-Lib C has %d outputs, the spec %d", s.name, st, len(want), len(out))
+			}
+			for j := range out {
+				if !closeEnough(out[j], want[j]) {
+					t.Fatalf("%s %v bar %d output %d: got %v, TA-Lib C %v", s.name, st, b, j, out[j], want[j])
+				}
+				if math.Float64bits(out[j]) != math.Float64bits(want[j]) {
+					r.exact = false
+				}
+				r.worst = math.Max(r.worst, math.Abs(out[j]-want[j])/math.Max(1, math.Abs(want[j])))
+			}
+		}
+	}
+	return r
+}
+
+// checkTALibC compares every spec with TA-Lib C and logs the tally.
+func checkTALibC(t *testing.T, specs []string, series []ohlcv) {
 	oracle := talibOracle(t)
+	var exact, rejected int
+	var worst talibCResult
+	for _, spec := range specs {
+		t.Run(spec, func(t *testing.T) {
+			r := compareTALibC(t, oracle, spec, series)
+			switch {
+			case r.rejected != "":
+				rejected++
+				t.Skipf("not checked against TA-Lib C: %s", r.rejected)
+			case r.exact:
+				exact++
+				t.Log("bit for bit TA-Lib C's")
+			default:
+				t.Logf("largest difference from TA-Lib C: %.3g", r.worst)
+				if r.worst > worst.worst {
+					worst = r
+				}
+			}
+		})
+	}
+	t.Logf("%d specs: %d bit for bit TA-Lib C's, %d within %g (largest difference %.3g, %s), %d not checked (rejected by TA-Lib C or talibCWrong)",
+		len(specs), exact, len(specs)-exact-rejected, oracleTolerance, worst.worst, worst.spec, rejected)
+}
+
+// TestTALibCOracle holds every spec of maCases to TA-Lib C.
+func TestTALibCOracle(t *testing.T) {
 	series := allBars(t, 3000)
 	for i := range series {
 		// The recorded minute bars are long; 5000 bars say as much.
 		series[i] = series[i].head(5000)
 	}
-	for _, c := range maCases {
-		t.Run(c.spec, func(t *testing.T) {
-			if talibCWrong[c.spec] {
-				t.Skip("TA-Lib C's lookback is wrong here (see talibCWrong)")
-			}
-			spec, err := ParseSpec(c.spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			worst := 0.0
-			for i := range series {
-				s := &series[i]
-				beg, rows, err := runOracle(t, oracle, spec, s)
-				if err != nil {
-					// TA-Lib C rejects some periods go-talib accepts (1 for
-					// most averages): those cases are go-talib's alone.
-					t.Skipf("TA-Lib C rejects it: %v", err)
-				}
-				st, _ := spec.New()
-				if beg != st.IdlePeriod() {
-					t.Fatalf("%s %v: TA-Lib C's first output at %d, IdlePeriod %d", s.name, st, beg, st.IdlePeriod())
-				}
-				out := make([]float64, len(spec.Func.Outputs))
-				for b := range s.len() {
-					if !st.Update(s.bar(b), out) {
-						continue
-					}
-					want := rows[b-beg]
-					for j := range out {
-						if !closeEnough(out[j], want[j]) {
-							t.Fatalf("%s %v bar %d output %d: got %v, TA-Lib C %v", s.name, st, b, j, out[j], want[j])
-						}
-						worst = math.Max(worst, math.Abs(out[j]-want[j])/math.Max(1, math.Abs(want[j])))
-					}
-				}
-			}
-			t.Logf("largest difference from TA-Lib C: %.3g", worst)
-		})
+	specs := make([]string, len(maCases))
+	for i, c := range maCases {
+		specs[i] = c.spec
 	}
+	checkTALibC(t, specs, series)
+}
+
+// TestPriceFuncsMatchTALibC holds every spec of priceCases to TA-Lib C, on
+// the whole of every series.
+func TestPriceFuncsMatchTALibC(t *testing.T) {
+	var specs []string
+	for _, c := range priceCases {
+		for _, a := range c.args {
+			specs = append(specs, specOf(c.fn, a))
+		}
+	}
+	checkTALibC(t, specs, allBars(t, 3000))
 }
 
 // goldenSpecs are the specs where go-talib differs from TA-Lib C; their

@@ -9,49 +9,66 @@ import (
 	talib "github.com/markcheno/go-talib"
 )
 
-func TestConstructorsValidate(t *testing.T) {
-	cases := []struct {
-		name    string
-		make    func() error
-		wantErr string // "" means valid; else a word the message must name
-	}{
-		{"EMA(1)", func() error { _, err := NewEMA(1); return err }, ""},
-		{"EMA(0)", func() error { _, err := NewEMA(0); return err }, "n = 0"},
-		{"EMA(-3)", func() error { _, err := NewEMA(-3); return err }, "n = -3"},
-		{"EMA(max)", func() error { _, err := NewEMA(MaxPeriod); return err }, ""},
-		{"EMA(max+1)", func() error { _, err := NewEMA(MaxPeriod + 1); return err }, "n = 100001"},
-		{"RSI(2)", func() error { _, err := NewRSI(2); return err }, ""},
-		{"RSI(1)", func() error { _, err := NewRSI(1); return err }, "n = 1"},
-		{"StochRSI(14,14,3)", func() error { _, err := NewStochRSI(14, 14, 3); return err }, ""},
-		{"StochRSI(2,1,1)", func() error { _, err := NewStochRSI(2, 1, 1); return err }, ""},
-		{"StochRSI(1,14,3)", func() error { _, err := NewStochRSI(1, 14, 3); return err }, "rsi = 1"},
-		{"StochRSI(14,0,3)", func() error { _, err := NewStochRSI(14, 0, 3); return err }, "stoch = 0"},
-		{"StochRSI(14,14,0)", func() error { _, err := NewStochRSI(14, 14, 0); return err }, "d = 0"},
-		{"StochRSI(14,14,-1)", func() error { _, err := NewStochRSI(14, 14, -1); return err }, "d = -1"},
-		{"SmoothStochRSI(14,14,0,3)", func() error { _, err := NewSmoothStochRSI(14, 14, 0, 3); return err }, "smoothK = 0"},
-		{"SmoothStochRSI(14,14,3,3)", func() error { _, err := NewSmoothStochRSI(14, 14, 3, 3); return err }, ""},
-		{"Set zero Config", func() error { _, err := NewSet(Config{}); return err }, ""},
-		{"Set EMA -1", func() error { _, err := NewSet(Config{EMA: -1}); return err }, "EMA: n = -1"},
-		{"Set RSI 1", func() error { _, err := NewSet(Config{RSI: 1}); return err }, "rsi = 1"},
-		{"Set SmoothK -2", func() error { _, err := NewSet(Config{SmoothK: -2}); return err }, "smoothK = -2"},
-	}
+// ctorCase is one constructor call and the error it must return: none for
+// a nil target; otherwise one wrapping target whose message starts with the
+// constructor ("indicators.New...") and names msg, or starts with msg when
+// msg names the constructor itself.
+type ctorCase struct {
+	name   string
+	make   func() error
+	target error
+	msg    string
+}
+
+// checkConstructors is the one runner of the constructor tables of both
+// families.
+func checkConstructors(t *testing.T, cases []ctorCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.make()
-			if c.wantErr == "" {
+			if c.target == nil {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
 				}
 				return
 			}
-			if !errors.Is(err, ErrPeriod) {
-				t.Fatalf("error %v does not wrap ErrPeriod", err)
+			if !errors.Is(err, c.target) {
+				t.Fatalf("error %v does not wrap %v", err, c.target)
 			}
-			if !strings.Contains(err.Error(), c.wantErr) || !strings.HasPrefix(err.Error(), "indicators.New") {
-				t.Fatalf("error %q should start with the constructor and name %q", err, c.wantErr)
+			named := strings.Contains(err.Error(), c.msg)
+			if strings.HasPrefix(c.msg, "indicators.") {
+				named = strings.HasPrefix(err.Error(), c.msg)
+			}
+			if !named || !strings.HasPrefix(err.Error(), "indicators.New") {
+				t.Fatalf("error %q should start with the constructor and name %q", err, c.msg)
 			}
 		})
 	}
+}
+
+func TestConstructorsValidate(t *testing.T) {
+	checkConstructors(t, []ctorCase{
+		{"EMA(1)", func() error { _, err := NewEMA(1); return err }, nil, ""},
+		{"EMA(0)", func() error { _, err := NewEMA(0); return err }, ErrPeriod, "n = 0"},
+		{"EMA(-3)", func() error { _, err := NewEMA(-3); return err }, ErrPeriod, "n = -3"},
+		{"EMA(max)", func() error { _, err := NewEMA(MaxPeriod); return err }, nil, ""},
+		{"EMA(max+1)", func() error { _, err := NewEMA(MaxPeriod + 1); return err }, ErrPeriod, "n = 100001"},
+		{"RSI(2)", func() error { _, err := NewRSI(2); return err }, nil, ""},
+		{"RSI(1)", func() error { _, err := NewRSI(1); return err }, ErrPeriod, "n = 1"},
+		{"StochRSI(14,14,3)", func() error { _, err := NewStochRSI(14, 14, 3); return err }, nil, ""},
+		{"StochRSI(2,1,1)", func() error { _, err := NewStochRSI(2, 1, 1); return err }, nil, ""},
+		{"StochRSI(1,14,3)", func() error { _, err := NewStochRSI(1, 14, 3); return err }, ErrPeriod, "rsi = 1"},
+		{"StochRSI(14,0,3)", func() error { _, err := NewStochRSI(14, 0, 3); return err }, ErrPeriod, "stoch = 0"},
+		{"StochRSI(14,14,0)", func() error { _, err := NewStochRSI(14, 14, 0); return err }, ErrPeriod, "d = 0"},
+		{"StochRSI(14,14,-1)", func() error { _, err := NewStochRSI(14, 14, -1); return err }, ErrPeriod, "d = -1"},
+		{"SmoothStochRSI(14,14,0,3)", func() error { _, err := NewSmoothStochRSI(14, 14, 0, 3); return err }, ErrPeriod, "smoothK = 0"},
+		{"SmoothStochRSI(14,14,3,3)", func() error { _, err := NewSmoothStochRSI(14, 14, 3, 3); return err }, nil, ""},
+		{"Set zero Config", func() error { _, err := NewSet(Config{}); return err }, nil, ""},
+		{"Set EMA -1", func() error { _, err := NewSet(Config{EMA: -1}); return err }, ErrPeriod, "EMA: n = -1"},
+		{"Set RSI 1", func() error { _, err := NewSet(Config{RSI: 1}); return err }, ErrPeriod, "rsi = 1"},
+		{"Set SmoothK -2", func() error { _, err := NewSet(Config{SmoothK: -2}); return err }, ErrPeriod, "smoothK = -2"},
+	})
 }
 
 func TestConfigDefaults(t *testing.T) {

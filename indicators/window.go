@@ -23,8 +23,9 @@ func (w *extremes) init(size int, buf []slot) {
 func (w *extremes) reset() { w.loH, w.loN, w.hiH, w.hiN = 0, 0, 0, 0 }
 
 // push adds v at stream position i (consecutive from 0) and drops the value
-// that left the window. It is pushMin and pushMax in one body, so that
-// StochRSI's hot path makes no calls.
+// that left the window. It keeps both extremes in one body, so that
+// StochRSI's hot path makes no calls; a window of one extreme is a
+// [peakDeque].
 func (w *extremes) push(v float64, i int) {
 	// Evict before pushing so a ring of size slots never overflows: at most
 	// one value leaves per push, the oldest, which sits at the front.
@@ -43,33 +44,6 @@ func (w *extremes) push(v float64, i int) {
 	}
 	w.lo[w.wrap(w.loH+w.loN)] = slot{v, i}
 	w.loN++
-	for w.hiN > 0 && w.hi[w.wrap(w.hiH+w.hiN-1)].v < v {
-		w.hiN--
-	}
-	w.hi[w.wrap(w.hiH+w.hiN)] = slot{v, i}
-	w.hiN++
-}
-
-// pushMin is push for the minimum alone, for a window of lows.
-func (w *extremes) pushMin(v float64, i int) {
-	if w.loN > 0 && w.lo[w.loH].i <= i-w.size {
-		w.loH = w.wrap(w.loH + 1)
-		w.loN--
-	}
-	// Equal values are interchangeable: only the extreme's value is used.
-	for w.loN > 0 && w.lo[w.wrap(w.loH+w.loN-1)].v > v {
-		w.loN--
-	}
-	w.lo[w.wrap(w.loH+w.loN)] = slot{v, i}
-	w.loN++
-}
-
-// pushMax is push for the maximum alone, for a window of highs.
-func (w *extremes) pushMax(v float64, i int) {
-	if w.hiN > 0 && w.hi[w.hiH].i <= i-w.size {
-		w.hiH = w.wrap(w.hiH + 1)
-		w.hiN--
-	}
 	for w.hiN > 0 && w.hi[w.wrap(w.hiH+w.hiN-1)].v < v {
 		w.hiN--
 	}

@@ -1,11 +1,14 @@
 /*
  * oracle runs one TA-Lib C function over bars read from stdin, for the tests
- * in talibc_test.go:
+ * in talibc_test.go (both indicator families, and the golden files):
  *
  *     oracle FUNC [ARG...] < bars
  *
- * FUNC is TA-Lib's name (MACD, STOCH, ...); ARGs are its optional inputs in
- * TA-Lib's order (moving-average types as numbers). Each input line is
+ * FUNC is TA-Lib's name (MACD, STOCH, ATR, ...): the function is found
+ * through TA-Lib's abstract interface, so any TA-Lib function runs, fed the
+ * bar's prices where it takes a price and the close where it takes a real.
+ * ARGs are its optional inputs in TA-Lib's order (moving-average types as
+ * numbers). Each input line is
  * "open high low close volume". The first output line is "BEGIDX N", TA-Lib's
  * first output index and count; then one line per output bar with the
  * outputs in TA-Lib's order, printed exactly (%.17g).
