@@ -95,6 +95,13 @@ type Stream struct {
 	Rate float64
 	// Listen is the HTTP server's address; loopback by default.
 	Listen string
+	// Token is the bearer token every route of the server requires; it
+	// must be set to listen beyond loopback. Redacted wherever printed.
+	Token string
+	// Hosts are names the server answers to besides its listen address and
+	// loopback's (the Host header is checked against them, against DNS
+	// rebinding), comma-separated.
+	Hosts string
 	// StaleAfter is how long without a bar (or a processed batch) before
 	// the health checks fail.
 	StaleAfter time.Duration

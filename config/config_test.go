@@ -185,12 +185,15 @@ func TestYAMLRoundTrips(t *testing.T) {
 }
 
 func TestRenderingRedactsTheWebhook(t *testing.T) {
-	c, err := Load(Sources{Env: envOf(map[string]string{"TICKFLOW_WEBHOOK_URL": "https://bot:pw@hooks.example.com/services/T0/B0/tok?key=abc"})})
+	c, err := Load(Sources{Env: envOf(map[string]string{
+		"TICKFLOW_WEBHOOK_URL":  "https://bot:pw9x@hooks.example.com/services/T0/B0/tok9x?key=abc9x",
+		"TICKFLOW_STREAM_TOKEN": "bearer9x",
+	})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := string(c.YAML())
-	for _, secret := range []string{"pw", "tok", "abc", "services"} {
+	for _, secret := range []string{"pw9x", "tok9x", "abc9x", "services", "bearer9x"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("rendering reveals %q:\n%s", secret, out)
 		}

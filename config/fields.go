@@ -210,6 +210,8 @@ var fields = []*Field{
 	field("stream.synthetic_symbols", "symbols of the synthetic live feed", func(c *Config) any { return &c.Stream.SyntheticSymbols }).flag("synthetic-symbols").between(1, maxSymbols),
 	field("stream.rate", "bars per second of the synthetic live feed, all symbols together", func(c *Config) any { return &c.Stream.Rate }).positive(10_000_000),
 	field("stream.listen", "HTTP address (loopback by default)", func(c *Config) any { return &c.Stream.Listen }),
+	field("stream.token", "bearer token the HTTP server requires on every route (needed beyond loopback)", func(c *Config) any { return &c.Stream.Token }).secret(),
+	field("stream.hosts", "extra host names the HTTP server answers to, comma-separated (e.g. a reverse proxy's)", func(c *Config) any { return &c.Stream.Hosts }),
 	field("stream.stale_after", "time without data before health checks fail", func(c *Config) any { return &c.Stream.StaleAfter }).positive(float64(24 * time.Hour)),
 	field("stream.recent_signals", "signals kept for /api/signals", func(c *Config) any { return &c.Stream.RecentSignals }).between(1, 1_000_000),
 	field("webhook.url", "POST each signal as JSON to this URL (empty: off)", func(c *Config) any { return &c.Webhook.URL }).flag("webhook").secret(),

@@ -129,6 +129,7 @@ func streamAction(c *cli.Context) error {
 	srv, err := server.New(server.Options{
 		Gatherer: reg, Registerer: reg, Health: mon, Stats: stats,
 		RecentSignals: cfg.Stream.RecentSignals, Logger: log,
+		Token: cfg.Stream.Token, Hosts: splitSymbols(cfg.Stream.Hosts),
 	})
 	if err != nil {
 		return err
@@ -156,8 +157,9 @@ func streamAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("stream.listen: %v", err), exitFailure)
 	}
-	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
-		fmt.Fprintf(c.App.ErrWriter, "tickflow: warning: stream.listen %s is reachable from other machines; the server has no authentication\n", cfg.Stream.Listen)
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && cfg.Stream.Token == "" {
+		ln.Close()
+		return usageError("stream.listen %s is reachable from other machines: set stream.token (--token or TICKFLOW_STREAM_TOKEN) so that every route requires it", cfg.Stream.Listen)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: streaming %s; dashboard on http://%s/\n", feedName(feed, cfg), ln.Addr())
 
@@ -183,8 +185,12 @@ func streamAction(c *cli.Context) error {
 
 	st := srv.Feed().Stats()
 	elapsed := time.Since(start)
-	fmt.Fprintf(c.App.ErrWriter, "tickflow: stopped after %s: %s, %d bars, %d signals, %.0f bars/s\n",
-		elapsed.Round(time.Millisecond), plural(st.Symbols, "symbol"), st.Bars, st.Signals, float64(st.Bars)/elapsed.Seconds())
+	var dropped int64
+	for _, s := range p.Stats() {
+		dropped += s.Dropped
+	}
+	fmt.Fprintf(c.App.ErrWriter, "tickflow: stopped after %s: %s, %d bars, %d signals, %.0f bars/s, %d bars dropped by overload\n",
+		elapsed.Round(time.Millisecond), plural(st.Symbols, "symbol"), st.Bars, st.Signals, float64(st.Bars)/elapsed.Seconds(), dropped)
 	if hook != nil {
 		fmt.Fprintf(c.App.ErrWriter, "tickflow: webhook: %d delivered, %d discarded\n", hook.Delivered(), hook.DiscardedSignals())
 	}

@@ -153,3 +153,13 @@ func TestStreamRejectsBadSettings(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
+
+func TestStreamBeyondLoopbackNeedsAToken(t *testing.T) {
+	_, stderr, code := cmdline(t, "stream", "--listen", "0.0.0.0:0", "--duration", "1m")
+	if code != exitUsage {
+		t.Fatalf("stream --listen 0.0.0.0:0 without a token exited %d, want %d (usage); stderr:\n%s", code, exitUsage, stderr)
+	}
+	if !strings.Contains(stderr, "stream.token") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("want one line naming stream.token, got:\n%s", stderr)
+	}
+}
