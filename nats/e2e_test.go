@@ -46,7 +46,9 @@ type journal struct {
 	writes int
 }
 
-func newJournal() *journal { return &journal{seen: map[string]bool{}, sigs: map[string][]market.Signal{}} }
+func newJournal() *journal {
+	return &journal{seen: map[string]bool{}, sigs: map[string][]market.Signal{}}
+}
 
 func (j *journal) Write(_ context.Context, events []market.Event) error {
 	j.mu.Lock()
@@ -203,13 +205,13 @@ func synthetic(symbols, bars int) *sources.Synthetic {
 func TestThreeWorkersEqualOneProcess(t *testing.T) {
 	servers(t, func(t *testing.T, b *bus) {
 		ctx := testContext(t)
-		want := reference(t, synthetic(1000, 300))
-		st, err := ingest(ctx, b, synthetic(1000, 300))
+		want := reference(t, synthetic(1000, 150))
+		st, err := ingest(ctx, b, synthetic(1000, 150))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Bars != 300000 {
-			t.Fatalf("published %d bars, want 300000", st.Bars)
+		if st.Bars != 150000 {
+			t.Fatalf("published %d bars, want 150000", st.Bars)
 		}
 		j := newJournal()
 		threeWorkers(t, ctx, b, j)
