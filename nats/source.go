@@ -182,7 +182,9 @@ func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 		if err != nil {
 			return err
 		}
+		s.mu.Lock()
 		ps.start, ps.commit, ps.stored = pos, pos, pos
+		s.mu.Unlock()
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
