@@ -167,12 +167,17 @@ type delivery struct {
 	part     *partState
 	seq      uint64
 	bars     []market.Bar
-	caughtUp bool
+	caughtUp bool  // the partition's last delivery
+	err      error // a message that cannot be processed, confined to key
+	key      string
 }
 
-// Produce emits the owned partitions' bars until ctx is done, a message
-// cannot be read, or (UntilCaughtUp) every partition is caught up. It may be
-// called once.
+// Produce emits the owned partitions' bars until ctx is done, the bus fails,
+// or (UntilCaughtUp) every partition is caught up. A message that is not
+// tickflow's (or not where it belongs) stops its partition before it: it is
+// reported with Emitter.Fail (so Run returns [pipeline.Failures] naming the
+// stream sequence and subject), the other partitions go on. It may be called
+// once.
 func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]) error {
 	if !s.started.CompareAndSwap(false, true) {
 		return errors.New("nats: Source.Produce called twice")
@@ -234,6 +239,14 @@ func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 				return ctx.Err()
 			}
 		}
+		if d.err != nil {
+			// The partition stops before the message: what came before it
+			// drains and commits, the position never passes it, and Run
+			// reports it at the end.
+			out.Fail(d.key, d.err)
+			active--
+			continue
+		}
 		if err := s.emit(d, out); err != nil {
 			return err
 		}
@@ -273,7 +286,17 @@ func (s *Source) read(ctx context.Context, ps *partState, cons jetstream.Consume
 		last = seq
 		bars, err := s.decode(ps.p, msg.Subject(), msg.Data())
 		if err != nil {
-			return fmt.Errorf("nats: stream %s sequence %d: %w", s.cfg.Namespace.BarsStream(), seq, err)
+			key := msg.Subject()
+			if _, sym, perr := s.cfg.Namespace.ParseBarsSubject(key); perr == nil {
+				key = sym
+			}
+			d := delivery{part: ps, key: key,
+				err: fmt.Errorf("nats: stream %s sequence %d: %w (partition %d stops before it)", s.cfg.Namespace.BarsStream(), seq, err, ps.p)}
+			select {
+			case ch <- d:
+			case <-ctx.Done():
+			}
+			return nil
 		}
 		ps.pending.Store(md.NumPending)
 		d := delivery{part: ps, seq: seq, bars: bars, caughtUp: s.cfg.UntilCaughtUp && md.NumPending == 0}
