@@ -41,7 +41,7 @@ func servers(t *testing.T, f func(t *testing.T, b *bus)) {
 	})
 }
 
-func embedded(t *testing.T) *bus {
+func embedded(t testing.TB) *bus {
 	t.Helper()
 	dir := t.TempDir()
 	srv, err := natsembed.Start(natsembed.Config{Dir: dir})
@@ -51,7 +51,7 @@ func embedded(t *testing.T) *bus {
 	return connect(t, srv.URL(), srv, dir)
 }
 
-func connect(t *testing.T, url string, srv *natsembed.Server, dir string) *bus {
+func connect(t testing.TB, url string, srv *natsembed.Server, dir string) *bus {
 	t.Helper()
 	nc, err := natsclient.Connect(url, natsclient.MaxReconnects(-1), natsclient.ReconnectWait(50*time.Millisecond))
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 // Defaults of [SourceConfig] fields left zero.
 const (
-	DefaultFetchMessages  = 64
+	DefaultFetchMessages  = 256
 	DefaultCommitInterval = 100 * time.Millisecond
 )
 
@@ -35,7 +35,7 @@ type SourceConfig struct {
 	// all it held when the worker started reading it.
 	UntilCaughtUp bool
 	// FetchMessages is how many messages each partition's reader asks the
-	// server for at once (default 64).
+	// server for at once (default 256).
 	FetchMessages int
 	// CommitInterval is the most often a partition's committed position is
 	// written to the positions bucket (default 100ms); a crash re-processes
