@@ -1,7 +1,3 @@
-// Package natsembed runs a NATS server with JetStream inside the process, so
-// that tickflow's bus needs nothing installed (--bus embedded). It is a
-// package of its own so that programs that do not ask for it do not link the
-// server.
 package natsembed
 
 import (
