@@ -3,12 +3,12 @@
 // and their signals equal a single process's, per symbol and in order, with
 // nothing lost or doubled when a worker dies. It owns both directions:
 //
-//	 source ─▶ Publisher ─▶ TICKFLOW_BARS                       TICKFLOW_SIGNALS
-//	 (ingest)              tickflow.bars.<p>.<symbol>  ─┐        tickflow.signals.<symbol>
-//	                                                    │                 ▲
-//	  worker A: Source(p0,p3) ─▶ indicators+strategy ─▶ CommitSink ─▶ journal, SignalSink, orders
-//	  worker B: Source(p1,p4) ─▶ …                           │
-//	  worker C: Source(p2,p5) ─▶ …                           └─▶ tickflow_positions (p<N> = stream seq)
+//	source ─▶ Publisher ─▶ TICKFLOW_BARS                       TICKFLOW_SIGNALS
+//	(ingest)              tickflow.bars.<p>.<symbol>  ─┐        tickflow.signals.<symbol>
+//	                                                   │                 ▲
+//	 worker A: Source(p0,p3) ─▶ indicators+strategy ─▶ CommitSink ─▶ journal, SignalSink, orders
+//	 worker B: Source(p1,p4) ─▶ …                           │
+//	 worker C: Source(p2,p5) ─▶ …                           └─▶ tickflow_positions (p<N> = stream seq)
 //
 // # Layout
 //
