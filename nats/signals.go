@@ -43,13 +43,12 @@ func (s *SignalSink) Published() int64 { return s.published.Load() }
 func (s *SignalSink) Errors() int64 { return s.errs.Load() }
 
 // Write publishes the events' signals and waits for the acknowledgements.
+// Signals of different symbols are in flight together, those of one symbol
+// one after another, so a retried signal cannot land after its symbol's
+// next one.
 func (s *SignalSink) Write(ctx context.Context, events []market.Event) error {
-	type pub struct {
-		msg *natsclient.Msg
-		fut jetstream.PubAckFuture
-		sig *market.Signal
-	}
-	var pubs []pub
+	var rounds [][]*natsclient.Msg // round r: the r-th signal of each symbol
+	nth := map[string]int{}
 	for i := range events {
 		sig := events[i].Signal
 		if sig == nil {
@@ -62,55 +61,60 @@ func (s *SignalSink) Write(ctx context.Context, events []market.Event) error {
 		m := &natsclient.Msg{Subject: s.Namespace.SignalSubject(sig.Symbol), Data: data, Header: natsclient.Header{}}
 		m.Header.Set(jetstream.MsgIDHeader, SignalMsgID(*sig))
 		m.Header.Set(SignalVersionHeader, "1")
-		pubs = append(pubs, pub{msg: m, sig: sig})
-	}
-	retries := s.Retries
-	if retries <= 0 {
-		retries = DefaultRetries
-	}
-	for i := range pubs {
-		p := &pubs[i]
-		for try := 0; ; try++ {
-			fut, err := s.JS.PublishMsgAsync(p.msg)
-			if err == nil {
-				p.fut = fut
-				break
-			}
-			s.errs.Add(1)
-			if try >= retries {
-				return fmt.Errorf("nats: publish signal %s: %w", p.msg.Header.Get(jetstream.MsgIDHeader), err)
-			}
-			if _, err := s.JS.PublishMsg(ctx, p.msg); err == nil { // in order, with a reply
-				s.published.Add(1)
-				break
-			}
+		r := nth[sig.Symbol]
+		nth[sig.Symbol] = r + 1
+		if r == len(rounds) {
+			rounds = append(rounds, nil)
 		}
+		rounds[r] = append(rounds[r], m)
 	}
-	for i := range pubs {
-		p := &pubs[i]
-		if p.fut == nil {
-			continue
-		}
-		var err error
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("nats: publish signal %s: %w", p.msg.Header.Get(jetstream.MsgIDHeader), ctx.Err())
-		case <-p.fut.Ok():
-			s.published.Add(1)
-			continue
-		case err = <-p.fut.Err():
-		}
-		// Retried with the same id: the server keeps one copy.
-		for try := 0; ; try++ {
-			s.errs.Add(1)
-			if try >= retries {
-				return fmt.Errorf("nats: publish signal %s: %w", p.msg.Header.Get(jetstream.MsgIDHeader), err)
+	for _, round := range rounds {
+		futs := make([]jetstream.PubAckFuture, len(round))
+		for i, m := range round {
+			fut, err := s.JS.PublishMsgAsync(m)
+			if err != nil {
+				s.errs.Add(1) // retried below, with a reply
+				continue
 			}
-			if _, err = s.JS.PublishMsg(ctx, p.msg); err == nil {
-				s.published.Add(1)
-				break
+			futs[i] = fut
+		}
+		for i, m := range round {
+			if futs[i] != nil {
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("nats: publish signal %s: %w", m.Header.Get(jetstream.MsgIDHeader), ctx.Err())
+				case <-futs[i].Ok():
+					s.published.Add(1)
+					continue
+				case <-futs[i].Err():
+					s.errs.Add(1)
+				}
+			}
+			if err := s.retry(ctx, m); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// retry publishes m until the server stores it (or already had it: same
+// id) or the retries run out.
+func (s *SignalSink) retry(ctx context.Context, m *natsclient.Msg) error {
+	retries := s.Retries
+	if retries <= 0 {
+		retries = DefaultRetries
+	}
+	var err error
+	for try := 1; try <= retries; try++ {
+		if _, err = s.JS.PublishMsg(ctx, m, jetstream.WithRetryAttempts(2)); err == nil {
+			s.published.Add(1)
+			return nil
+		}
+		s.errs.Add(1)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return fmt.Errorf("nats: publish signal %s on %s: %w", m.Header.Get(jetstream.MsgIDHeader), m.Subject, err)
 }
