@@ -6,11 +6,13 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	tickflow "github.com/tickflow/tickflow"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/nats"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/sources"
 )
 
 // BenchmarkEndToEnd ingests 400,000 bars (200 symbols) into JetStream, then
@@ -108,6 +110,110 @@ func benchConsume(b *testing.B, bs *bus, workers int, signals bool) {
 	for _, err := range errs {
 		if err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTakeover is the time a worker taking over 6 partitions holding
+// 400,000 committed bars (200 symbols) needs before it processes a new
+// message: it replays the history through the StochRSI/EMA stages to rebuild
+// every symbol's state (outputs dropped). It bounds what a worker's death
+// costs beyond the detection of the death itself.
+func BenchmarkTakeover(b *testing.B) {
+	bs := benchBus(b)
+	ctx := context.Background()
+	if _, err := ingest(ctx, bs, synthetic(200, 2000)); err != nil {
+		b.Fatal(err)
+	}
+	discard := pipeline.SinkFunc[market.Event](func(context.Context, []market.Event) error { return nil })
+	run := func() *nats.Source {
+		src, err := nats.NewSource(ctx, bs.js, nats.SourceConfig{Namespace: bs.ns, UntilCaughtUp: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := tickflow.New(src, src.CommitSink(discard, true), tickflow.Config{})
+		if err == nil {
+			err = p.Run(ctx)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		return src
+	}
+	run() // commits everything
+	for b.Loop() {
+		if src := run(); src.Stats().Replayed == 0 {
+			b.Fatal("nothing replayed")
+		}
+	}
+}
+
+func benchBus(b *testing.B) *bus {
+	if url := os.Getenv("TICKFLOW_TEST_NATS"); url != "" {
+		return connect(b, url, nil, "")
+	}
+	return embedded(b)
+}
+
+// BenchmarkSteadyLag feeds 50,000 bars/s (200 symbols, live, messages sent
+// after 20ms at the latest) to one worker for 2s and reports its consumer
+// lag, sampled every 10ms: messages in the stream not yet read, and the
+// time from a message being read to its commit.
+func BenchmarkSteadyLag(b *testing.B) {
+	for b.Loop() {
+		bs := benchBus(b)
+		ctx, cancel := context.WithCancel(context.Background())
+		if err := nats.EnsureLayout(ctx, bs.js, nats.Layout{Namespace: bs.ns, Partitions: testPartitions}); err != nil {
+			b.Fatal(err)
+		}
+		pub, err := nats.NewPublisher(ctx, bs.js, nats.PublisherConfig{Namespace: bs.ns, Partitions: testPartitions, Linger: 20 * time.Millisecond})
+		if err != nil {
+			b.Fatal(err)
+		}
+		src, err := nats.NewSource(ctx, bs.js, nats.SourceConfig{Namespace: bs.ns})
+		if err != nil {
+			b.Fatal(err)
+		}
+		discard := pipeline.SinkFunc[market.Event](func(context.Context, []market.Event) error { return nil })
+		p, err := tickflow.New(src, src.CommitSink(discard, true), tickflow.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = p.Run(ctx) })
+		feed := &sources.Synthetic{Symbols: 200, Bars: 500, Live: true, Rate: 50000, Seed: 3}
+		fed := make(chan error, 1)
+		go func() {
+			fed <- pipeline.New(pipeline.Config[market.Event]{}).From("live", feed).To("bus", pub).Run(ctx)
+		}()
+		var samples, sum, peak uint64
+		tick := time.NewTicker(10 * time.Millisecond)
+	sample:
+		for {
+			select {
+			case err := <-fed:
+				if err != nil {
+					b.Fatal(err)
+				}
+				break sample
+			case <-tick.C:
+				var lag uint64
+				for _, ps := range src.Stats().Partitions {
+					lag += ps.Lag
+				}
+				samples++
+				sum += lag
+				peak = max(peak, lag)
+			}
+		}
+		tick.Stop()
+		cancel()
+		wg.Wait()
+		st := src.Stats()
+		b.ReportMetric(float64(sum)/float64(max(samples, 1)), "mean-lag-msgs")
+		b.ReportMetric(float64(peak), "max-lag-msgs")
+		if st.Acked > 0 {
+			b.ReportMetric(float64(st.AckLatency.Microseconds())/float64(st.Acked), "ack-µs")
 		}
 	}
 }
