@@ -40,6 +40,14 @@
 // exactly once in effect by idempotent outputs. See [Source] for the
 // guarantees and their conditions.
 //
+// # Ownership
+//
+// Two workers must not own one partition at once. [Leases] are expiring
+// claims in a bucket: pinned partitions are claimed too, and a worker that
+// dies stops renewing, so after the lease TTL (default 10s) another worker
+// may claim its partitions and rebuild them by replay (BenchmarkTakeover).
+// Which free partitions a worker claims is the caller's policy.
+//
 // The package is imported as nats; a program that also uses the client
 // imports that under another name (this package calls it natsclient).
 // Package natsembed runs a server in the process.
