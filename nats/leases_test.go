@@ -66,3 +66,38 @@ func TestLeasesTakeover(t *testing.T) {
 		}
 	})
 }
+
+func TestSourceStopsWhenItsLeaseIsLost(t *testing.T) {
+	b := embedded(t)
+	ctx := testContext(t)
+	if _, err := ingest(ctx, b, synthetic(10, 100)); err != nil {
+		t.Fatal(err)
+	}
+	l, err := nats.OpenLeases(ctx, b.js, b.ns, "worker-a", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nats.NewSource(ctx, b.js, nats.SourceConfig{Namespace: b.ns, Partitions: []int{0}, Leases: l}); err == nil {
+		t.Fatal("a source over a partition it has not leased")
+	}
+	if ok, err := l.Claim(ctx, 0); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	src, err := nats.NewSource(ctx, b.js, nats.SourceConfig{Namespace: b.ns, Partitions: []int{0}, Leases: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another worker has taken partition 0 (as after a long pause of this
+	// one): the live worker stops at its next renewal.
+	kv, err := b.js.KeyValue(ctx, string(b.ns)+"_leases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "p0", []byte("worker-b")); err != nil {
+		t.Fatal(err)
+	}
+	err = runWorker(ctx, b, src, newJournal())
+	if !errors.Is(err, nats.ErrLeaseLost) {
+		t.Fatalf("worker: %v, want ErrLeaseLost", err)
+	}
+}

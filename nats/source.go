@@ -37,6 +37,10 @@ type SourceConfig struct {
 	// FetchMessages is how many messages each partition's reader asks the
 	// server for at once (default 256).
 	FetchMessages int
+	// Leases, if set, must hold every owned partition; Produce renews them
+	// every third of their TTL and stops with ErrLeaseLost when one is lost,
+	// so a worker presumed dead stops before it commits over its successor.
+	Leases *Leases
 	// CommitInterval is the most often a partition's committed position is
 	// written to the positions bucket (default 100ms); a crash re-processes
 	// at most what was committed since. Flush always writes it.
@@ -139,6 +143,14 @@ func NewSource(ctx context.Context, js jetstream.JetStream, cfg SourceConfig) (*
 		}
 		seen[p] = true
 	}
+	if cfg.Leases != nil {
+		held := cfg.Leases.Held()
+		for _, p := range cfg.Partitions {
+			if !slices.Contains(held, p) {
+				return nil, fmt.Errorf("nats: partition %d: not leased by this worker (held: %v)", p, held)
+			}
+		}
+	}
 	if cfg.FetchMessages <= 0 {
 		cfg.FetchMessages = DefaultFetchMessages
 	}
@@ -196,7 +208,24 @@ func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	ch := make(chan delivery, 2*len(s.parts))
-	errc := make(chan error, len(s.parts))
+	errc := make(chan error, len(s.parts)+1)
+	if l := s.cfg.Leases; l != nil {
+		wg.Go(func() {
+			t := time.NewTicker(l.TTL() / 3)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := l.Renew(ctx); err != nil && ctx.Err() == nil {
+						errc <- err
+						return
+					}
+				}
+			}
+		})
+	}
 	active := 0
 	for _, ps := range s.parts {
 		cons, err := s.js.OrderedConsumer(ctx, s.cfg.Namespace.BarsStream(), jetstream.OrderedConsumerConfig{
