@@ -221,6 +221,7 @@ func TestResultReportSPY(t *testing.T) {
 		}
 		for i := range res.Symbols {
 			checkSymbolReport(t, &res.Symbols[i], &d.Symbols[i])
+			checkBuysOnIndicators(t, &d.Symbols[i], stochRSIBuyRule(&d.Symbols[i], res.Settings.Params["oversold"]))
 		}
 		var page strings.Builder
 		if err := res.WriteReport(&page, ReportOptions{}); err != nil {
@@ -288,11 +289,41 @@ func TestSweepReport(t *testing.T) {
 		if len(s.Equity) != len(s.Bars) || len(s.Bars) == 0 {
 			t.Errorf("symbol %d: %d equity values for %d bars", i, len(s.Equity), len(s.Bars))
 		}
+		checkBuysOnIndicators(t, &d.Symbols[i], emaCrossBuyRule(&d.Symbols[i]))
 	}
 	var page strings.Builder
 	if err := sw.WriteReport(context.Background(), &page, data, cfg, ReportOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSweepReportSPY: a StochRSI/EMA sweep on recorded daily bars; the
+// report has one row per combination and the best row's oscillator.
+func TestSweepReportSPY(t *testing.T) {
+	data, err := Load(context.Background(), &sources.CSV{Paths: []string{recordedCSV(t, "spy-1d.csv")}, SkipBadRows: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ema, _ := ParseParam("ema", "10,20,50")
+	oversold, _ := ParseParam("oversold", "10:30:10")
+	cfg := SweepConfig{Params: []Param{ema, oversold}, Rank: "total_return"}
+	sw, err := Sweep(context.Background(), data, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := sw.reportData(context.Background(), data, cfg, ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sweep.Rows) != 9 || len(sw.Rows) != 9 {
+		t.Fatalf("%d report rows, %d sweep rows, want 9", len(d.Sweep.Rows), len(sw.Rows))
+	}
+	checkMetrics(t, "best", &sw.Rows[0].Metrics, d.Portfolio.Metrics)
+	s := &d.Symbols[0]
+	if lv := s.Oscillators[0].Levels; lv[0] != sw.Rows[0].Values[1] {
+		t.Errorf("oversold level %v, best row %v", lv[0], sw.Rows[0].Values)
+	}
+	checkBuysOnIndicators(t, s, stochRSIBuyRule(s, sw.Rows[0].Values[1]))
 }
 
 func namedMetrics(names []string, values []float64) []report.Metric {
@@ -333,4 +364,83 @@ func TestWalkForwardReport(t *testing.T) {
 	if err := wf.WriteReport(&page, ReportOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkBuysOnIndicators checks that every buy filled at bar j followed a
+// buy signal on bar j-1 by the strategy's rule, read from the report's own
+// overlays and oscillators: what the report draws is what the strategy read.
+func checkBuysOnIndicators(t *testing.T, s *report.Symbol, rule func(j int) bool) {
+	t.Helper()
+	index := make(map[int64]int, len(s.Bars))
+	for j, b := range s.Bars {
+		index[b.Time.UnixNano()] = j
+	}
+	buys := 0
+	for _, m := range s.Markers {
+		if m.Side != market.Buy {
+			continue
+		}
+		buys++
+		j, ok := index[m.Time.UnixNano()]
+		if !ok || j < 2 {
+			t.Fatalf("%s: buy at %v is not after the second bar", s.Name, m.Time)
+		}
+		if !rule(j - 1) {
+			t.Errorf("%s: buy at %v: the indicators drawn on the bar before do not give a buy", s.Name, m.Time)
+		}
+	}
+	if buys == 0 {
+		t.Fatalf("%s: no buys to check", s.Name)
+	}
+}
+
+func stochRSIBuyRule(s *report.Symbol, oversold float64) func(int) bool {
+	ema, k, d := s.Overlays[0].Values, s.Oscillators[0].Series[0].Values, s.Oscillators[0].Series[1].Values
+	return func(j int) bool {
+		return k[j-1] <= d[j-1] && k[j] > d[j] && d[j] < oversold && s.Bars[j].Close > ema[j]
+	}
+}
+
+func emaCrossBuyRule(s *report.Symbol) func(int) bool {
+	f, sl := s.Overlays[0].Values, s.Overlays[1].Values
+	return func(j int) bool { return f[j-1] <= sl[j-1] && f[j] > sl[j] }
+}
+
+func TestReportIndicatorsAreWhatTheStrategyRead(t *testing.T) {
+	t.Run("stochrsi-ema", func(t *testing.T) {
+		res, err := Run(context.Background(), &sources.Synthetic{Symbols: 2, Bars: 3000, Seed: 7}, Config{KeepBars: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := res.reportData("t", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range d.Symbols {
+			checkBuysOnIndicators(t, &d.Symbols[i], stochRSIBuyRule(&d.Symbols[i], res.Settings.Params["oversold"]))
+		}
+	})
+	t.Run("ema-cross", func(t *testing.T) {
+		// As the CLI runs ema-cross: Run with the strategy, then name it in the settings.
+		f, err := NewEMACross(8, 21)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{KeepBars: true}
+		cfg.Signals.Strategy = f
+		res, err := Run(context.Background(), &sources.Synthetic{Symbols: 1, Bars: 3000, Seed: 7}, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Settings.Strategy, res.Settings.Params = StrategyEMACross, map[string]float64{"fast": 8, "slow": 21}
+		d, err := res.reportData("t", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &d.Symbols[0]
+		if len(s.Overlays) != 2 || s.Overlays[0].Name != "EMA(8)" || s.Overlays[1].Name != "EMA(21)" || len(s.Oscillators) != 0 {
+			t.Fatalf("overlays %d, oscillators %d", len(s.Overlays), len(s.Oscillators))
+		}
+		checkBuysOnIndicators(t, s, emaCrossBuyRule(s))
+	})
 }
