@@ -54,7 +54,8 @@ func (r *Result) WriteReport(w io.Writer, opts ReportOptions) error {
 // WriteReport writes the sweep as one HTML file: the heatmap of the ranked
 // metric over opts.X and opts.Y and the table of every combination, with
 // the full report of the best row, backtested again on data under cfg (the
-// data and configuration the sweep ran on).
+// data and configuration the sweep ran on). An X or Y that is not a swept
+// parameter is an ErrUsage error.
 func (r *SweepResult) WriteReport(ctx context.Context, w io.Writer, data *Data, cfg SweepConfig, opts ReportOptions) error {
 	d, err := r.reportData(ctx, data, cfg, opts)
 	if err != nil {
@@ -69,6 +70,11 @@ func (r *SweepResult) WriteReport(ctx context.Context, w io.Writer, data *Data, 
 func (r *SweepResult) reportData(ctx context.Context, data *Data, cfg SweepConfig, opts ReportOptions) (report.Data, error) {
 	if len(r.Rows) == 0 {
 		return report.Data{}, usagef("backtest: sweep report: no combinations")
+	}
+	for _, axis := range []string{opts.X, opts.Y} {
+		if axis != "" && !slices.Contains(r.Names, axis) {
+			return report.Data{}, usagef("backtest: sweep report: heatmap parameter %q is not swept (one of %s)", axis, strings.Join(r.Names, ", "))
+		}
 	}
 	best, err := r.best(ctx, data, cfg)
 	if err != nil {

@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -294,6 +295,10 @@ func TestSweepReport(t *testing.T) {
 	var page strings.Builder
 	if err := sw.WriteReport(context.Background(), &page, data, cfg, ReportOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	err = sw.WriteReport(context.Background(), &page, data, cfg, ReportOptions{Y: "ema"})
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), `"ema"`) {
+		t.Errorf("heatmap Y not swept: %v", err)
 	}
 }
 
