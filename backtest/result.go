@@ -28,6 +28,7 @@ type SymbolResult struct {
 	Equity  Curve     `json:"-"`
 	// Bars are every bar of the symbol the run read, the warm-up before
 	// the window included, when Config.KeepBars is set; nil otherwise.
+	// Simulate shares its Data's series, not a copy.
 	Bars *Series `json:"-"`
 }
 
