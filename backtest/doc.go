@@ -110,6 +110,17 @@
 // final equity; the report joins the out-of-sample equity and gives each
 // fold's winner with its in-sample and out-of-sample metrics.
 //
+// # Reports
+//
+// [Result.WriteReport], [SweepResult.WriteReport] and
+// [WalkForwardResult.WriteReport] write one self-contained HTML file (see
+// package report): each symbol's candles with the strategy's indicators
+// (recomputed from the bars, warm-up included, as the run read them), its
+// fills as markers, equity and drawdown beside buy-and-hold, monthly
+// returns, metrics and trades; the portfolio; a sweep's heatmap and table;
+// a walk-forward's folds. The candles need the bars, which a Result keeps
+// only with Config.KeepBars.
+//
 // [Result.Bootstrap] gives seeded 95 % intervals for total_return and
 // sharpe by resampling the closed trades (see its documentation).
 //

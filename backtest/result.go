@@ -26,6 +26,10 @@ type SymbolResult struct {
 	Trades  []Trade   `json:"trades"`
 	Open    *Position `json:"open"`
 	Equity  Curve     `json:"-"`
+	// Bars are every bar of the symbol the run read, the warm-up before
+	// the window included, when Config.KeepBars is set; nil otherwise.
+	// Simulate shares its Data's series, not a copy.
+	Bars *Series `json:"-"`
 }
 
 // Curve is an equity series in columns.

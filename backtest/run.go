@@ -40,6 +40,9 @@ func Run(ctx context.Context, src pipeline.Source[market.Event], cfg Config) (*R
 	if err != nil {
 		return nil, err
 	}
+	if cfg.KeepBars {
+		res.keepBars(rec.Data())
+	}
 	if cfg.Signals.Strategy == nil && len(cfg.Signals.Stages) == 0 {
 		res.Settings.Strategy, res.Settings.Params = defaultStrategyParams(cfg.Signals)
 	}
@@ -91,7 +94,21 @@ func Simulate(data *Data, cfg Config) (*Result, error) {
 	}
 	res := build(&c, accounts)
 	res.Settings = c.settings(cfg)
+	if cfg.KeepBars {
+		res.keepBars(data)
+	}
 	return &res, nil
+}
+
+// keepBars sets each symbol's Bars to its series in data.
+func (r *Result) keepBars(data *Data) {
+	bySymbol := make(map[string]*Series, len(data.Symbols))
+	for _, s := range data.Symbols {
+		bySymbol[s.Symbol] = s
+	}
+	for i := range r.Symbols {
+		r.Symbols[i].Bars = bySymbol[r.Symbols[i].Symbol]
+	}
 }
 
 func windowString(cfg Config) string {
