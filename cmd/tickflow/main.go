@@ -184,6 +184,7 @@ func commands() []*cli.Command {
 		runCommand(), fetchCommand(),
 		streamCommand(), configCommand(),
 		importCommand(), signalsCommand(), // db.go, import.go, signals.go
+		backtestCommand(),
 	}
 }
 
