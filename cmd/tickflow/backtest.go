@@ -55,18 +55,22 @@ var paramUsage = []struct{ name, usage string }{
 	{"slow", fmt.Sprintf("ema-cross: slow EMA period (default %d)", backtest.DefaultSlow)},
 }
 
-// paramSpec is a parameter flag's text: a number, a list or a range. It is
-// not a cli.StringFlag, so loadConfig does not read --ema 10:30 as the
-// setting indicators.ema (a single value still overrides that setting here).
-type paramSpec struct{ s string }
+// flagText is the text of a flag that shares a setting's name but not its
+// syntax: a parameter's list or range (--ema 10:30), --format json. It is
+// not a cli.StringFlag, so loadConfig does not read it as the setting
+// (indicators.ema, output.format); a single parameter value still
+// overrides the setting here.
+type flagText struct{ s string }
 
-func (p *paramSpec) Set(s string) error { p.s = s; return nil }
-func (p *paramSpec) String() string {
+func (p *flagText) Set(s string) error { p.s = s; return nil }
+func (p *flagText) String() string {
 	if p == nil {
 		return ""
 	}
 	return p.s
 }
+
+func flagString(c *cli.Context, name string) string { return c.Generic(name).(*flagText).s }
 
 func backtestFlags() []cli.Flag {
 	flags := inputFlags() // --csv, the synthetic data, --source alpaca (run.go, alpaca.go)
@@ -79,11 +83,11 @@ func backtestFlags() []cli.Flag {
 	flags = append(flags,
 		&cli.StringFlag{Name: "strategy", Value: backtest.StrategyStochRSIEMA, Usage: "the strategy: stochrsi-ema or ema-cross"})
 	for _, p := range paramUsage {
-		flags = append(flags, &cli.GenericFlag{Name: p.name, Value: &paramSpec{}, Usage: p.usage + "; a list 20,50 or a range 10:30:5 sweeps it"})
+		flags = append(flags, &cli.GenericFlag{Name: p.name, Value: &flagText{}, Usage: p.usage + "; a list 20,50 or a range 10:30:5 sweeps it"})
 	}
 	flags = append(flags, simFlags()...) // --cash, --fee, ... (backtest_sim.go)
 	return append(flags,
-		&cli.StringFlag{Name: "format", Value: "auto", Usage: "output: table, json, or auto (a table on a terminal, else json)"},
+		&cli.GenericFlag{Name: "format", Value: &flagText{"auto"}, Usage: "output: table, json, or auto (a table on a terminal, else json)"},
 		&cli.StringFlag{Name: "trades", Usage: "write every closed trade as CSV to `FILE`"},
 		&cli.StringFlag{Name: "equity", Usage: "write the portfolio's equity curve as CSV to `FILE`"},
 		&cli.IntFlag{Name: "bootstrap", Usage: "95 % confidence intervals of total_return and sharpe from `N` resamples of the trades (seeded by --seed)"},
@@ -156,7 +160,7 @@ func parseBacktest(c *cli.Context, cfg *config.Config) (backtestRequest, error) 
 		if !slices.Contains(names, p.name) {
 			return req, usageError("--%s is not a parameter of %s (its parameters: --%s)", p.name, strategy, strings.Join(names, ", --"))
 		}
-		param, err := backtest.ParseParam(p.name, c.Generic(p.name).(*paramSpec).s)
+		param, err := backtest.ParseParam(p.name, flagString(c, p.name))
 		if err != nil {
 			return req, usageError("%v", err)
 		}
@@ -184,7 +188,7 @@ func parseBacktest(c *cli.Context, cfg *config.Config) (backtestRequest, error) 
 	} else if n := c.Int("bootstrap"); n < 0 || n > maxBootstrap {
 		return req, usageError("--bootstrap: must be from 0 to %d, got %d", maxBootstrap, n)
 	}
-	switch req.format = c.String("format"); req.format {
+	switch req.format = flagString(c, "format"); req.format {
 	case "auto":
 		req.format = "json"
 		if isTerminal(c.App.Writer) {
