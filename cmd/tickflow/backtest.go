@@ -11,6 +11,7 @@ import (
 
 	"github.com/tickflow/tickflow/backtest"
 	"github.com/tickflow/tickflow/config"
+	"github.com/tickflow/tickflow/indicators"
 )
 
 func backtestCommand() *cli.Command {
@@ -48,7 +49,7 @@ var paramUsage = []struct{ name, usage string }{
 	{"rsi", "stochrsi-ema: RSI period (default indicators.rsi)"},
 	{"stoch", "stochrsi-ema: stochastic period (default indicators.stoch)"},
 	{"d", "stochrsi-ema: %D smoothing period (default indicators.d)"},
-	{"smoothk", "stochrsi-ema: %K smoothing period (default 3)"},
+	{"smoothk", fmt.Sprintf("stochrsi-ema: %%K smoothing period, 1 = off (default %d)", indicators.DefaultSmoothK)},
 	{"oversold", "stochrsi-ema: buy threshold (default strategy.oversold)"},
 	{"overbought", "stochrsi-ema: sell threshold (default strategy.overbought)"},
 	{"fast", fmt.Sprintf("ema-cross: fast EMA period (default %d)", backtest.DefaultFast)},

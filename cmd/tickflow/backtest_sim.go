@@ -19,7 +19,7 @@ func simFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "cash", Value: backtest.DefaultCash, Usage: "starting cash, split equally across the symbols"},
 		&cli.Float64Flag{Name: "fee", Value: backtest.DefaultFee, Usage: "fee rate on each fill's notional (0: none)"},
 		&cli.Float64Flag{Name: "slippage", Value: backtest.DefaultSlippage, Usage: "each fill moves against the trader by this fraction of the price (0: none)"},
-		&cli.BoolFlag{Name: "whole-units", Usage: "buy whole units only (default: fractional quantities)"},
+		&cli.BoolFlag{Name: "whole-units", Usage: "buy whole units only, not fractional quantities"},
 		&cli.Float64Flag{Name: "stop-loss", Usage: "sell when the price falls this `FRACTION` below the entry (0.02 is 2 %; 0: off)"},
 		&cli.Float64Flag{Name: "take-profit", Usage: "sell when the price rises this `FRACTION` above the entry (0: off)"},
 		&cli.Float64Flag{Name: "trailing-stop", Usage: "sell when the price falls this `FRACTION` below the highest close since the entry (0: off)"},
