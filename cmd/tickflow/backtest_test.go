@@ -283,3 +283,41 @@ func Example_backtest() {
 	//        SYM2  5671.45   13.43%     1.85%  57241660.37%  10.07%    7.48    10.77  5686958.36      72    33.33%       1.19     8.20%   772.28     -
 	// exit 0
 }
+
+// BenchmarkBacktestCommand is the whole command on the built-in data (5
+// symbols of 5,000 bars): flags, pipeline, simulation and JSON output.
+// bar-runs/s counts each bar once per combination backtested.
+func BenchmarkBacktestCommand(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		combos int
+		args   []string
+	}{
+		{"single", 1, []string{"backtest", "--format", "json"}},
+		{"sweep-40", 40, []string{"backtest", "--format", "json", "--strategy", "ema-cross", "--fast", "5:50:5", "--slow", "20,50,100,200"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if code := run(context.Background(), append([]string{"tickflow"}, bc.args...), io.Discard, io.Discard); code != 0 {
+					b.Fatalf("exit %d", code)
+				}
+			}
+			b.ReportMetric(float64(5*5000*bc.combos*b.N)/b.Elapsed().Seconds(), "bar-runs/s")
+		})
+	}
+}
+
+// An interrupted backtest exits 130, as every command does, leaving no
+// goroutine behind (goleak in TestMain).
+func TestBacktestInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(interruption{os.Interrupt})
+	for _, args := range [][]string{
+		{"backtest", "--format", "json"},
+		{"backtest", "--format", "json", "--ema", "20,30"},
+	} {
+		var out, errOut strings.Builder
+		code := run(ctx, append([]string{"tickflow"}, args...), &out, &errOut)
+		assert.Equal(t, exitInterrupted, code, "%v: %s", args, errOut.String())
+	}
+}
