@@ -55,6 +55,10 @@ func (e countingEmitter) Emit(ev market.Event) error {
 	return nil
 }
 
+// leftOut ends exitFor's line about failed symbols: the others were
+// reported.
+const leftOut = "failed (left out of the results)"
+
 // runBacktest is a single backtest: results on stdout, --trades and
 // --equity files, --bootstrap intervals.
 func runBacktest(c *cli.Context, req backtestRequest, src pipeline.Source[market.Event], stopProgress func()) error {
@@ -89,7 +93,7 @@ func runBacktest(c *cli.Context, req backtestRequest, src pipeline.Source[market
 			}
 		}
 	}
-	return exitFor(c, err, "failed and were left out", "") // some symbols failed: reported, exit 1
+	return exitFor(c, err, leftOut, "") // some symbols failed: reported, exit 1
 }
 
 // resultJSON is the result with its bootstrap intervals, when asked for.
@@ -149,8 +153,8 @@ func runSweep(c *cli.Context, req backtestRequest, src pipeline.Source[market.Ev
 	data, loadErr := backtest.Load(c.Context, src)
 	stopProgress()
 	var failures pipeline.Failures
-	if loadErr != nil && !errors.As(loadErr, &failures) {
-		return backtestError(c, loadErr)
+	if loadErr != nil && (!errors.As(loadErr, &failures) || len(data.Symbols) == 0) {
+		return backtestError(c, loadErr) // a failure of every symbol is the whole story
 	}
 	if k := c.Int("walk-forward"); k > 0 {
 		wf, err := backtest.WalkForward(c.Context, data, req.sweep, k)
@@ -160,7 +164,7 @@ func runSweep(c *cli.Context, req backtestRequest, src pipeline.Source[market.Ev
 		if err := writeWalkForward(c.App.Writer, req.format, wf); err != nil {
 			return cli.Exit(err.Error(), exitFailure)
 		}
-		return exitFor(c, loadErr, "failed and were left out", "")
+		return exitFor(c, loadErr, leftOut, "")
 	}
 	res, err := backtest.Sweep(c.Context, data, req.sweep)
 	if err != nil {
@@ -180,7 +184,7 @@ func runSweep(c *cli.Context, req backtestRequest, src pipeline.Source[market.Ev
 	}
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: %d combinations ranked by %s, %d removed by --where, %d the strategy cannot run\n",
 		len(res.Rows), res.Rank, res.Pruned, res.Invalid)
-	return exitFor(c, loadErr, "failed and were left out", "")
+	return exitFor(c, loadErr, leftOut, "")
 }
 
 // sweepMetrics are the columns of a sweep's table.

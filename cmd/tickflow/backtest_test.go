@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -320,4 +321,57 @@ func TestBacktestInterrupted(t *testing.T) {
 		code := run(ctx, append([]string{"tickflow"}, args...), &out, &errOut)
 		assert.Equal(t, exitInterrupted, code, "%v: %s", args, errOut.String())
 	}
+}
+
+// A bad row fails its symbol: the others are reported and the command
+// exits 1 naming the place; when every symbol fails, there is nothing to
+// report but the failure (exit 1, not a usage error).
+func TestBacktestFailedSymbols(t *testing.T) {
+	dir := t.TempDir()
+	onlyBad := filepath.Join(dir, "bad.csv")
+	require.NoError(t, os.WriteFile(onlyBad, []byte("symbol,time,open,high,low,close,volume\nAAA,2024-01-02T14:30:00Z,10,11,9,abc,100\n"), 0o644))
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		reported bool
+	}{
+		{"some fail", []string{"--csv", "testdata/bad_close.csv"}, true},
+		{"some fail, sweep", []string{"--csv", "testdata/bad_close.csv", "--ema", "20,30"}, true},
+		{"all fail", []string{"--csv", onlyBad}, false},
+		{"all fail, sweep", []string{"--csv", onlyBad, "--ema", "20,30"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := cmdline(t, append([]string{"backtest", "--format", "json"}, tc.args...)...)
+			assert.Equal(t, exitFailure, code, errOut)
+			assert.Contains(t, errOut, "1 symbol failed")
+			assert.Contains(t, errOut, `AAA: sources.CSV: `)
+			assert.Contains(t, errOut, `close: "abc" is not a number`)
+			assert.Equal(t, tc.reported, out != "", "stdout: %q", out)
+			if tc.reported && !strings.Contains(tc.name, "sweep") { // a sweep's rows are the portfolio's
+				assert.Contains(t, out, `"BBB"`)
+				assert.NotContains(t, out, `"AAA"`)
+			}
+		})
+	}
+}
+
+// On recorded daily bars, buy and hold is the file's own last close over
+// its first, and --periods-per-year is reported as given.
+func TestBacktestRecordedDailyBars(t *testing.T) {
+	path := filepath.Join("..", "..", "..", "shared", "data", "spy-1d.csv")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("no recorded data at ../shared/data (a fresh clone without the shared folder)")
+	}
+	series := readBars(t, path)["SPY"]
+	require.NotEmpty(t, series)
+	res := backtestJSON(t, "--csv", path, "--periods-per-year", "252", "--whole-units")
+	require.Len(t, res.Symbols, 1)
+	m := res.Symbols[0].Metrics
+	assert.InDelta(t, series[len(series)-1].close/series[0].close-1, m.BuyHoldReturn.V, 1e-12)
+	assert.Equal(t, 252.0, res.Settings.PeriodsPerYear.V)
+	assert.True(t, res.Settings.WholeUnits)
+	for _, tr := range res.Symbols[0].Trades {
+		assert.Equal(t, math.Trunc(tr.Qty), tr.Qty, "--whole-units buys whole shares")
+	}
+	assert.Greater(t, m.Trades, 5)
 }
