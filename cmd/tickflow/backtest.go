@@ -28,8 +28,9 @@ split equally across the symbols (https://pkg.go.dev/github.com/tickflow/tickflo
   tickflow backtest --strategy ema-cross --fast 5:50:5 --slow 20,50,100,200 --where "fast<slow" --rank calmar --top 5
 
 A strategy parameter given a list (20,50) or a range (10:30:5, ends inclusive) makes a sweep:
-every combination is backtested on all cores and ranked. --start and --end bound the traded
-window; bars before it still warm the indicators.`,
+every combination is backtested on all cores and ranked; --format json prints the --top rows
+as JSON lines, --out FILE.json or .csv every row. --start and --end bound the traded window;
+bars before it still warm the indicators.`,
 		Flags:  backtestFlags(),
 		Action: backtestAction,
 	}

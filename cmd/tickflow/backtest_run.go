@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -279,7 +280,7 @@ func writeWalkForward(w io.Writer, format string, wf *backtest.WalkForwardResult
 	return err
 }
 
-func ttoa(t interface{ Format(string) string }) string { return t.Format("2006-01-02T15:04:05Z07:00") }
+func ttoa(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // writeFileAtomic writes path through a temporary file beside it, renamed
 // over path only once write and close succeeded: a failure never leaves a

@@ -59,6 +59,11 @@ func simConfig(c *cli.Context) (backtest.Config, error) {
 // synthetic feed is given its names so that both agree.
 func simBroker(c *cli.Context, feed pipeline.Source[market.Event]) (*backtest.Broker, error) {
 	if c.String("orders") != "sim" {
+		for _, f := range append(simFlags(), &cli.StringFlag{Name: "statement"}) {
+			if name := f.Names()[0]; c.IsSet(name) {
+				return nil, usageError("--%s is a setting of the paper wallet: add --orders sim", name)
+			}
+		}
 		return nil, nil
 	}
 	cfg, err := simConfig(c)

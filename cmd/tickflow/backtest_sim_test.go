@@ -119,6 +119,8 @@ func TestSimUsageErrors(t *testing.T) {
 		{[]string{"--cash", "0"}, "--cash: 0 is out of range"},
 		{[]string{"--fee", "1"}, "fee 1 is out of range"},
 		{[]string{"--trailing-stop", "-0.1"}, "trailing-stop -0.1 is out of range"},
+		{[]string{"--orders", "off", "--statement", "s.json"}, "--statement is a setting of the paper wallet: add --orders sim"},
+		{[]string{"--orders", "dry-run", "--cash", "500"}, "--cash is a setting of the paper wallet"},
 	} {
 		_, errOut, code := cmdline(t, append([]string{"stream", "--listen", "127.0.0.1:0", "--duration", "1s", "--orders", "sim"}, tc.args...)...)
 		assert.Equal(t, exitUsage, code, errOut)
