@@ -119,6 +119,12 @@ func streamAction(c *cli.Context) error {
 			return health.OK("circuit breaker closed")
 		}))
 	}
+	// --orders sim: a paper wallet (backtest_sim.go); made before the
+	// server, which may show its Snapshot.
+	broker, err := simBroker(c, feed)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Options{
 		Gatherer: reg, Registerer: reg, Health: mon, Stats: stats,
 		RecentSignals: cfg.Stream.RecentSignals, Logger: log,
@@ -127,10 +133,6 @@ func streamAction(c *cli.Context) error {
 		return err
 	}
 	sinkList = append(sinkList, srv.Feed(), out)
-	broker, err := simBroker(c, feed) // --orders sim: a paper wallet (backtest_sim.go)
-	if err != nil {
-		return err
-	}
 	if broker != nil {
 		sinkList = append(sinkList, broker)
 	} else {
