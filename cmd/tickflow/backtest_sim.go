@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -105,6 +106,10 @@ func syntheticNames(n int) []string {
 // --statement FILE.
 func writeStatement(c *cli.Context, b *backtest.Broker) error {
 	res, err := b.Statement()
+	if errors.Is(err, backtest.ErrUsage) { // stopped before the first bar: nothing traded
+		fmt.Fprintln(c.App.ErrWriter, "tickflow: paper wallet: no bars arrived, no statement")
+		return nil
+	}
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("--orders sim: %v", err), exitFailure)
 	}

@@ -375,3 +375,16 @@ func TestBacktestRecordedDailyBars(t *testing.T) {
 	}
 	assert.Greater(t, m.Trades, 5)
 }
+
+// Parameters not given as flags come from the settings (here the
+// environment), and a flag overrides them, as in every command.
+func TestBacktestParametersFromSettings(t *testing.T) {
+	t.Setenv("TICKFLOW_INDICATORS_EMA", "33")
+	t.Setenv("TICKFLOW_STRATEGY_OVERSOLD", "15")
+	res := backtestJSON(t, "--synthetic-symbols", "1", "--synthetic-bars", "500")
+	assert.Equal(t, 33.0, res.Settings.Params["ema"])
+	assert.Equal(t, 15.0, res.Settings.Params["oversold"])
+	res = backtestJSON(t, "--synthetic-symbols", "1", "--synthetic-bars", "500", "--ema", "40")
+	assert.Equal(t, 40.0, res.Settings.Params["ema"])
+	assert.Equal(t, 15.0, res.Settings.Params["oversold"])
+}
