@@ -19,7 +19,8 @@ import (
 //
 // When the source fails some symbols (a bad CSV row), the others are still
 // simulated: Run returns their Result together with the pipeline's
-// Failures. Any other error returns a nil Result.
+// Failures; when it fails every symbol, a nil Result and the Failures. Any
+// other error returns a nil Result.
 func Run(ctx context.Context, src pipeline.Source[market.Event], cfg Config) (*Result, error) {
 	if _, err := cfg.resolve(); err != nil {
 		return nil, err
@@ -38,6 +39,11 @@ func Run(ctx context.Context, src pipeline.Source[market.Event], cfg Config) (*R
 	}
 	res, err := rec.simulate(cfg, failures.Keys())
 	if err != nil {
+		if failures != nil {
+			// Every symbol with bars failed: the failures say why, not an
+			// empty window (a bad file is not a bad command line).
+			return nil, fmt.Errorf("backtest.Run: %w", failures)
+		}
 		return nil, err
 	}
 	if cfg.KeepBars {

@@ -374,3 +374,17 @@ func TestNoBarsInWindow(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// A source that fails every symbol is a failure, not an empty window.
+func TestRunAllSymbolsFailed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.csv")
+	csv := "symbol,time,open,high,low,close,volume\nA,2024-01-02T14:30:00Z,10,11,9,abc,1\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := backtest.Run(context.Background(), &sources.CSV{Paths: []string{path}}, backtest.Config{})
+	var failures pipeline.Failures
+	if res != nil || !errors.As(err, &failures) || errors.Is(err, backtest.ErrUsage) || len(failures) != 1 {
+		t.Fatalf("Run = %v, %v; want nil and the symbol's failure", res, err)
+	}
+}

@@ -170,7 +170,7 @@ func alpacaStreamFlags() []cli.Flag {
 	return append(flags,
 		&cli.IntFlag{Name: "warmup", Value: alpaca.DefaultWarmupBars, Usage: fmt.Sprintf("with --source alpaca: bars of history per symbol before live bars, 0 to %d (exact indicators need 500)", maxWarmupBars)},
 		&cli.DurationFlag{Name: "alpaca-stale-after", Value: alpaca.DefaultStaleAfter, Usage: "with --source alpaca: replace a socket silent this long (stocks are silent outside trading hours)"},
-		&cli.StringFlag{Name: "orders", Value: "off", Usage: "turn signals into Alpaca orders: off, dry-run (log only), paper, live (real money)"},
+		&cli.StringFlag{Name: "orders", Value: "off", Usage: "turn signals into orders: off, sim (a simulated wallet, the backtest's fill rule), dry-run (log Alpaca orders only), paper, live (real money)"},
 		&cli.Float64Flag{Name: "qty", Usage: fmt.Sprintf("with --orders: shares per buy, up to %d", maxQty), DefaultText: "1"},
 		&cli.Float64Flag{Name: "notional", Usage: fmt.Sprintf("with --orders: dollars per buy, up to %d, instead of --qty", maxNotional)},
 	)
@@ -255,7 +255,7 @@ func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpa
 	case "live":
 		ccfg.Live = true
 	default:
-		return nil, usageError("--orders: %q is not off, dry-run, paper or live", mode)
+		return nil, usageError("--orders: %q is not off, sim, dry-run, paper or live", mode)
 	}
 	if !ocfg.DryRun && (ccfg.KeyID == "" || ccfg.SecretKey == "") {
 		return nil, usageError("--orders %s needs API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY (or --key, --secret)", mode)

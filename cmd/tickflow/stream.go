@@ -43,11 +43,15 @@ func streamCommand() *cli.Command {
 Signals are also written to stdout (see --format). With --webhook URL each signal is POSTed
 as JSON. Settings come from --config FILE, TICKFLOW_* variables and flags (see "tickflow
 config"). Interrupt (Ctrl-C or SIGTERM) to stop: in-flight bars drain and sinks flush; a
-second interrupt exits at once. Stopping after --duration is a success (exit 0).`,
+second interrupt exits at once. Stopping after --duration is a success (exit 0).
+
+With --orders sim, a paper wallet fills the signals as "tickflow backtest" does (--cash, --fee,
+--slippage, stops) and prints its statement when the stream stops (or writes it to --statement).`,
 		Flags: append(append(configFlags("async.", "indicators.", "strategy.", "pipeline.", "output.", "stream.", "webhook."),
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the synthetic feed"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long, then exit 0 (0: run until interrupted)"},
-		), alpacaStreamFlags()...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go)
+			&cli.StringFlag{Name: "statement", Usage: "with --orders sim: write the paper wallet's statement as JSON to `FILE` (default: a table on stderr)"},
+		), append(alpacaStreamFlags(), simFlags()...)...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go); --orders sim's broker (backtest_sim.go)
 		Action: streamAction,
 	}
 }
@@ -126,6 +130,12 @@ func streamAction(c *cli.Context) error {
 			return health.OK("circuit breaker closed")
 		}))
 	}
+	// --orders sim: a paper wallet (backtest_sim.go); made before the
+	// server, which may show its Snapshot.
+	broker, err := simBroker(c, feed)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Options{
 		Gatherer: reg, Registerer: reg, Health: mon, Stats: stats,
 		RecentSignals: cfg.Stream.RecentSignals, Logger: log,
@@ -135,11 +145,15 @@ func streamAction(c *cli.Context) error {
 		return err
 	}
 	sinkList = append(sinkList, srv.Feed(), out)
-	orders, err := alpacaOrders(c, cfg, log, obs, feed) // --orders: none unless asked
-	if err != nil {
-		return err
+	if broker != nil {
+		sinkList = append(sinkList, broker)
+	} else {
+		orders, err := alpacaOrders(c, cfg, log, obs, feed) // --orders: none unless asked
+		if err != nil {
+			return err
+		}
+		sinkList = append(sinkList, orders...)
 	}
-	sinkList = append(sinkList, orders...)
 
 	p, err = tickflow.New(src, sinks.Tee(sinkList...), tickflow.Config{
 		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
@@ -194,9 +208,15 @@ func streamAction(c *cli.Context) error {
 	if hook != nil {
 		fmt.Fprintf(c.App.ErrWriter, "tickflow: webhook: %d delivered, %d discarded\n", hook.Delivered(), hook.DiscardedSignals())
 	}
+	var statementErr error
+	if broker != nil {
+		statementErr = writeStatement(c, broker)
+	}
 	switch {
 	case srvErr != nil:
 		return cli.Exit(fmt.Sprintf("server: %v", srvErr), exitFailure)
+	case statementErr != nil && (runErr == nil || errors.Is(runErr, context.Canceled) || errors.Is(runErr, context.DeadlineExceeded)):
+		return statementErr
 	case runErr == nil, errors.Is(runErr, context.Canceled), errors.Is(runErr, context.DeadlineExceeded):
 		return nil // stopped as asked: drained and flushed
 	}
