@@ -1,0 +1,393 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/tickflow/tickflow/market"
+)
+
+// A file is cut into chunks of whole lines. The chunks are parsed, on as
+// many goroutines as CSV.Workers allows, into parsedRows that depend on
+// nothing but the chunk's bytes; the rows are then applied in file order by
+// one goroutine, which alone keeps the symbols' state. So a parallel read
+// gives what a sequential one gives, bar for bar and error for error:
+//
+//	file ──▶ cut at '\n' ──▶ chunk ──▶ parse (worker 0) ──┐
+//	                    └──▶ chunk ──▶ parse (worker 1) ──┴──▶ apply in order ──▶ Emit
+//
+// Line numbers are counted per chunk and offset when applied.
+
+// chunkSize is the size a chunk of lines grows to before it is cut.
+const chunkSize = 1 << 20
+
+// maxLine is the longest line accepted, in bytes without its end.
+const maxLine = 1 << 20
+
+// rowKind tells what a parsedRow holds.
+type rowKind uint8
+
+const (
+	rowBar     rowKind = iota // a bar, or err for a bad row
+	rowTooLong                // the line is longer than maxLine: the file stops here
+)
+
+// parsedRow is one data line, parsed without knowledge of other lines.
+type parsedRow struct {
+	bar  market.Bar // without Symbol
+	sym  []byte     // the symbol field; nil when the file gives the symbol
+	line int        // 1-based, counted from the start of the chunk
+	kind rowKind
+	// err, if not nil, is what is wrong with the row, at column errCol (-1:
+	// the row as a whole). symUnknown says the symbol could not be read.
+	err        error
+	errCol     int
+	symUnknown bool
+}
+
+// chunk is a run of whole lines of one file and, once parsed, its rows.
+type chunk struct {
+	data  []byte
+	arena []byte // quoted symbols, unescaped; cap(arena) >= len(data) so it never moves
+	rows  []parsedRow
+	lines int   // lines in data
+	err   error // reading failed after the previous chunk
+	done  chan struct{}
+}
+
+// rowParser parses the lines of one file's chunks; each parsing goroutine
+// has its own.
+type rowParser struct {
+	l     *layout
+	sp    lineSplitter
+	dates dateCache
+}
+
+func newRowParser(l *layout) *rowParser {
+	return &rowParser{l: l, sp: newLineSplitter(l.sep)}
+}
+
+// parseChunk parses every line of c.data into c.rows.
+func (p *rowParser) parseChunk(c *chunk) {
+	if cap(c.arena) < len(c.data) {
+		c.arena = make([]byte, 0, len(c.data))
+	}
+	c.arena = c.arena[:0]
+	rows := c.rows[:0]
+	data := c.data
+	line := 0
+	for len(data) > 0 {
+		var b []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			b, data = data[:i], data[i+1:]
+		} else {
+			b, data = data, nil
+		}
+		line++
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+		if len(b) > maxLine {
+			rows = append(rows, parsedRow{line: line, kind: rowTooLong})
+			break
+		}
+		if len(b) == 0 {
+			continue
+		}
+		rows = append(rows, parsedRow{})
+		p.parse(&rows[len(rows)-1], b, line, c)
+	}
+	c.rows, c.lines = rows, line
+}
+
+var errEmpty = errors.New("empty")
+
+// parse reads one data line into row.
+func (p *rowParser) parse(row *parsedRow, b []byte, line int, c *chunk) {
+	l := p.l
+	row.line = line
+	fields, quoted, qerr := p.sp.split(b, l.n)
+	bad := func(col int, err error) {
+		row.errCol, row.err = col, err
+	}
+	if sc := l.symbol(); sc >= 0 {
+		if sc >= len(fields) {
+			row.symUnknown = true
+		} else if sb := fields[sc]; len(sb) == 0 {
+			row.symUnknown = true
+			if qerr != nil {
+				bad(qerr.col, qerr)
+			} else {
+				bad(sc, errEmpty)
+			}
+			return
+		} else if quoted {
+			// The field is in the splitter's buffer, reused by the next
+			// line: keep a copy with the chunk.
+			start := len(c.arena)
+			c.arena = append(c.arena, sb...)
+			row.sym = c.arena[start:len(c.arena):len(c.arena)]
+		} else {
+			row.sym = sb
+		}
+	}
+	if qerr != nil {
+		bad(qerr.col, qerr)
+		return
+	}
+	if len(fields) != l.n {
+		if l.header {
+			bad(-1, fmt.Errorf("%d fields, header has %d", len(fields), l.n))
+		} else {
+			bad(-1, fmt.Errorf("%d fields, want %d (%s layout)", len(fields), l.n, l.name))
+		}
+		return
+	}
+	bar := &row.bar
+	var err error
+	col := &l.col
+	if bar.Time, err = parseTime(fields[col[1]], &p.dates); err != nil {
+		bad(col[1], err)
+		return
+	}
+	for i, v := range [...]*float64{&bar.Open, &bar.High, &bar.Low, &bar.Close, &bar.Volume} {
+		if *v, err = parseNumber(fields[col[i+2]]); err != nil {
+			bad(col[i+2], err)
+			return
+		}
+	}
+	switch {
+	case bar.Volume < 0:
+		bad(col[6], fmt.Errorf("%s is negative", fmtNum(bar.Volume)))
+	case bar.High < bar.Low:
+		bad(col[3], fmt.Errorf("%s is below low %s", fmtNum(bar.High), fmtNum(bar.Low)))
+	case bar.Open < bar.Low || bar.Open > bar.High:
+		bad(col[2], outside(bar.Open, *bar))
+	case bar.Close < bar.Low || bar.Close > bar.High:
+		bad(col[5], outside(bar.Close, *bar))
+	}
+}
+
+func outside(v float64, bar market.Bar) error {
+	return fmt.Errorf("%s is outside [low %s, high %s]", fmtNum(v), fmtNum(bar.Low), fmtNum(bar.High))
+}
+
+// lineCutter cuts a stream into chunks of whole lines.
+type lineCutter struct {
+	r     io.Reader
+	size  int    // a chunk grows to at least this size, unless the input ends
+	carry []byte // the start of a line cut off at the end of the last chunk
+	eof   bool
+}
+
+// next fills c.data with the next run of whole lines (the last line of the
+// input may lack its '\n'). It returns false at the end of the input. A
+// line longer than maxLine, found before its end, ends the chunk there: the
+// parser reports it.
+func (lc *lineCutter) next(c *chunk) (bool, error) {
+	buf := append(c.data[:0], lc.carry...)
+	lc.carry = lc.carry[:0]
+	size := lc.size
+	for {
+		for len(buf) < size && !lc.eof {
+			if cap(buf)-len(buf) < 64<<10 {
+				buf = append(buf, make([]byte, max(size, 64<<10))...)[:len(buf)]
+			}
+			n, err := lc.r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err == io.EOF {
+				lc.eof = true
+			} else if err != nil {
+				c.data = buf[:0]
+				return false, err
+			}
+		}
+		if lc.eof {
+			c.data = buf
+			return len(buf) > 0, nil
+		}
+		if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+			lc.carry = append(lc.carry, buf[i+1:]...)
+			c.data = buf[:i+1]
+			return true, nil
+		}
+		if len(buf) > maxLine+2 { // longer than maxLine even with "\r\n"
+			// Nothing of the line after maxLine matters: the file stops.
+			c.data = buf
+			lc.eof = true
+			return true, nil
+		}
+		// One line fills the chunk so far: read on to its end.
+		size = len(buf) + 64<<10
+	}
+}
+
+// chunkReader parses one file's chunks, on workers goroutines when there is
+// more than one chunk, and hands them to apply in file order.
+type chunkReader struct {
+	workers int
+	size    int
+}
+
+// chunks keeps chunks, with their buffers, from file to file.
+var chunks = sync.Pool{New: func() any { return new(chunk) }}
+
+// read cuts src (after the first chunk, already cut) into chunks, parses
+// them and calls apply for each in order. apply returning false stops the
+// file; read returns apply's error or a read error (with the chunk it
+// happened after already applied).
+func (cr *chunkReader) read(ctx context.Context, l *layout, lc *lineCutter, first *chunk,
+	apply func(*chunk) (bool, error)) error {
+	if lc.eof || cr.workers <= 1 {
+		return cr.readSequential(l, lc, first, apply)
+	}
+	return cr.readParallel(ctx, l, lc, first, apply)
+}
+
+func (cr *chunkReader) get() *chunk { return chunks.Get().(*chunk) }
+
+func (cr *chunkReader) put(c *chunk) {
+	c.err = nil
+	c.done = nil
+	clear(c.rows) // drop the errors and symbol slices they hold
+	c.rows = c.rows[:0]
+	chunks.Put(c)
+}
+
+func (cr *chunkReader) readSequential(l *layout, lc *lineCutter, c *chunk, apply func(*chunk) (bool, error)) error {
+	p := newRowParser(l)
+	for {
+		p.parseChunk(c)
+		ok, err := apply(c)
+		if err != nil || !ok {
+			cr.put(c)
+			return err
+		}
+		more, rerr := lc.next(c)
+		if rerr != nil {
+			cr.put(c)
+			return rerr
+		}
+		if !more {
+			cr.put(c)
+			return nil
+		}
+	}
+}
+
+// readParallel runs one goroutine cutting chunks, workers parsing them, and
+// applies them here in order. Every goroutine has ended when it returns.
+func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutter, first *chunk,
+	apply func(*chunk) (bool, error)) error {
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	inflight := 2 * cr.workers
+	// free holds the chunks not in flight: the cutter takes one for each
+	// chunk, the applier returns it, so memory stays at inflight+1 chunks.
+	free := make(chan *chunk, inflight+1)
+	for range inflight {
+		free <- cr.get()
+	}
+	jobs := make(chan *chunk, inflight)
+	ordered := make(chan *chunk, inflight+1)
+	var wg sync.WaitGroup
+	wg.Add(1 + cr.workers)
+	go func() { // the cutter
+		defer wg.Done()
+		defer close(jobs)
+		defer close(ordered)
+		send := func(c *chunk) bool {
+			c.done = make(chan struct{})
+			select {
+			case ordered <- c:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case jobs <- c:
+				return true
+			case <-ctx.Done():
+				close(c.done) // no worker will
+				return false
+			}
+		}
+		if !send(first) {
+			return
+		}
+		for {
+			var c *chunk
+			select {
+			case c = <-free:
+			case <-ctx.Done():
+				return
+			}
+			more, err := lc.next(c)
+			if err != nil || !more {
+				if err != nil {
+					c.err, c.done = err, make(chan struct{})
+					close(c.done)
+					select {
+					case ordered <- c:
+					case <-ctx.Done():
+					}
+				}
+				return
+			}
+			if !send(c) {
+				return
+			}
+		}
+	}()
+	for range cr.workers {
+		go func() {
+			defer wg.Done()
+			p := newRowParser(l)
+			for c := range jobs {
+				if ctx.Err() == nil {
+					p.parseChunk(c)
+				}
+				close(c.done)
+			}
+		}()
+	}
+
+	var err error
+	stopped := false
+	for c := range ordered {
+		if !stopped {
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+			}
+			switch {
+			case ctx.Err() != nil:
+				err, stopped = parent.Err(), true
+			case c.err != nil:
+				err, stopped = c.err, true
+			default:
+				var ok bool
+				ok, err = apply(c)
+				stopped = err != nil || !ok
+			}
+			if stopped {
+				cancel()
+			}
+		}
+		<-c.done // a worker may still hold it
+		select {
+		case free <- c:
+		default:
+		}
+	}
+	wg.Wait()
+	close(free)
+	for c := range free {
+		cr.put(c)
+	}
+	return err
+}
