@@ -79,6 +79,10 @@ func (p *rowParser) parseChunk(c *chunk) {
 	c.arena = c.arena[:0]
 	rows := c.rows[:0]
 	data := c.data
+	if want := len(data)/48 + 16; cap(rows) < want {
+		// Sized for typical rows up front: growing would copy them.
+		rows = make([]parsedRow, 0, want)
+	}
 	line := 0
 	for len(data) > 0 {
 		var b []byte
