@@ -520,7 +520,16 @@ func (r *csvReader) read(ctx context.Context, path string, src io.Reader) error 
 	}
 	// The first non-blank line is the header (or the first row).
 	line, off := 0, 0
-	for more && off < len(c.data) {
+	for more {
+		if off == len(c.data) { // only blank lines so far
+			if more, err = lc.next(c); err != nil {
+				r.chunks.put(c)
+				r.failFile(fmt.Errorf("sources.CSV: %s: %w", path, err))
+				return r.endFile()
+			}
+			off = 0
+			continue
+		}
 		start := off
 		end := len(c.data)
 		if i := strings.IndexByte(str(c.data[off:]), '\n'); i >= 0 {
@@ -531,7 +540,7 @@ func (r *csvReader) read(ctx context.Context, path string, src io.Reader) error 
 		}
 		line++
 		b := c.data[start:end]
-		if line == 1 {
+		if line == 1 && start == 0 {
 			b = trimBOM(b)
 		}
 		b = trimEOL(b)
