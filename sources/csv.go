@@ -131,7 +131,7 @@ const MaxSymbolLen = 64
 // Lines are parsed by hand (no encoding/csv record per row, no time.Parse
 // or strconv for the usual forms), about 7 million rows a second on one
 // core, with no allocation per row beyond one string per distinct symbol. A
-// large file is cut into 1 MiB chunks of whole lines that Workers
+// large file is cut into 256 KiB chunks of whole lines that Workers
 // goroutines parse at once; one goroutine then applies the parsed rows in
 // file order, so the result is the same whatever Workers is.
 //

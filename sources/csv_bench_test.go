@@ -73,25 +73,33 @@ func writeBenchFile(b *testing.B, rows int) string {
 	return p
 }
 
-// BenchmarkCSV reads a file of recorded-looking bars (from the page cache).
+// BenchmarkCSV reads a file of recorded-looking bars (from the page cache),
+// with the default Workers (all cores) and with one.
 func BenchmarkCSV(b *testing.B) {
 	rows := benchRows(b)
 	p := writeBenchFile(b, rows)
 	fi, _ := os.Stat(p)
-	src := &CSV{Paths: []string{p}}
-	b.SetBytes(fi.Size())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		c := &countingEmitter{}
-		if err := src.Produce(context.Background(), c); err != nil {
-			b.Fatal(err)
+	for _, bc := range []struct {
+		name    string
+		workers int
+	}{{"workers=all", 0}, {"workers=1", 1}} {
+		run := func(b *testing.B) {
+			src := &CSV{Paths: []string{p}, Workers: bc.workers}
+			b.SetBytes(fi.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				c := &countingEmitter{}
+				if err := src.Produce(context.Background(), c); err != nil {
+					b.Fatal(err)
+				}
+				if c.n != rows {
+					b.Fatalf("%d rows, want %d", c.n, rows)
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		}
-		if c.n != rows {
-			b.Fatalf("%d rows, want %d", c.n, rows)
-		}
+		b.Run(bc.name, run)
 	}
-	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
 func BenchmarkParseNumber(b *testing.B) {

@@ -22,8 +22,10 @@ import (
 //
 // Line numbers are counted per chunk and offset when applied.
 
-// chunkSize is the size a chunk of lines grows to before it is cut.
-const chunkSize = 1 << 20
+// chunkSize is the size a chunk of lines grows to before it is cut: small
+// enough for a chunk and its parsed rows to stay in cache, large enough that
+// handing it between goroutines costs nothing.
+const chunkSize = 256 << 10
 
 // maxLine is the longest line accepted, in bytes without its end.
 const maxLine = 1 << 20
@@ -193,14 +195,17 @@ type lineCutter struct {
 // line longer than maxLine, found before its end, ends the chunk there: the
 // parser reports it.
 func (lc *lineCutter) next(c *chunk) (bool, error) {
+	const minRead = 64 << 10
 	buf := append(c.data[:0], lc.carry...)
 	lc.carry = lc.carry[:0]
 	size := lc.size
 	for {
+		if cap(buf) < size+minRead {
+			nb := make([]byte, len(buf), size+minRead)
+			copy(nb, buf)
+			buf = nb
+		}
 		for len(buf) < size && !lc.eof {
-			if cap(buf)-len(buf) < 64<<10 {
-				buf = append(buf, make([]byte, max(size, 64<<10))...)[:len(buf)]
-			}
 			n, err := lc.r.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
 			if err == io.EOF {
@@ -226,7 +231,7 @@ func (lc *lineCutter) next(c *chunk) (bool, error) {
 			return true, nil
 		}
 		// One line fills the chunk so far: read on to its end.
-		size = len(buf) + 64<<10
+		size = len(buf) + minRead
 	}
 }
 
@@ -257,7 +262,8 @@ func (cr *chunkReader) get() *chunk { return chunks.Get().(*chunk) }
 func (cr *chunkReader) put(c *chunk) {
 	c.err = nil
 	c.done = nil
-	clear(c.rows) // drop the errors and symbol slices they hold
+	// The rows' errors and symbols stay until overwritten: they are small,
+	// or point into the chunk itself.
 	c.rows = c.rows[:0]
 	chunks.Put(c)
 }
