@@ -452,6 +452,9 @@ type csvReader struct {
 	fileSyms []*symState // symbols seen in this file, to fail them all at once
 	fileErr  error       // set once a row without a known symbol failed the file
 	lineBase int         // lines before the current chunk
+	// direct says a row may skip the queue: neither Sort nor
+	// DuplicateKeepLast holds rows back.
+	direct bool
 	down     []heldRow   // rows of symbols running newest first
 	sorted   []heldRow   // every row of the file (Sort)
 }
@@ -462,7 +465,8 @@ func newCSVReader(c *CSV, out pipeline.Emitter[market.Event]) *csvReader {
 		w = runtime.GOMAXPROCS(0)
 	}
 	return &csvReader{c: c, out: out, syms: make(map[string]*symState),
-		chunks: chunkReader{workers: w, size: chunkSize}}
+		chunks: chunkReader{workers: w, size: chunkSize},
+		direct: !c.Sort && c.OnDuplicate != DuplicateKeepLast}
 }
 
 func (r *csvReader) readFile(ctx context.Context, path string) error {
@@ -664,6 +668,17 @@ func (r *csvReader) apply(row *parsedRow, line int) error {
 	}
 	if rerr == nil {
 		row.bar.Symbol = s.name
+		if s.dir == dirUp && r.direct && r.q.empty() && row.bar.Time.After(s.last.Time) {
+			// The common case, a row after its symbol's last one with
+			// nothing held, costs no more than this.
+			s.last, s.lastPath, s.lastLine = row.bar, r.path, line
+			if err := r.out.Emit(market.Event{Bar: row.bar}); err != nil {
+				r.emitErr = &emitError{err}
+				return r.emitErr
+			}
+			s.stats.Bars++
+			return nil
+		}
 		return r.route(heldRow{bar: row.bar, sym: s, line: line})
 	}
 	if r.c.SkipBadRows {

@@ -32,10 +32,15 @@ func benchRows(b *testing.B) int {
 }
 
 // writeBenchFile writes rows of 4 interleaved symbols, prices with 2 to 6
-// decimals as recorded data has them.
+// decimals as recorded data has them, to a temporary file, or to the file
+// TICKFLOW_BENCH_CSV names (kept: bench/run times the CLI and the ADR's
+// Python pipeline on it).
 func writeBenchFile(b *testing.B, rows int) string {
 	b.Helper()
-	p := filepath.Join(b.TempDir(), "bench.csv")
+	p := os.Getenv("TICKFLOW_BENCH_CSV")
+	if p == "" {
+		p = filepath.Join(b.TempDir(), "bench.csv")
+	}
 	f, err := os.Create(p)
 	if err != nil {
 		b.Fatal(err)
