@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -433,10 +434,9 @@ type csvReader struct {
 	c    *CSV
 	out  pipeline.Emitter[market.Event]
 	syms map[string]*symState
-	// recent holds the last symbols looked up: files hold one symbol or a
-	// few interleaved, so this saves hashing the name on nearly every row.
-	recent [8]*symState
-	next   int // the slot of recent to replace next
+	// table finds a row's symbol by the hash its parser computed, so that
+	// this goroutine, which every row passes, does not hash names.
+	table symTable
 	chunks chunkReader
 	q      heldQueue
 	// emitErr is the emitter's error, once it refused a bar: every later
@@ -465,7 +465,7 @@ func newCSVReader(c *CSV, out pipeline.Emitter[market.Event]) *csvReader {
 		w = runtime.GOMAXPROCS(0)
 	}
 	return &csvReader{c: c, out: out, syms: make(map[string]*symState),
-		chunks: chunkReader{workers: w, size: chunkSize},
+		chunks: chunkReader{workers: w, size: chunkSize, seed: maphash.MakeSeed()},
 		direct: !c.Sort && c.OnDuplicate != DuplicateKeepLast}
 }
 
@@ -650,7 +650,7 @@ func (r *csvReader) apply(row *parsedRow, line int) error {
 		s = r.fileSym
 		r.seen(s)
 	case row.sym != nil:
-		s = r.symbol(row.sym)
+		s = r.symbol(row.sym, row.symHash)
 	}
 	if s != nil {
 		s.stats.Rows++
@@ -715,20 +715,14 @@ func (r *csvReader) skip(err error) {
 	}
 }
 
-// symbol returns the state of the symbol named b, making it on first sight.
-func (r *csvReader) symbol(b []byte) *symState {
-	for _, s := range r.recent {
-		if s != nil && s.name == string(b) { // no allocation: compares bytes
-			r.seen(s)
-			return s
-		}
-	}
-	s := r.syms[string(b)]
+// symbol returns the state of the symbol named b, whose hash is h, making
+// it on first sight.
+func (r *csvReader) symbol(b []byte, h uint64) *symState {
+	s := r.table.find(h, b)
 	if s == nil {
 		s = r.intern(string(b))
+		r.table.insert(h, s)
 	}
-	r.recent[r.next] = s
-	r.next = (r.next + 1) % len(r.recent)
 	r.seen(s)
 	return s
 }
@@ -776,6 +770,54 @@ func (r *csvReader) seen(s *symState) {
 	if r.fileErr != nil && !r.c.SkipBadRows {
 		_ = r.fail(s, r.fileErr) // nothing of s is held: no emission
 	}
+}
+
+// symTable is an open-addressing hash table of symbols keyed by the hash of
+// their names.
+type symTable struct {
+	slots []symSlot // a power of two long, at most half full
+	n     int
+}
+
+type symSlot struct {
+	hash uint64
+	s    *symState
+}
+
+func (t *symTable) find(h uint64, name []byte) *symState {
+	if t.n == 0 {
+		return nil
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.s == nil {
+			return nil
+		}
+		if sl.hash == h && sl.s.name == string(name) { // no allocation: compares bytes
+			return sl.s
+		}
+	}
+}
+
+func (t *symTable) insert(h uint64, s *symState) {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]symSlot, max(16, 2*len(old)))
+		t.n = 0
+		for _, sl := range old {
+			if sl.s != nil {
+				t.insert(sl.hash, sl.s)
+			}
+		}
+	}
+	mask := uint64(len(t.slots) - 1)
+	i := h & mask
+	for t.slots[i].s != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = symSlot{h, s}
+	t.n++
 }
 
 // heldRow is a row whose bar may be held back; it is also the queue's

@@ -31,7 +31,7 @@ func benchRows(b *testing.B) int {
 	return 200_000
 }
 
-// writeBenchFile writes rows of 4 interleaved symbols, prices with 2 to 6
+// writeBenchFile writes rows of 4 interleaved symbols (or TICKFLOW_BENCH_SYMBOLS), prices with 2 to 6
 // decimals as recorded data has them, to a temporary file, or to the file
 // TICKFLOW_BENCH_CSV names (kept: bench/run times the CLI and the ADR's
 // Python pipeline on it).
@@ -45,13 +45,20 @@ func writeBenchFile(b *testing.B, rows int) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g, err := (&Synthetic{Symbols: 4, Tick: 0.01}).prepare()
+	syms := 4
+	if s := os.Getenv("TICKFLOW_BENCH_SYMBOLS"); s != "" {
+		var err error
+		if syms, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	g, err := (&Synthetic{Symbols: syms, Tick: 0.01}).prepare()
 	if err != nil {
 		b.Fatal(err)
 	}
 	buf := []byte(csvHeader)
 	for i := range rows {
-		bar := g.bar(i%4, g.at(i/4))
+		bar := g.bar(i%syms, g.at(i/syms))
 		buf = append(buf, bar.Symbol...)
 		buf = append(buf, ',')
 		buf = bar.Time.AppendFormat(buf, time.RFC3339)

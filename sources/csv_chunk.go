@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"sync"
 
@@ -42,6 +43,9 @@ const (
 type parsedRow struct {
 	bar  market.Bar // without Symbol
 	sym  []byte     // the symbol field; nil when the file gives the symbol
+	// symHash is sym's hash, for csvReader.table: computed here, on the
+	// parsing goroutines.
+	symHash uint64
 	line int        // 1-based, counted from the start of the chunk
 	kind rowKind
 	// err, if not nil, is what is wrong with the row, at column errCol (-1:
@@ -67,10 +71,11 @@ type rowParser struct {
 	l     *layout
 	sp    lineSplitter
 	dates dateCache
+	seed  maphash.Seed
 }
 
-func newRowParser(l *layout) *rowParser {
-	return &rowParser{l: l, sp: newLineSplitter(l.sep)}
+func newRowParser(l *layout, seed maphash.Seed) *rowParser {
+	return &rowParser{l: l, sp: newLineSplitter(l.sep), seed: seed}
 }
 
 // parseChunk parses every line of c.data into c.rows.
@@ -140,6 +145,7 @@ func (p *rowParser) parse(row *parsedRow, b []byte, line int, c *chunk) {
 		} else {
 			row.sym = sb
 		}
+		row.symHash = maphash.Bytes(p.seed, row.sym)
 	}
 	if qerr != nil {
 		bad(qerr.col, qerr)
@@ -240,6 +246,7 @@ func (lc *lineCutter) next(c *chunk) (bool, error) {
 type chunkReader struct {
 	workers int
 	size    int
+	seed    maphash.Seed // of parsedRow.symHash
 }
 
 // chunks keeps chunks, with their buffers, from file to file.
@@ -269,7 +276,7 @@ func (cr *chunkReader) put(c *chunk) {
 }
 
 func (cr *chunkReader) readSequential(l *layout, lc *lineCutter, c *chunk, apply func(*chunk) (bool, error)) error {
-	p := newRowParser(l)
+	p := newRowParser(l, cr.seed)
 	for {
 		p.parseChunk(c)
 		ok, err := apply(c)
@@ -356,7 +363,7 @@ func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutt
 	for range cr.workers {
 		go func() {
 			defer wg.Done()
-			p := newRowParser(l)
+			p := newRowParser(l, cr.seed)
 			for c := range jobs {
 				if ctx.Err() == nil {
 					p.parseChunk(c)
