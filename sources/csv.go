@@ -59,9 +59,13 @@ const MaxSymbolLen = 64
 // So pandas' to_csv output (the index column named date, datetime or
 // timestamp) reads as it is, and so does Yahoo Finance's
 // Date,Open,High,Low,Close,Adj Close,Volume: the symbol is the file name,
-// and close is the Close column (adjusted for splits only); to read the
+// and close is the Close column (adjusted for splits only). To read the
 // Adj Close column (adjusted for dividends too) instead, set
-// Columns.Close to "Adj Close" (--columns "close=Adj Close").
+// Columns.Close to "Adj Close" (--columns "close=Adj Close"): when close
+// is so an adjusted close (a column named Adj Close, adj_close, adjclose,
+// Adjusted Close or adjusted_close) and the header also has a close column,
+// open, high and low are adjusted by the same ratio, as open / close · adj
+// close, so that the bar stays consistent.
 //
 // A file whose first line has 12 fields, the first an integer, is a
 // header-less Binance kline file: open time (Unix milliseconds, or

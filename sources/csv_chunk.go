@@ -172,6 +172,12 @@ func (p *rowParser) parse(row *parsedRow, b []byte, line int, c *chunk) {
 			return
 		}
 	}
+	if l.raw >= 0 {
+		if err := adjust(bar, fields[l.raw]); err != nil {
+			bad(l.raw, err)
+			return
+		}
+	}
 	switch {
 	case bar.Volume < 0:
 		bad(col[6], fmt.Errorf("%s is negative", fmtNum(bar.Volume)))
@@ -182,6 +188,24 @@ func (p *rowParser) parse(row *parsedRow, b []byte, line int, c *chunk) {
 	case bar.Close < bar.Low || bar.Close > bar.High:
 		bad(col[5], outside(bar.Close, *bar))
 	}
+}
+
+// adjust scales open, high and low by the ratio of the adjusted close (in
+// bar.Close) to the unadjusted one, raw, as (x / raw) · adjusted: rounding
+// is monotonic, so a price equal to raw becomes exactly the adjusted close
+// and the order of the four prices stays.
+func adjust(bar *market.Bar, raw []byte) error {
+	r, err := parseNumber(raw)
+	if err != nil {
+		return err
+	}
+	if r <= 0 || bar.Close <= 0 {
+		return fmt.Errorf("%s: cannot adjust by the adjusted close %s (both must be positive)", fmtNum(r), fmtNum(bar.Close))
+	}
+	bar.Open = bar.Open / r * bar.Close
+	bar.High = bar.High / r * bar.Close
+	bar.Low = bar.Low / r * bar.Close
+	return nil
 }
 
 func outside(v float64, bar market.Bar) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -100,7 +101,14 @@ type layout struct {
 	// col holds the column of each of barFields; col[0] (symbol) is -1 when
 	// the symbol comes from the file name.
 	col [len(barFields)]int
+	// raw is the unadjusted close column when close is an adjusted close
+	// (see CSV, Layouts), else -1.
+	raw int
 }
+
+// adjustedNames are the names of adjusted-close columns: Yahoo's, and
+// others' exports.
+var adjustedNames = []string{"adj close", "adj_close", "adjclose", "adjusted close", "adjusted_close"}
 
 func (l *layout) symbol() int { return l.col[0] }
 
@@ -148,12 +156,12 @@ func detectLayout(line []byte, cfg *CSVColumns) (layout, error) {
 	}
 	if len(fields) == len(binanceNames) {
 		if _, ok := parseInt(fields[0]); ok {
-			l := layout{name: LayoutBinance, sep: sep, n: len(fields), names: binanceNames}
+			l := layout{name: LayoutBinance, sep: sep, n: len(fields), names: binanceNames, raw: -1}
 			l.col = [len(barFields)]int{-1, 0, 1, 2, 3, 4, 5}
 			return l, nil
 		}
 	}
-	l := layout{name: LayoutHeader, sep: sep, n: len(fields), header: true}
+	l := layout{name: LayoutHeader, sep: sep, n: len(fields), header: true, raw: -1}
 	for _, f := range fields {
 		l.names = append(l.names, strings.ToLower(string(f)))
 	}
@@ -216,6 +224,11 @@ func (l *layout) mapColumns(cfg *CSVColumns) error {
 		}
 		if len(at) == 1 {
 			l.col[f], taken[at[0]] = at[0], true
+		}
+	}
+	if c := l.col[5]; c >= 0 && slices.Contains(adjustedNames, l.names[c]) {
+		if at := find("close"); len(at) == 1 {
+			l.raw = at[0]
 		}
 	}
 	var missing []string

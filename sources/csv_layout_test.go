@@ -40,7 +40,11 @@ func TestCSVLayouts(t *testing.T) {
 		{"canonical", "x.csv", csvHeader + "X,2024-01-02T14:30:00Z,10,11,9,10.5,100\nX,2024-01-02T14:31:00Z,10.5,12,10,11,200\n", CSVColumns{}, intraday, LayoutHeader, ','},
 		{"yahoo: Close by default", "X.csv", yahoo, CSVColumns{}, daily, LayoutHeader, ','},
 		{"yahoo: Adj Close with Columns", "X.csv", yahoo, CSVColumns{Close: "adj close"},
-			"X 2024-01-02T00:00:00Z o=10 h=11 l=9 c=10.25 v=100\nX 2024-01-03T00:00:00Z o=10.5 h=12 l=10 c=10.75 v=200\n", LayoutHeader, ','},
+			// open, high and low scaled by adj close / close, as x / close * adj close
+			"X 2024-01-02T00:00:00Z o=9.761904761904761 h=10.738095238095239 l=8.785714285714285 c=10.25 v=100\n" +
+				"X 2024-01-03T00:00:00Z o=10.261363636363637 h=11.727272727272727 l=9.772727272727272 c=10.75 v=200\n", LayoutHeader, ','},
+		{"adjusted close at the high stays the high", "X.csv", "Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,0.3,0.7,0.1,0.7,0.6,1\n",
+			CSVColumns{Close: "Adj Close"}, "X 2024-01-02T00:00:00Z o=0.2571428571428572 h=0.6 l=0.08571428571428573 c=0.6 v=1\n", LayoutHeader, ','},
 		{"pandas date index, space-separated times", "X.csv", "date,open,high,low,close,volume\n2024-01-02 14:30:00,10,11,9,10.5,100\n2024-01-02 14:31:00,10.5,12,10,11,200\n", CSVColumns{}, intraday, LayoutHeader, ','},
 		{"pandas datetime index with offsets", "X.csv", "datetime,open,high,low,close,volume\n2024-01-02 15:30:00+01:00,10,11,9,10.5,100\n2024-01-02 09:31:00-05:00,10.5,12,10,11,200\n", CSVColumns{}, intraday, LayoutHeader, ','},
 		{"pandas timestamp index, ticker column, no offset", "any.csv", "timestamp,Ticker,Open,High,Low,Close,Vol\n2024-01-02T14:30:00,X,10,11,9,10.5,100\n2024-01-02T14:31:00.000,X,10.5,12,10,11,200\n", CSVColumns{}, intraday, LayoutHeader, ','},
