@@ -440,7 +440,7 @@ type csvReader struct {
 	syms map[string]*symState
 	// table finds a row's symbol by the hash its parser computed, so that
 	// this goroutine, which every row passes, does not hash names.
-	table symTable
+	table  symTable
 	chunks chunkReader
 	q      heldQueue
 	// emitErr is the emitter's error, once it refused a bar: every later
@@ -459,8 +459,8 @@ type csvReader struct {
 	// direct says a row may skip the queue: neither Sort nor
 	// DuplicateKeepLast holds rows back.
 	direct bool
-	down     []heldRow   // rows of symbols running newest first
-	sorted   []heldRow   // every row of the file (Sort)
+	down   []heldRow // rows of symbols running newest first
+	sorted []heldRow // every row of the file (Sort)
 }
 
 func newCSVReader(c *CSV, out pipeline.Emitter[market.Event]) *csvReader {

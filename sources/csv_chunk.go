@@ -41,13 +41,13 @@ const (
 
 // parsedRow is one data line, parsed without knowledge of other lines.
 type parsedRow struct {
-	bar  market.Bar // without Symbol
-	sym  []byte     // the symbol field; nil when the file gives the symbol
+	bar market.Bar // without Symbol
+	sym []byte     // the symbol field; nil when the file gives the symbol
 	// symHash is sym's hash, for csvReader.table: computed here, on the
 	// parsing goroutines.
 	symHash uint64
-	line int        // 1-based, counted from the start of the chunk
-	kind rowKind
+	line    int // 1-based, counted from the start of the chunk
+	kind    rowKind
 	// err, if not nil, is what is wrong with the row, at column errCol (-1:
 	// the row as a whole). symUnknown says the symbol could not be read.
 	err        error
