@@ -538,6 +538,9 @@ func (r *csvReader) read(ctx context.Context, path string, src io.Reader) error 
 			off = 0
 			continue
 		}
+		if line == 0 && off == 0 && strings.HasPrefix(str(c.data), "\xef\xbb\xbf") {
+			off = 3 // a UTF-8 byte order mark
+		}
 		start := off
 		end := len(c.data)
 		if i := strings.IndexByte(str(c.data[off:]), '\n'); i >= 0 {
@@ -547,11 +550,7 @@ func (r *csvReader) read(ctx context.Context, path string, src io.Reader) error 
 			off = end
 		}
 		line++
-		b := c.data[start:end]
-		if line == 1 && start == 0 {
-			b = trimBOM(b)
-		}
-		b = trimEOL(b)
+		b := trimEOL(c.data[start:end])
 		if len(trimSpace(b)) == 0 {
 			continue
 		}

@@ -1,7 +1,6 @@
 package sources
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -171,9 +170,6 @@ func detectLayout(line []byte, cfg *CSVColumns) (layout, error) {
 	return l, nil
 }
 
-// errNoColumn marks a header that lacks a column a bar needs.
-var errNoColumn = errors.New("missing columns")
-
 // mapColumns finds the column of each bar field: the one cfg names, else
 // the one of the field's own name, else the one of an alias.
 func (l *layout) mapColumns(cfg *CSVColumns) error {
@@ -238,9 +234,13 @@ func (l *layout) mapColumns(cfg *CSVColumns) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%w: no %s; saw %s; need time, open, high, low, close and volume, and symbol or the file name "+
+		what := "column"
+		if len(missing) > 1 {
+			what = "columns"
+		}
+		return fmt.Errorf("no %s %s; saw %s; need time, open, high, low, close and volume, and symbol or the file name "+
 			"(also found as: time: date, datetime, timestamp, open_time; symbol: ticker; volume: vol); "+
-			"map others with Columns, e.g. %s=NAME", errNoColumn, strings.Join(missing, ", "), l.saw(), missing[0])
+			"map others with Columns, e.g. %s=NAME", strings.Join(missing, ", "), what, l.saw(), missing[0])
 	}
 	return nil
 }

@@ -54,6 +54,8 @@ func TestCSVLayouts(t *testing.T) {
 		{"tabs", "X.csv", "symbol\ttime\topen\thigh\tlow\tclose\tvolume\nX\t2024-01-02T14:30:00Z\t10\t11\t9\t10.5\t100\nX\t2024-01-02T14:31:00Z\t10.5\t12\t10\t11\t200\n", CSVColumns{}, intraday, LayoutHeader, '\t'},
 		{"binance klines, no header", "X-1m-2024-01-02.csv",
 			"1704205800000,10,11,9,10.5,100,1704205859999,1050,12,50,525,0\n1704205860000,10.5,12,10,11,200,1704205919999,2150,20,100,1075,0\n", CSVColumns{}, intraday, LayoutBinance, ','},
+		{"binance klines after a byte order mark and blank lines", "X-1m-2024-01-02.csv",
+			"\xef\xbb\xbf\r\n\n1704205800000,10,11,9,10.5,100,1704205859999,1050,12,50,525,0\n1704205860000,10.5,12,10,11,200,1704205919999,2150,20,100,1075,0\n", CSVColumns{}, intraday, LayoutBinance, ','},
 		{"binance klines, microseconds", "X-1m-2025-01-02.csv",
 			"1704205800000000,10,11,9,10.5,100,1704205859999999,1050,12,50,525,0\n1704205860000000,10.5,12,10,11,200,1704205919999999,2150,20,100,1075,0\n", CSVColumns{}, intraday, LayoutBinance, ','},
 		{"gzip", "X.csv.gz", gzipped(t, yahoo), CSVColumns{}, daily, LayoutHeader, ','},
@@ -89,7 +91,7 @@ func TestCSVHeaderErrors(t *testing.T) {
 		want    string
 	}{
 		{"Datum,Eröffnung,Hoch,Tief,Schluss,Umsatz", CSVColumns{},
-			`header: missing columns: no time, open, high, low, close, volume; saw ["datum" "eröffnung" "hoch" "tief" "schluss" "umsatz"]; ` +
+			`header: no time, open, high, low, close, volume columns; saw ["datum" "eröffnung" "hoch" "tief" "schluss" "umsatz"]; ` +
 				`need time, open, high, low, close and volume, and symbol or the file name (also found as: time: date, datetime, timestamp, open_time; symbol: ticker; volume: vol); ` +
 				`map others with Columns, e.g. time=NAME`},
 		{"date,timestamp,open,high,low,close,volume", CSVColumns{}, `header: columns "date" and "timestamp" could both be time; name one with Columns.Time`},
@@ -206,7 +208,7 @@ func TestCSVBadFileInFolder(t *testing.T) {
 	if len(rec.events) != 2 || rec.events[0].Symbol != "A" || rec.events[1].Symbol != "C" {
 		t.Errorf("events:\n%s", rec)
 	}
-	if len(rec.fails) != 1 || !strings.HasPrefix(rec.fails[0], filepath.Join(dir, "b.csv")+": sources.CSV: "+filepath.Join(dir, "b.csv")+":1: header: missing columns: no open, high, low, close, volume;") {
+	if len(rec.fails) != 1 || !strings.HasPrefix(rec.fails[0], filepath.Join(dir, "b.csv")+": sources.CSV: "+filepath.Join(dir, "b.csv")+":1: header: no open, high, low, close, volume columns;") {
 		t.Errorf("fails: %q", rec.fails)
 	}
 	if st := c.Stats(); len(st) != 3 || st[1].Err == nil || st[0].Err != nil || st[2].Err != nil {

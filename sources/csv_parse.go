@@ -168,8 +168,6 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) }
-
 // str views b as a string without copying, for calls that do not keep it
 // (strconv and time copy what they put in errors).
 func str(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

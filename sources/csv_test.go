@@ -254,7 +254,7 @@ func TestCSVFileFailures(t *testing.T) {
 		{"empty.csv", "", "DIR/empty.csv: sources.CSV: DIR/empty.csv: empty file", 0},
 		{"blank.csv", "\n \r\n", "DIR/blank.csv: sources.CSV: DIR/blank.csv: empty file", 0},
 		{"novol.csv", "symbol,time,open,high,low,close\nSPY,2024-01-02T14:30:00Z,1,1,1,1\n",
-			`DIR/novol.csv: sources.CSV: DIR/novol.csv:1: header: missing columns: no volume; saw ["symbol" "time" "open" "high" "low" "close"]; ` +
+			`DIR/novol.csv: sources.CSV: DIR/novol.csv:1: header: no volume column; saw ["symbol" "time" "open" "high" "low" "close"]; ` +
 				`need time, open, high, low, close and volume, and symbol or the file name (also found as: time: date, datetime, timestamp, open_time; symbol: ticker; volume: vol); ` +
 				`map others with Columns, e.g. volume=NAME`, 0},
 		{"twice.csv", "symbol,time,open,high,low,close,volume,Close\n", `DIR/twice.csv: sources.CSV: DIR/twice.csv:1: header: column "close" appears twice`, 0},
@@ -262,7 +262,7 @@ func TestCSVFileFailures(t *testing.T) {
 		{"long.csv", csvHeader + "SPY,2024-01-02T14:30:00Z,1,1,1,1,1\n" + strings.Repeat("x", maxLine+1) + "\nSPY,2024-01-02T14:32:00Z,1,1,1,1,1\n",
 			"SPY: sources.CSV: DIR/long.csv:3: line longer than 1048576 bytes", 1},
 		{"longhdr.csv", strings.Repeat("x", maxLine+1), "DIR/longhdr.csv: sources.CSV: DIR/longhdr.csv:1: line longer than 1048576 bytes", 0},
-		{"AAPL.csv.gz", "not gzip, yet named so: read as text\n", `DIR/AAPL.csv.gz: sources.CSV: DIR/AAPL.csv.gz:1: header: missing columns: no time, open, high, low, close, volume; saw ["not gzip" "yet named so: read as text"]; ` +
+		{"AAPL.csv.gz", "not gzip, yet named so: read as text\n", `DIR/AAPL.csv.gz: sources.CSV: DIR/AAPL.csv.gz:1: header: no time, open, high, low, close, volume columns; saw ["not gzip" "yet named so: read as text"]; ` +
 			`need time, open, high, low, close and volume, and symbol or the file name (also found as: time: date, datetime, timestamp, open_time; symbol: ticker; volume: vol); ` +
 			`map others with Columns, e.g. time=NAME`, 0},
 		{"corrupt.csv.gz", "\x1f\x8b\x08\x00garbage", "DIR/corrupt.csv.gz: sources.CSV: DIR/corrupt.csv.gz: unexpected EOF", 0},
