@@ -188,22 +188,47 @@ func FuzzSplit(f *testing.F) {
 	f.Add("SPY,2024-01-02T14:30:00Z,1,2,0.5,1.5,3")
 	f.Add(",,, a ,\t,,,,,,,,,,,,,,,,")
 	f.Add("x")
-	sp := newLineSplitter(',')
 	f.Fuzz(func(t *testing.T, line string) {
 		if strings.Contains(line, `"`) {
 			return
 		}
-		fields, _, qerr := sp.split([]byte(line), 7)
-		want := strings.Split(line, ",")
-		if qerr != nil || len(fields) != len(want) {
-			t.Fatalf("split(%q) = %q, %v; want %q", line, fields, qerr, want)
-		}
-		for i, w := range want {
-			if string(fields[i]) != strings.Trim(w, " \t") {
-				t.Fatalf("split(%q) = %q; want %q", line, fields, want)
+		for _, sep := range []string{",", ";", "\t"} {
+			sp := newLineSplitter(sep[0])
+			fields, _, qerr := sp.split([]byte(line), 7)
+			want := strings.Split(line, sep)
+			if qerr != nil || len(fields) != len(want) {
+				t.Fatalf("split(%q, %q) = %q, %v; want %q", line, sep, fields, qerr, want)
+			}
+			for i, w := range want {
+				if string(fields[i]) != strings.Trim(w, " \t") {
+					t.Fatalf("split(%q, %q) = %q; want %q", line, sep, fields, want)
+				}
 			}
 		}
 	})
+}
+
+// Quoted fields split at every delimiter, a tab too.
+func TestSplitQuoted(t *testing.T) {
+	for _, tc := range []struct {
+		sep  byte
+		line string
+		want []string
+	}{
+		{',', ` "a" , b ,"c""d",,"e,f"`, []string{"a", "b", `c"d`, "", "e,f"}},
+		{'\t', "\"a\"\t\t b \t\"c\td\"\t", []string{"a", "", "b", "c\td", ""}},
+		{';', `"a";"";b`, []string{"a", "", "b"}},
+	} {
+		sp := newLineSplitter(tc.sep)
+		fields, quoted, qerr := sp.split([]byte(tc.line), 0)
+		var got []string
+		for _, f := range fields {
+			got = append(got, string(f))
+		}
+		if qerr != nil || !quoted || strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("split(%q, %q) = %q, %v, %v; want %q", tc.line, tc.sep, got, quoted, qerr, tc.want)
+		}
+	}
 }
 
 // TestQuotient compares the integer-division path with strconv on random

@@ -44,8 +44,8 @@ func (p *lineSplitter) split(b []byte, want int) (fields [][]byte, quoted bool, 
 	fields = p.fields[:0]
 	if want > cap(fields) {
 		fields = make([][]byte, 0, want)
+		p.fields = fields
 	}
-	defer func() { p.fields = fields[:0] }()
 	sep := p.sep
 	// Find delimiters (and quotes) eight bytes at a time: this loop runs
 	// over every byte of the file.
@@ -74,6 +74,7 @@ func (p *lineSplitter) split(b []byte, want int) (fields [][]byte, quoted bool, 
 		}
 	}
 	fields = append(fields, trimSpace(b[start:]))
+	p.keep(fields)
 	return fields, false, nil
 
 quoted:
@@ -84,7 +85,7 @@ quoted:
 	}
 	unq := p.unq[:0]
 	for col := 0; ; col++ {
-		f := trimLeft(b)
+		f := p.trimLeft(b)
 		if len(f) == 0 || f[0] != '"' {
 			i := bytes.IndexByte(f, sep)
 			end := len(f)
@@ -92,10 +93,12 @@ quoted:
 				end = i
 			}
 			if bytes.IndexByte(f[:end], '"') >= 0 {
+				p.keep(fields)
 				return fields, true, &quoteError{col}
 			}
-			fields = append(fields, trimSpace(f[:end]))
+			fields = append(fields, p.trimSpace(f[:end]))
 			if i < 0 {
+				p.keep(fields)
 				return fields, true, nil
 			}
 			b = f[i+1:]
@@ -106,6 +109,7 @@ quoted:
 		for {
 			j := bytes.IndexByte(f[i:], '"')
 			if j < 0 {
+				p.keep(fields)
 				return fields, true, &quoteError{col} // unterminated
 			}
 			unq = append(unq, f[i:i+j]...)
@@ -118,14 +122,40 @@ quoted:
 			break
 		}
 		fields = append(fields, unq[start:len(unq):len(unq)])
-		rest := trimLeft(f[i:])
+		rest := p.trimLeft(f[i:])
 		if len(rest) == 0 {
+			p.keep(fields)
 			return fields, true, nil
 		}
 		if rest[0] != sep {
+			p.keep(fields)
 			return fields, true, &quoteError{col}
 		}
 		b = rest[1:]
+	}
+}
+
+// trimLeft and trimSpace trim spaces and tabs, except a tab that is the
+// delimiter.
+func (p *lineSplitter) trimLeft(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) && b[0] != p.sep {
+		b = b[1:]
+	}
+	return b
+}
+
+func (p *lineSplitter) trimSpace(b []byte) []byte {
+	b = p.trimLeft(b)
+	for len(b) > 0 && isSpace(b[len(b)-1]) && b[len(b)-1] != p.sep {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// keep keeps fields' array for the next line, if append grew it.
+func (p *lineSplitter) keep(fields [][]byte) {
+	if cap(fields) > cap(p.fields) {
+		p.fields = fields[:0]
 	}
 }
 
