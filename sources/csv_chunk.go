@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tickflow/tickflow/market"
 )
@@ -62,7 +63,10 @@ type chunk struct {
 	rows  []parsedRow
 	lines int   // lines in data
 	err   error // reading failed after the previous chunk
-	done  chan struct{}
+	// claimed is set by the goroutine that parses the chunk, which closes
+	// done when it has.
+	claimed atomic.Bool
+	done    chan struct{}
 }
 
 // rowParser parses the lines of one file's chunks; each parsing goroutine
@@ -265,8 +269,9 @@ func (lc *lineCutter) next(c *chunk) (bool, error) {
 	}
 }
 
-// chunkReader parses one file's chunks, on workers goroutines when there is
-// more than one chunk, and hands them to apply in file order.
+// chunkReader parses one file's chunks, on workers goroutines (the caller's
+// among them) when there is more than one chunk, and hands them to apply in
+// file order.
 type chunkReader struct {
 	workers int
 	size    int
@@ -320,13 +325,17 @@ func (cr *chunkReader) readSequential(l *layout, lc *lineCutter, c *chunk, apply
 	}
 }
 
-// readParallel runs one goroutine cutting chunks, workers parsing them, and
-// applies them here in order. Every goroutine has ended when it returns.
+// readParallel runs one goroutine cutting chunks and workers-1 parsing them;
+// this goroutine applies them in order, and parses a chunk itself when no
+// helper has started on it yet, so that it never waits for a helper the
+// operating system has not scheduled. Whoever claims a chunk (claimed)
+// parses it and closes its done. Every goroutine has ended when it returns.
 func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutter, first *chunk,
 	apply func(*chunk) (bool, error)) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	helpers := cr.workers - 1
 	inflight := 2 * cr.workers
 	// free holds the chunks not in flight: the cutter takes one for each
 	// chunk, the applier returns it, so memory stays at inflight+1 chunks.
@@ -337,13 +346,14 @@ func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutt
 	jobs := make(chan *chunk, inflight)
 	ordered := make(chan *chunk, inflight+1)
 	var wg sync.WaitGroup
-	wg.Add(1 + cr.workers)
+	wg.Add(1 + helpers)
 	go func() { // the cutter
 		defer wg.Done()
 		defer close(jobs)
 		defer close(ordered)
 		send := func(c *chunk) bool {
 			c.done = make(chan struct{})
+			c.claimed.Store(false) // after done is set: a claimer sees it
 			select {
 			case ordered <- c:
 			case <-ctx.Done():
@@ -353,8 +363,7 @@ func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutt
 			case jobs <- c:
 				return true
 			case <-ctx.Done():
-				close(c.done) // no worker will
-				return false
+				return false // the applier claims it
 			}
 		}
 		if !send(first) {
@@ -371,6 +380,7 @@ func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutt
 			if err != nil || !more {
 				if err != nil {
 					c.err, c.done = err, make(chan struct{})
+					c.claimed.Store(true)
 					close(c.done)
 					select {
 					case ordered <- c:
@@ -384,22 +394,33 @@ func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutt
 			}
 		}
 	}()
-	for range cr.workers {
+	for range helpers {
 		go func() {
 			defer wg.Done()
 			p := newRowParser(l, cr.seed)
 			for c := range jobs {
-				if ctx.Err() == nil {
-					p.parseChunk(c)
+				// A chunk may come twice, if the applier parsed it and it
+				// was reused; claiming sorts that out too.
+				if c.claimed.CompareAndSwap(false, true) {
+					if ctx.Err() == nil {
+						p.parseChunk(c)
+					}
+					close(c.done)
 				}
-				close(c.done)
 			}
 		}()
 	}
 
+	p := newRowParser(l, cr.seed)
 	var err error
 	stopped := false
 	for c := range ordered {
+		if c.claimed.CompareAndSwap(false, true) {
+			if !stopped {
+				p.parseChunk(c)
+			}
+			close(c.done)
+		}
 		if !stopped {
 			select {
 			case <-c.done:
@@ -419,7 +440,7 @@ func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutt
 				cancel()
 			}
 		}
-		<-c.done // a worker may still hold it
+		<-c.done // a helper may still hold it
 		select {
 		case free <- c:
 		default:
