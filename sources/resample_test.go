@@ -202,3 +202,28 @@ func TestResampleConformance(t *testing.T) {
 		return &Resample{Source: &Synthetic{Symbols: 3, Bars: 3000}, Timeframe: 5 * time.Minute}
 	}, pipelinetest.SourceOptions{Finite: true, Deterministic: true, MinItems: 100})
 }
+
+// BenchmarkResample aggregates 1-minute bars of 4 symbols into hours.
+func BenchmarkResample(b *testing.B) {
+	bars := make(BarSlice, 0, 400_000)
+	for _, e := range produceB(b, &Synthetic{Symbols: 4, Bars: 100_000}) {
+		bars = append(bars, e.Bar)
+	}
+	src := &Resample{Source: bars, Timeframe: time.Hour}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := &countingEmitter{}
+		if err := src.Produce(context.Background(), c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(bars))*float64(b.N)/b.Elapsed().Seconds(), "bars/s")
+}
+
+func produceB(b *testing.B, src pipeline.Source[market.Event]) []market.Event {
+	rec := &emitRecorder{}
+	if err := src.Produce(context.Background(), rec); err != nil {
+		b.Fatal(err)
+	}
+	return rec.events
+}
