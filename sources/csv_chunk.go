@@ -325,84 +325,31 @@ func (cr *chunkReader) readSequential(l *layout, lc *lineCutter, c *chunk, apply
 	}
 }
 
-// readParallel runs one goroutine cutting chunks and workers-1 parsing them;
-// this goroutine applies them in order, and parses a chunk itself when no
-// helper has started on it yet, so that it never waits for a helper the
-// operating system has not scheduled. Whoever claims a chunk (claimed)
-// parses it and closes its done. Every goroutine has ended when it returns.
+// readParallel parses chunks on workers-1 helper goroutines and on this
+// one, which also cuts the chunks and applies them in order. A chunk is
+// parsed by whoever claims it first (claimed), who then closes its done;
+// while a helper parses the next chunk to apply, this goroutine parses later
+// ones instead of waiting, so that a helper the operating system has not
+// scheduled costs little. Every helper has ended when it returns.
 func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutter, first *chunk,
 	apply func(*chunk) (bool, error)) error {
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	helpers := cr.workers - 1
-	inflight := 2 * cr.workers
-	// free holds the chunks not in flight: the cutter takes one for each
-	// chunk, the applier returns it, so memory stays at inflight+1 chunks.
-	free := make(chan *chunk, inflight+1)
-	for range inflight {
-		free <- cr.get()
-	}
-	jobs := make(chan *chunk, inflight)
-	ordered := make(chan *chunk, inflight+1)
+	ahead := 2 * cr.workers // chunks cut and not yet applied
+	// jobs offers chunks to the helpers; a send never blocks (a chunk not
+	// taken is parsed here), so it may hold a chunk that was parsed and
+	// reused since: claiming sorts that out.
+	jobs := make(chan *chunk, ahead)
+	stop := make(chan struct{}) // closed when the file stops: helpers skip parsing
 	var wg sync.WaitGroup
-	wg.Add(1 + helpers)
-	go func() { // the cutter
-		defer wg.Done()
-		defer close(jobs)
-		defer close(ordered)
-		send := func(c *chunk) bool {
-			c.done = make(chan struct{})
-			c.claimed.Store(false) // after done is set: a claimer sees it
-			select {
-			case ordered <- c:
-			case <-ctx.Done():
-				return false
-			}
-			select {
-			case jobs <- c:
-				return true
-			case <-ctx.Done():
-				return false // the applier claims it
-			}
-		}
-		if !send(first) {
-			return
-		}
-		for {
-			var c *chunk
-			select {
-			case c = <-free:
-			case <-ctx.Done():
-				return
-			}
-			more, err := lc.next(c)
-			if err != nil || !more {
-				if err != nil {
-					c.err, c.done = err, make(chan struct{})
-					c.claimed.Store(true)
-					close(c.done)
-					select {
-					case ordered <- c:
-					case <-ctx.Done():
-					}
-				}
-				return
-			}
-			if !send(c) {
-				return
-			}
-		}
-	}()
-	for range helpers {
+	for range cr.workers - 1 {
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			p := newRowParser(l, cr.seed)
 			for c := range jobs {
-				// A chunk may come twice, if the applier parsed it and it
-				// was reused; claiming sorts that out too.
 				if c.claimed.CompareAndSwap(false, true) {
-					if ctx.Err() == nil {
+					select {
+					case <-stop:
+					default:
 						p.parseChunk(c)
 					}
 					close(c.done)
@@ -410,46 +357,101 @@ func (cr *chunkReader) readParallel(ctx context.Context, l *layout, lc *lineCutt
 			}
 		}()
 	}
-
-	p := newRowParser(l, cr.seed)
-	var err error
+	var queue, free []*chunk // cut, in file order; applied, to reuse
 	stopped := false
-	for c := range ordered {
-		if c.claimed.CompareAndSwap(false, true) {
-			if !stopped {
-				p.parseChunk(c)
-			}
-			close(c.done)
-		}
+	defer func() {
 		if !stopped {
-			select {
-			case <-c.done:
-			case <-ctx.Done():
-			}
-			switch {
-			case ctx.Err() != nil:
-				err, stopped = parent.Err(), true
-			case c.err != nil:
-				err, stopped = c.err, true
-			default:
-				var ok bool
-				ok, err = apply(c)
-				stopped = err != nil || !ok
-			}
-			if stopped {
-				cancel()
-			}
+			close(stop)
 		}
-		<-c.done // a helper may still hold it
+		for _, c := range queue {
+			if c.claimed.CompareAndSwap(false, true) {
+				close(c.done)
+			}
+			<-c.done
+		}
+		close(jobs)
+		wg.Wait()
+		// Only now may another reader have the chunks: no helper holds one.
+		for _, c := range append(queue, free...) {
+			cr.put(c)
+		}
+	}()
+	offer := func(c *chunk) {
+		c.done = make(chan struct{})
+		c.claimed.Store(false) // after done is set, for a claimer to see it
+		queue = append(queue, c)
 		select {
-		case free <- c:
+		case jobs <- c:
 		default:
 		}
 	}
-	wg.Wait()
-	close(free)
-	for c := range free {
-		cr.put(c)
+	var readErr error
+	cut := func() {
+		if lc.eof && len(lc.carry) == 0 || readErr != nil {
+			return
+		}
+		var c *chunk
+		if n := len(free); n > 0 {
+			c, free = free[n-1], free[:n-1]
+		} else {
+			c = cr.get()
+		}
+		more, err := lc.next(c)
+		switch {
+		case err != nil:
+			readErr = err
+		case more:
+			offer(c)
+			return
+		}
+		free = append(free, c)
 	}
-	return err
+	offer(first)
+	for len(queue) < ahead && !(lc.eof && len(lc.carry) == 0) && readErr == nil {
+		cut()
+	}
+	p := newRowParser(l, cr.seed)
+	for len(queue) > 0 {
+		c := queue[0]
+		if c.claimed.CompareAndSwap(false, true) {
+			p.parseChunk(c)
+			close(c.done)
+		}
+		// While a helper parses c, parse the later chunks no one has.
+		for _, d := range queue[1:] {
+			if isClosed(c.done) {
+				break
+			}
+			if d.claimed.CompareAndSwap(false, true) {
+				p.parseChunk(d)
+				close(d.done)
+			}
+		}
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			stopped = true
+			close(stop)
+			return ctx.Err()
+		}
+		ok, err := apply(c)
+		if err != nil || !ok {
+			stopped = true
+			close(stop)
+			return err
+		}
+		queue = queue[1:]
+		free = append(free, c)
+		cut()
+	}
+	return readErr
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
