@@ -309,6 +309,52 @@ func (c *CSV) Stats() []CSVFileStats {
 	return out
 }
 
+// CSVTotals sums [CSV.Stats] for a one-line summary.
+type CSVTotals struct {
+	Files       int   // files read
+	FailedFiles int   // files not read to their end (CSVFileStats.Err)
+	Symbols     int   // distinct symbols
+	Rows        int64 // data rows
+	Bars        int64 // bars emitted
+	Duplicates  int64 // exact duplicates dropped
+	Conflicts   int64 // rows of a repeated time dropped by OnDuplicate
+	Skipped     int64 // bad rows skipped (SkipBadRows)
+	Descending  int   // files with a symbol read newest first
+	Sorted      int   // files with a symbol sorted (Sort)
+}
+
+// Totals sums what the last Produce did. It must be called after Produce
+// returns.
+func (c *CSV) Totals() CSVTotals {
+	var t CSVTotals
+	syms := map[string]bool{}
+	for _, f := range c.Stats() {
+		t.Files++
+		if f.Err != nil {
+			t.FailedFiles++
+		}
+		var down, sorted bool
+		for _, s := range f.Symbols {
+			syms[s.Symbol] = true
+			t.Rows += s.Rows
+			t.Bars += s.Bars
+			t.Duplicates += s.Duplicates
+			t.Conflicts += s.Conflicts
+			t.Skipped += s.Skipped
+			down = down || s.Order == OrderDescending
+			sorted = sorted || s.Order == OrderSorted
+		}
+		if down {
+			t.Descending++
+		}
+		if sorted {
+			t.Sorted++
+		}
+	}
+	t.Symbols = len(syms)
+	return t
+}
+
 // RowError is a bad row of a CSV file.
 type RowError struct {
 	Path  string // the file, as found from CSV.Paths

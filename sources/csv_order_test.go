@@ -226,3 +226,19 @@ func TestParseDuplicatePolicy(t *testing.T) {
 		t.Errorf("newest: %v", err)
 	}
 }
+
+// Totals sums the stats of every file and symbol.
+func TestCSVTotals(t *testing.T) {
+	dir := t.TempDir()
+	writeTemp(t, dir, "a.csv", csvHeader+rows("A", 1, 2, 2)+rows("B", 3, 2, 1)+"B,x,1,1,1,1,1\n")
+	writeTemp(t, dir, "b.csv", csvHeader+rows("A", 3)+"A,2024-01-02T14:03:00Z,3,3,3,3,9\n")
+	writeTemp(t, dir, "c.csv", "no header\n")
+	c := &CSV{Paths: []string{dir}, SkipBadRows: true, OnDuplicate: DuplicateKeepFirst}
+	if err := c.Produce(context.Background(), &emitRecorder{}); err != nil {
+		t.Fatal(err)
+	}
+	want := CSVTotals{Files: 3, FailedFiles: 1, Symbols: 2, Rows: 9, Bars: 6, Duplicates: 1, Conflicts: 1, Skipped: 1, Descending: 1}
+	if got := c.Totals(); got != want {
+		t.Errorf("Totals() = %+v\nwant %+v", got, want)
+	}
+}
