@@ -89,7 +89,9 @@ const MaxSymbolLen = 64
 //     else microseconds (from March 1973 on).
 //
 // Times are stored in UTC. Prices and volume are decimal numbers as
-// strconv.ParseFloat reads them; they must be finite, volume must not be
+// strconv.ParseFloat reads them (in files delimited by ';' or tabs, also
+// with a decimal comma instead of the point: 185,64, as spreadsheets in
+// much of Europe write them); they must be finite, volume must not be
 // negative, high must not be below low, and open and close must lie within
 // [low, high].
 //

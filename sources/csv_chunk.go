@@ -76,6 +76,7 @@ type rowParser struct {
 	sp    lineSplitter
 	dates dateCache
 	seed  maphash.Seed
+	num   []byte // a number with its decimal comma made a point
 }
 
 func newRowParser(l *layout, seed maphash.Seed) *rowParser {
@@ -171,9 +172,16 @@ func (p *rowParser) parse(row *parsedRow, b []byte, line int, c *chunk) {
 		return
 	}
 	for i, v := range [...]*float64{&bar.Open, &bar.High, &bar.Low, &bar.Close, &bar.Volume} {
-		if *v, err = parseNumber(fields[col[i+2]]); err != nil {
-			bad(col[i+2], err)
-			return
+		f := fields[col[i+2]]
+		if *v, err = parseNumber(f); err != nil {
+			if l.sep == ',' || !decimalComma(f, p) {
+				bad(col[i+2], err)
+				return
+			}
+			if *v, err = parseNumber(p.num); err != nil {
+				bad(col[i+2], err)
+				return
+			}
 		}
 	}
 	if l.raw >= 0 {
@@ -192,6 +200,18 @@ func (p *rowParser) parse(row *parsedRow, b []byte, line int, c *chunk) {
 	case bar.Close < bar.Low || bar.Close > bar.High:
 		bad(col[5], outside(bar.Close, *bar))
 	}
+}
+
+// decimalComma reads a number written with a decimal comma, as files
+// delimited by ';' or tabs have them (185,64): with one comma and no point,
+// it puts the number with a point in p.num and returns true.
+func decimalComma(f []byte, p *rowParser) bool {
+	i := bytes.IndexByte(f, ',')
+	if i < 0 || bytes.IndexByte(f[i+1:], ',') >= 0 || bytes.IndexByte(f, '.') >= 0 {
+		return false
+	}
+	p.num = append(append(append(p.num[:0], f[:i]...), '.'), f[i+1:]...)
+	return true
 }
 
 // adjust scales open, high and low by the ratio of the adjusted close (in

@@ -31,6 +31,7 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte(csvHeader + ",,,,,,\n\"\n"))
 	f.Add([]byte("Date;Open;High;Low;Close;Adj Close;Volume\n2024-01-03;1;2;0;1;1;5\n2024-01-02;1;2;0;1;1;5\n2024-01-02;1;2;0;1;1;5\n"))
 	f.Add([]byte("1704205800000,10,11,9,10.5,100,1704205859999,1050,12,50,525,0\n"))
+	f.Add([]byte("Date;Open;High;Low;Close;Volume\n2024-01-02;1,5;2;1,0;1,25;3\n2024-01-03;1,5,0;2;1;1.5;3\n"))
 	f.Add([]byte("timestamp\tsymbol\topen\thigh\tlow\tclose\tvolume\n2024-01-02 14:30:00\tA\x00\t1\t1\t1\t1\t1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, skip := range []bool{false, true} {

@@ -51,6 +51,7 @@ func TestCSVLayouts(t *testing.T) {
 		{"unix seconds", "X.csv", "time,open,high,low,close,volume\n1704205800,10,11,9,10.5,100\n1704205860,10.5,12,10,11,200\n", CSVColumns{}, intraday, LayoutHeader, ','},
 		{"unix milliseconds", "X.csv", "time,open,high,low,close,volume\n1704205800000,10,11,9,10.5,100\n1704205860000,10.5,12,10,11,200\n", CSVColumns{}, intraday, LayoutHeader, ','},
 		{"semicolons", "X.csv", "symbol;time;open;high;low;close;volume\nX;2024-01-02T14:30:00Z;10;11;9;10.5;100\nX;2024-01-02T14:31:00Z;10.5;12;10;11;200\n", CSVColumns{}, intraday, LayoutHeader, ';'},
+		{"semicolons and decimal commas", "X.csv", "Date;Open;High;Low;Close;Volume\n2024-01-02 14:30:00;10;11;9;10,5;100\n2024-01-02 14:31:00;10,5;12;10;11,0;200\n", CSVColumns{}, intraday, LayoutHeader, ';'},
 		{"tabs", "X.csv", "symbol\ttime\topen\thigh\tlow\tclose\tvolume\nX\t2024-01-02T14:30:00Z\t10\t11\t9\t10.5\t100\nX\t2024-01-02T14:31:00Z\t10.5\t12\t10\t11\t200\n", CSVColumns{}, intraday, LayoutHeader, '\t'},
 		{"binance klines, no header", "X-1m-2024-01-02.csv",
 			"1704205800000,10,11,9,10.5,100,1704205859999,1050,12,50,525,0\n1704205860000,10.5,12,10,11,200,1704205919999,2150,20,100,1075,0\n", CSVColumns{}, intraday, LayoutBinance, ','},
