@@ -31,22 +31,34 @@ func benchRows(b *testing.B) int {
 	return 200_000
 }
 
-// writeBenchFile writes rows of 4 interleaved symbols, prices with 2 to 6
-// decimals as recorded data has them.
+// writeBenchFile writes rows of 4 interleaved symbols (or TICKFLOW_BENCH_SYMBOLS), prices with 2 to 6
+// decimals as recorded data has them, to a temporary file, or to the file
+// TICKFLOW_BENCH_CSV names (kept: bench/run times the CLI and the ADR's
+// Python pipeline on it).
 func writeBenchFile(b *testing.B, rows int) string {
 	b.Helper()
-	p := filepath.Join(b.TempDir(), "bench.csv")
+	p := os.Getenv("TICKFLOW_BENCH_CSV")
+	if p == "" {
+		p = filepath.Join(b.TempDir(), "bench.csv")
+	}
 	f, err := os.Create(p)
 	if err != nil {
 		b.Fatal(err)
 	}
-	g, err := (&Synthetic{Symbols: 4, Tick: 0.01}).prepare()
+	syms := 4
+	if s := os.Getenv("TICKFLOW_BENCH_SYMBOLS"); s != "" {
+		var err error
+		if syms, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	g, err := (&Synthetic{Symbols: syms, Tick: 0.01}).prepare()
 	if err != nil {
 		b.Fatal(err)
 	}
 	buf := []byte(csvHeader)
 	for i := range rows {
-		bar := g.bar(i%4, g.at(i/4))
+		bar := g.bar(i%syms, g.at(i/syms))
 		buf = append(buf, bar.Symbol...)
 		buf = append(buf, ',')
 		buf = bar.Time.AppendFormat(buf, time.RFC3339)
@@ -73,25 +85,33 @@ func writeBenchFile(b *testing.B, rows int) string {
 	return p
 }
 
-// BenchmarkCSV reads a file of recorded-looking bars (from the page cache).
+// BenchmarkCSV reads a file of recorded-looking bars (from the page cache),
+// with the default Workers (all cores) and with one.
 func BenchmarkCSV(b *testing.B) {
 	rows := benchRows(b)
 	p := writeBenchFile(b, rows)
 	fi, _ := os.Stat(p)
-	src := &CSV{Paths: []string{p}}
-	b.SetBytes(fi.Size())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		c := &countingEmitter{}
-		if err := src.Produce(context.Background(), c); err != nil {
-			b.Fatal(err)
+	for _, bc := range []struct {
+		name    string
+		workers int
+	}{{"workers=all", 0}, {"workers=1", 1}} {
+		run := func(b *testing.B) {
+			src := &CSV{Paths: []string{p}, Workers: bc.workers}
+			b.SetBytes(fi.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				c := &countingEmitter{}
+				if err := src.Produce(context.Background(), c); err != nil {
+					b.Fatal(err)
+				}
+				if c.n != rows {
+					b.Fatalf("%d rows, want %d", c.n, rows)
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		}
-		if c.n != rows {
-			b.Fatalf("%d rows, want %d", c.n, rows)
-		}
+		b.Run(bc.name, run)
 	}
-	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
 func BenchmarkParseNumber(b *testing.B) {

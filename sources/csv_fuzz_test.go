@@ -15,7 +15,8 @@ import (
 
 // FuzzCSV feeds arbitrary files to the reader: it never panics, every
 // emitted bar keeps the rules (finite, low <= open, close <= high, volume >=
-// 0, time increasing per symbol), and the emitted bars written back as CSV
+// 0, time increasing per symbol), reading in chunks on several goroutines
+// gives what reading in one gives, and the emitted bars written back as CSV
 // read back identical.
 func FuzzCSV(f *testing.F) {
 	for _, name := range []string{"testdata/good.csv", "testdata/bad.csv", "testdata/example.csv", "testdata/dir/aaa.csv"} {
@@ -28,20 +29,40 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte(csvHeader + `"A""B",2024-01-02T14:30:00.1+01:00,1,2,0.5,1.5,3` + "\n"))
 	f.Add([]byte("close,time,open,high,low,volume\n1,99999999999,1,1,1,0\n1,-5,1,1,1,0\n"))
 	f.Add([]byte(csvHeader + ",,,,,,\n\"\n"))
+	f.Add([]byte("Date;Open;High;Low;Close;Adj Close;Volume\n2024-01-03;1;2;0;1;1;5\n2024-01-02;1;2;0;1;1;5\n2024-01-02;1;2;0;1;1;5\n"))
+	f.Add([]byte("1704205800000,10,11,9,10.5,100,1704205859999,1050,12,50,525,0\n"))
+	f.Add([]byte("Date;Open;High;Low;Close;Volume\n2024-01-02;1,5;2;1,0;1,25;3\n2024-01-03;1,5,0;2;1;1.5;3\n"))
+	f.Add([]byte("timestamp\tsymbol\topen\thigh\tlow\tclose\tvolume\n2024-01-02 14:30:00\tA\x00\t1\t1\t1\t1\t1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, skip := range []bool{false, true} {
 			c := &CSV{SkipBadRows: skip}
 			rec := &emitRecorder{}
-			err := newCSVReader(c, rec).read(context.Background(), "fuzz.csv", strings.NewReader(string(data)))
-			if err != nil {
-				if len(rec.events) != 0 || strings.Contains(err.Error(), "\n") {
-					t.Fatalf("fatal error %q after %d events, or on several lines", err, len(rec.events))
+			// Only the context's and the emitter's errors end a read.
+			if err := newCSVReader(c, rec).read(context.Background(), "fuzz.csv", strings.NewReader(string(data))); err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			for _, f := range rec.fails {
+				if strings.Contains(f, "\n") {
+					t.Fatalf("failure of several lines: %q", f)
 				}
-				continue
 			}
 			checkBars(t, rec.events)
-			if skip && len(rec.fails) != 0 {
-				t.Fatalf("SkipBadRows, yet failures: %q", rec.fails)
+			// Parsed in tiny chunks on several goroutines, the file gives
+			// the same.
+			par := &emitRecorder{}
+			pr := newCSVReader(&CSV{SkipBadRows: skip, Workers: 3}, par)
+			pr.chunks.size = 16
+			if err := pr.read(context.Background(), "fuzz.csv", strings.NewReader(string(data))); err != nil {
+				t.Fatalf("in chunks: %v", err)
+			}
+			if par.String() != rec.String() {
+				t.Fatalf("in chunks:\n%s\nin one:\n%s", par, rec)
+			}
+			// With SkipBadRows only a failure of the file as a whole fails.
+			for _, f := range rec.fails {
+				if ferr := c.Stats()[0].Err; skip && (ferr == nil || !strings.HasSuffix(f, ": "+ferr.Error())) {
+					t.Fatalf("SkipBadRows, yet failures: %q", rec.fails)
+				}
 			}
 			csv, events := encodeCSV(rec.events)
 			back := &emitRecorder{}
@@ -84,7 +105,8 @@ func checkBars(t *testing.T, events []market.Event) {
 }
 
 // encodeCSV writes events as a CSV file, leaving out the few whose time
-// neither RFC 3339 (years 0 to 9999) nor Unix milliseconds can carry.
+// neither RFC 3339 (years 0 to 9999) nor Unix milliseconds or microseconds
+// can carry.
 func encodeCSV(events []market.Event) (string, []market.Event) {
 	var b strings.Builder
 	b.WriteString(csvHeader)
@@ -94,8 +116,11 @@ func encodeCSV(events []market.Event) (string, []market.Event) {
 		switch t := e.Time; {
 		case t.Year() >= 0 && t.Year() <= 9999:
 			ts = t.Format(time.RFC3339Nano)
-		case t.Nanosecond()%1e6 == 0 && (t.UnixMilli() >= unixMilliFrom || t.UnixMilli() <= -unixMilliFrom):
+		case t.Nanosecond()%1e6 == 0 && (t.UnixMilli() >= unixMilliFrom || t.UnixMilli() <= -unixMilliFrom) &&
+			t.UnixMilli() < unixMicroFrom && t.UnixMilli() > -unixMicroFrom:
 			ts = strconv.FormatInt(t.UnixMilli(), 10)
+		case t.Nanosecond()%1e3 == 0 && (t.UnixMicro() >= unixMicroFrom || t.UnixMicro() <= -unixMicroFrom):
+			ts = strconv.FormatInt(t.UnixMicro(), 10)
 		default:
 			continue
 		}
@@ -136,22 +161,24 @@ func FuzzParseNumber(f *testing.F) {
 	})
 }
 
-// FuzzParseTime checks the RFC 3339 fast path against time.Parse.
+// FuzzParseTime checks the fast path against time.Parse with the layouts it
+// stands in for.
 func FuzzParseTime(f *testing.F) {
 	for _, s := range []string{"2024-01-02T14:30:00Z", "2024-02-29T23:59:59.999999999+23:59", "2023-02-29T00:00:00Z",
 		"0000-01-01T00:00:00-00:00", "2024-01-02T14:30:00.Z", "2024-01-02T14:30:00.1234567891Z", "2024-01-02t14:30:00z",
-		"2024-01-02T24:00:00Z", "2024-01-02T14:30:60Z", "2024-01-02T14:30:00+24:00"} {
+		"2024-01-02T24:00:00Z", "2024-01-02T14:30:60Z", "2024-01-02T14:30:00+24:00",
+		"2024-01-02 14:30:00", "2024-01-02 14:30:00.25+01:00", "2024-01-02T14:30:00", "2024-01-02", "2024-13-02", "2024-01-02 "} {
 		f.Add(s)
 	}
 	var dc dateCache // shared, so that the cache is fuzzed too
 	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := fastRFC3339([]byte(s), &dc)
+		got, ok := fastTime([]byte(s), &dc)
 		if !ok {
 			return
 		}
-		want, err := time.Parse(time.RFC3339, s)
-		if err != nil || got != want.UTC() {
-			t.Fatalf("fastRFC3339(%q) = %v; time.Parse gives %v, %v", s, got, want, err)
+		want, wok := parseTimeLayouts(s)
+		if !wok || got != want {
+			t.Fatalf("fastTime(%q) = %v; time.Parse gives %v, %v", s, got, want, wok)
 		}
 	})
 }
@@ -162,22 +189,47 @@ func FuzzSplit(f *testing.F) {
 	f.Add("SPY,2024-01-02T14:30:00Z,1,2,0.5,1.5,3")
 	f.Add(",,, a ,\t,,,,,,,,,,,,,,,,")
 	f.Add("x")
-	r := newCSVReader(&CSV{}, &emitRecorder{})
 	f.Fuzz(func(t *testing.T, line string) {
 		if strings.Contains(line, `"`) {
 			return
 		}
-		fields, qerr := r.split([]byte(line), 7)
-		want := strings.Split(line, ",")
-		if qerr != nil || len(fields) != len(want) {
-			t.Fatalf("split(%q) = %q, %v; want %q", line, fields, qerr, want)
-		}
-		for i, w := range want {
-			if string(fields[i]) != strings.Trim(w, " \t") {
-				t.Fatalf("split(%q) = %q; want %q", line, fields, want)
+		for _, sep := range []string{",", ";", "\t"} {
+			sp := newLineSplitter(sep[0])
+			fields, _, qerr := sp.split([]byte(line), 7)
+			want := strings.Split(line, sep)
+			if qerr != nil || len(fields) != len(want) {
+				t.Fatalf("split(%q, %q) = %q, %v; want %q", line, sep, fields, qerr, want)
+			}
+			for i, w := range want {
+				if string(fields[i]) != strings.Trim(w, " \t") {
+					t.Fatalf("split(%q, %q) = %q; want %q", line, sep, fields, want)
+				}
 			}
 		}
 	})
+}
+
+// Quoted fields split at every delimiter, a tab too.
+func TestSplitQuoted(t *testing.T) {
+	for _, tc := range []struct {
+		sep  byte
+		line string
+		want []string
+	}{
+		{',', ` "a" , b ,"c""d",,"e,f"`, []string{"a", "b", `c"d`, "", "e,f"}},
+		{'\t', "\"a\"\t\t b \t\"c\td\"\t", []string{"a", "", "b", "c\td", ""}},
+		{';', `"a";"";b`, []string{"a", "", "b"}},
+	} {
+		sp := newLineSplitter(tc.sep)
+		fields, quoted, qerr := sp.split([]byte(tc.line), 0)
+		var got []string
+		for _, f := range fields {
+			got = append(got, string(f))
+		}
+		if qerr != nil || !quoted || strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("split(%q, %q) = %q, %v, %v; want %q", tc.line, tc.sep, got, quoted, qerr, tc.want)
+		}
+	}
 }
 
 // TestQuotient compares the integer-division path with strconv on random

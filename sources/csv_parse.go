@@ -23,22 +23,36 @@ type quoteError struct{ col int }
 
 func (e *quoteError) Error() string { return "bad quoting" }
 
-// split cuts a line into fields, reusing r.fields. The fields alias b (or
-// r.unq for quoted fields) and are valid until the next call. want is the
-// expected field count, used only to size the slice. On bad quoting it
-// returns the fields before the bad one.
-func (r *csvReader) split(b []byte, want int) ([][]byte, *quoteError) {
-	fields := r.fields[:0]
+// lineSplitter cuts lines into fields at one delimiter byte. Each parsing
+// goroutine has its own.
+type lineSplitter struct {
+	sep     byte
+	sepWord uint64 // sep in every byte
+	fields  [][]byte
+	unq     []byte // unquoted fields of the current line
+}
+
+func newLineSplitter(sep byte) lineSplitter {
+	return lineSplitter{sep: sep, sepWord: uint64(sep) * 0x0101010101010101}
+}
+
+// split cuts a line into fields, reusing p.fields. The fields alias b (or
+// p.unq for quoted fields, then quoted is true) and are valid until the next
+// call. want is the expected field count, used only to size the slice. On
+// bad quoting it returns the fields before the bad one.
+func (p *lineSplitter) split(b []byte, want int) (fields [][]byte, quoted bool, qerr *quoteError) {
+	fields = p.fields[:0]
 	if want > cap(fields) {
 		fields = make([][]byte, 0, want)
+		p.fields = fields
 	}
-	defer func() { r.fields = fields[:0] }()
-	// Find commas (and quotes) eight bytes at a time: this loop runs over
-	// every byte of the file.
+	sep := p.sep
+	// Find delimiters (and quotes) eight bytes at a time: this loop runs
+	// over every byte of the file.
 	start, i := 0, 0
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
-		m := zeroBytes(w^commas) | zeroBytes(w^quotes)
+		m := zeroBytes(w^p.sepWord) | zeroBytes(w^quotes)
 		for ; m != 0; m &= m - 1 {
 			j := i + bits.TrailingZeros64(m)/8
 			if b[j] == '"' {
@@ -51,7 +65,7 @@ func (r *csvReader) split(b []byte, want int) ([][]byte, *quoteError) {
 	}
 	for ; i < len(b); i++ {
 		switch b[i] {
-		case ',':
+		case sep:
 			fields = append(fields, trimSpace(b[start:i]))
 			start = i + 1
 		case '"':
@@ -60,29 +74,32 @@ func (r *csvReader) split(b []byte, want int) ([][]byte, *quoteError) {
 		}
 	}
 	fields = append(fields, trimSpace(b[start:]))
-	return fields, nil
+	p.keep(fields)
+	return fields, false, nil
 
 quoted:
-	// Quoted fields are unescaped into r.unq, grown up front so that the
+	// Quoted fields are unescaped into p.unq, grown up front so that the
 	// fields already cut from it stay valid.
-	if cap(r.unq) < len(b) {
-		r.unq = make([]byte, 0, len(b))
+	if cap(p.unq) < len(b) {
+		p.unq = make([]byte, 0, len(b))
 	}
-	unq := r.unq[:0]
+	unq := p.unq[:0]
 	for col := 0; ; col++ {
-		f := trimLeft(b)
+		f := p.trimLeft(b)
 		if len(f) == 0 || f[0] != '"' {
-			i := bytes.IndexByte(f, ',')
+			i := bytes.IndexByte(f, sep)
 			end := len(f)
 			if i >= 0 {
 				end = i
 			}
 			if bytes.IndexByte(f[:end], '"') >= 0 {
-				return fields, &quoteError{col}
+				p.keep(fields)
+				return fields, true, &quoteError{col}
 			}
-			fields = append(fields, trimSpace(f[:end]))
+			fields = append(fields, p.trimSpace(f[:end]))
 			if i < 0 {
-				return fields, nil
+				p.keep(fields)
+				return fields, true, nil
 			}
 			b = f[i+1:]
 			continue
@@ -92,7 +109,8 @@ quoted:
 		for {
 			j := bytes.IndexByte(f[i:], '"')
 			if j < 0 {
-				return fields, &quoteError{col} // unterminated
+				p.keep(fields)
+				return fields, true, &quoteError{col} // unterminated
 			}
 			unq = append(unq, f[i:i+j]...)
 			i += j + 1
@@ -104,19 +122,44 @@ quoted:
 			break
 		}
 		fields = append(fields, unq[start:len(unq):len(unq)])
-		rest := trimLeft(f[i:])
+		rest := p.trimLeft(f[i:])
 		if len(rest) == 0 {
-			return fields, nil
+			p.keep(fields)
+			return fields, true, nil
 		}
-		if rest[0] != ',' {
-			return fields, &quoteError{col}
+		if rest[0] != sep {
+			p.keep(fields)
+			return fields, true, &quoteError{col}
 		}
 		b = rest[1:]
 	}
 }
 
+// trimLeft and trimSpace trim spaces and tabs, except a tab that is the
+// delimiter.
+func (p *lineSplitter) trimLeft(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) && b[0] != p.sep {
+		b = b[1:]
+	}
+	return b
+}
+
+func (p *lineSplitter) trimSpace(b []byte) []byte {
+	b = p.trimLeft(b)
+	for len(b) > 0 && isSpace(b[len(b)-1]) && b[len(b)-1] != p.sep {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// keep keeps fields' array for the next line, if append grew it.
+func (p *lineSplitter) keep(fields [][]byte) {
+	if cap(fields) > cap(p.fields) {
+		p.fields = fields[:0]
+	}
+}
+
 const (
-	commas = 0x2c2c2c2c2c2c2c2c // ',' in every byte
 	quotes = 0x2222222222222222 // '"' in every byte
 	low7   = 0x7f7f7f7f7f7f7f7f
 )
@@ -154,8 +197,6 @@ func trimEOL(b []byte) []byte {
 	}
 	return b
 }
-
-func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) }
 
 // str views b as a string without copying, for calls that do not keep it
 // (strconv and time copy what they put in errors).
@@ -289,30 +330,58 @@ func quotient(m uint64, d int) (float64, bool) {
 	return math.Float64frombits(uint64(exp)<<52 | mant&(1<<52-1)), true
 }
 
-// unixMilliFrom is the magnitude from which an integer time is taken as
-// milliseconds: 10^11 seconds is the year 5138, 10^11 ms is March 1973.
-const unixMilliFrom = 1e11
+// Integer times are Unix seconds below unixMilliFrom in magnitude (10^11 s
+// is the year 5138), milliseconds below unixMicroFrom (10^14 ms is also the
+// year 5138, 10^11 ms March 1973), else microseconds (Binance's spot klines
+// since 2025; 10^14 µs is March 1973).
+const (
+	unixMilliFrom = 1e11
+	unixMicroFrom = 1e14
+)
 
-// parseTime reads an RFC 3339 time, a date or Unix seconds or milliseconds,
-// and returns it in UTC.
+// timeLayouts are the layouts time.Parse is tried with, in this order, when
+// the fast path declines; fastTime accepts a subset of them.
+var timeLayouts = []string{
+	time.RFC3339,
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02T15:04:05", // no offset: UTC
+	"2006-01-02 15:04:05",
+	time.DateOnly,
+}
+
+// errTimeWant is what a time may be, for messages.
+const errTimeWant = "want RFC 3339, YYYY-MM-DD[ HH:MM:SS], or Unix seconds, milliseconds or microseconds"
+
+// parseTime reads a time in one of timeLayouts or Unix seconds, milliseconds
+// or microseconds, and returns it in UTC.
 func parseTime(b []byte, dc *dateCache) (time.Time, error) {
-	if t, ok := fastRFC3339(b, dc); ok {
+	if t, ok := fastTime(b, dc); ok {
 		return t, nil
 	}
 	if v, ok := parseInt(b); ok {
-		if v > -unixMilliFrom && v < unixMilliFrom {
+		switch {
+		case v > -unixMilliFrom && v < unixMilliFrom:
 			return time.Unix(v, 0).UTC(), nil
+		case v > -unixMicroFrom && v < unixMicroFrom:
+			return time.UnixMilli(v).UTC(), nil
 		}
-		return time.UnixMilli(v).UTC(), nil
+		return time.UnixMicro(v).UTC(), nil
 	}
-	s := str(b)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
+	if t, ok := parseTimeLayouts(str(b)); ok {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time (want RFC 3339, a date or Unix seconds or milliseconds)", b)
+	return time.Time{}, fmt.Errorf("%q is not a time (%s)", b, errTimeWant)
+}
+
+// parseTimeLayouts is the slow path of parseTime, and the reference its
+// fast path is fuzzed against.
+func parseTimeLayouts(s string) (time.Time, bool) {
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // parseInt reads [-]digits of up to 18 digits, so that it cannot overflow.
@@ -337,18 +406,19 @@ func parseInt(b []byte) (int64, bool) {
 	return v, true
 }
 
-// dateCache remembers the last date fastRFC3339 read: rows of a file mostly
+// dateCache remembers the last date fastTime read: rows of a file mostly
 // share their date with the row before.
 type dateCache struct {
 	date [10]byte // YYYY-MM-DD
 	days int64    // since 1970-01-01; valid when date[0] != 0
 }
 
-// fastRFC3339 reads YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM) with 1 to 9
-// fraction digits; anything else is left to time.Parse.
-func fastRFC3339(b []byte, dc *dateCache) (time.Time, bool) {
+// fastTime reads YYYY-MM-DD, or YYYY-MM-DD(T| )HH:MM:SS[.fraction][Z|±HH:MM]
+// with 1 to 9 fraction digits (no offset: UTC); anything else is left to
+// time.Parse.
+func fastTime(b []byte, dc *dateCache) (time.Time, bool) {
 	n := len(b)
-	if n < 20 || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+	if n != 10 && (n < 19 || b[10] != 'T' && b[10] != ' ' || b[13] != ':' || b[16] != ':') {
 		return time.Time{}, false
 	}
 	days := dc.days
@@ -366,6 +436,9 @@ func fastRFC3339(b []byte, dc *dateCache) (time.Time, bool) {
 		copy(dc.date[:], b[:10])
 		dc.days = days
 	}
+	if n == 10 {
+		return time.Unix(days*86400, 0).UTC(), true
+	}
 	hour, ok4 := digits(b[11:13])
 	minute, ok5 := digits(b[14:16])
 	sec, ok6 := digits(b[17:19])
@@ -374,7 +447,7 @@ func fastRFC3339(b []byte, dc *dateCache) (time.Time, bool) {
 	}
 	i := 19
 	nsec := 0
-	if b[i] == '.' {
+	if i < n && b[i] == '.' {
 		i++
 		start := i
 		for i < n && b[i] >= '0' && b[i] <= '9' {
@@ -393,6 +466,7 @@ func fastRFC3339(b []byte, dc *dateCache) (time.Time, bool) {
 	}
 	offset := 0
 	switch {
+	case i == n:
 	case i == n-1 && b[i] == 'Z':
 	case i == n-6 && (b[i] == '+' || b[i] == '-') && b[i+3] == ':':
 		oh, ok1 := digits(b[i+1 : i+3])

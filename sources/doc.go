@@ -2,7 +2,12 @@
 // implements [pipeline.Source] of [market.Event] and fills only Event.Bar:
 //
 //   - [CSV] streams bars from CSV files or folders of them, with per-symbol
-//     error isolation for bad rows (or skipping them with SkipBadRows).
+//     error isolation for bad rows (or skipping them with SkipBadRows). It
+//     reads the common exports as they are (Yahoo, pandas, Binance klines,
+//     ';' or tab separated, gzip), drops exact duplicate rows, reads
+//     newest-first files in time order, parses a large file on all cores,
+//     and reports what it did per file and symbol ([CSV.Stats]).
+//   - [Resample] aggregates another source's bars into a coarser timeframe.
 //   - [Synthetic] generates seeded, deterministic random walks for N symbols,
 //     either as a finite history or as a paced live feed.
 //   - [Slice] and [BarSlice] emit items held in memory, for tests and

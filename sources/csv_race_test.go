@@ -1,0 +1,6 @@
+//go:build race
+
+package sources
+
+// raceEnabled says the race detector is on.
+const raceEnabled = true
