@@ -48,7 +48,7 @@ func script(items ...scriptItem) pipeline.Source[market.Event] {
 	})
 }
 
-func bars(symbol string, minutes ...int) []scriptItem {
+func replayBars(symbol string, minutes ...int) []scriptItem {
 	var items []scriptItem
 	for _, m := range minutes {
 		items = append(items, scriptItem{event: replayBar(symbol, m)})
@@ -97,7 +97,7 @@ func TestReplayPacing(t *testing.T) {
 		// One symbol after another, as CSV reads files: merged by time,
 		// one minute of bars per second at 60x.
 		name:    "merge at 60x",
-		history: concat(bars("A", 0, 1, 3), bars("B", 0, 1, 2)),
+		history: concat(replayBars("A", 0, 1, 3), replayBars("B", 0, 1, 2)),
 		speed:   60,
 		want: []string{
 			"0s A@0", "0s B@0", "0s flush",
@@ -107,20 +107,20 @@ func TestReplayPacing(t *testing.T) {
 		},
 	}, {
 		name:    "ties keep the source's order",
-		history: concat(bars("B", 0, 1), bars("A", 0, 1)),
+		history: concat(replayBars("B", 0, 1), replayBars("A", 0, 1)),
 		speed:   120,
 		want:    []string{"0s B@0", "0s A@0", "0s flush", "500ms B@1", "500ms A@1", "500ms flush"},
 	}, {
 		// A's third bar is earlier than its second: it follows the second.
 		name:    "a symbol keeps its order",
-		history: concat(bars("A", 0, 5, 2), bars("B", 3)),
+		history: concat(replayBars("A", 0, 5, 2), replayBars("B", 3)),
 		speed:   60,
 		want:    []string{"0s A@0", "0s flush", "3s B@3", "3s flush", "5s A@5", "5s A@2", "5s flush"},
 	}, {
 		// A fails after its bar of minute 1: the failure follows that bar;
 		// C fails before any bar: with the first group.
 		name: "failures keep their place",
-		history: concat(bars("A", 0, 1), []scriptItem{{key: "A", err: fail}}, bars("B", 0, 1, 2),
+		history: concat(replayBars("A", 0, 1), []scriptItem{{key: "A", err: fail}}, replayBars("B", 0, 1, 2),
 			[]scriptItem{{key: "C", err: fail}}),
 		speed: 60,
 		want: []string{
@@ -130,13 +130,13 @@ func TestReplayPacing(t *testing.T) {
 		},
 	}, {
 		name:    "MaxWait caps a gap",
-		history: bars("A", 0, 1, 600, 601),
+		history: replayBars("A", 0, 1, 600, 601),
 		speed:   60,
 		maxWait: 2 * time.Second,
 		want:    []string{"0s A@0", "0s flush", "1s A@1", "1s flush", "3s A@600", "3s flush", "4s A@601", "4s flush"},
 	}, {
 		name:    "as fast as possible",
-		history: concat(bars("A", 0, 1, 3), bars("B", 0, 1, 2)),
+		history: concat(replayBars("A", 0, 1, 3), replayBars("B", 0, 1, 2)),
 		speed:   0,
 		want:    []string{"0s A@0", "0s B@0", "0s A@1", "0s B@1", "0s B@2", "0s A@3"},
 	}, {
@@ -164,7 +164,7 @@ func TestReplayFallsBehind(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &timedRecorder{start: time.Now()}
 		slow := &slowEmitter{timedRecorder: rec, block: map[int]time.Duration{0: 2500 * time.Millisecond}}
-		r := &Replay{Source: script(bars("A", 0, 1, 2, 3, 4)...), Speed: 60}
+		r := &Replay{Source: script(replayBars("A", 0, 1, 2, 3, 4)...), Speed: 60}
 		if err := r.Produce(context.Background(), slow); err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func TestReplayCancelledWhileWaiting(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		rec := &timedRecorder{start: time.Now()}
 		done := make(chan error, 1)
-		r := &Replay{Source: script(bars("A", 0, 1, 2)...), Speed: 1}
+		r := &Replay{Source: script(replayBars("A", 0, 1, 2)...), Speed: 1}
 		go func() { done <- r.Produce(ctx, rec) }()
 		time.Sleep(90 * time.Second)
 		synctest.Wait()
@@ -228,7 +228,7 @@ func (c *stepClock) Sleep(ctx context.Context, d time.Duration) error {
 func TestReplayInjectedClock(t *testing.T) {
 	clock := &stepClock{now: time.Unix(0, 0)}
 	rec := &timedRecorder{start: time.Now()}
-	r := &Replay{Source: script(bars("A", 0, 1, 3, 4)...), Speed: 30, Clock: clock}
+	r := &Replay{Source: script(replayBars("A", 0, 1, 3, 4)...), Speed: 30, Clock: clock}
 	if err := r.Produce(context.Background(), rec); err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +404,7 @@ func FuzzParseReplaySpeed(f *testing.F) {
 // shared between them.
 func TestReplayIndependentRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := script(concat(bars("A", 0, 1, 2), bars("B", 0, 2))...)
+		src := script(concat(replayBars("A", 0, 1, 2), replayBars("B", 0, 2))...)
 		var wg sync.WaitGroup
 		out := make([][]string, 2)
 		for i := range out {
