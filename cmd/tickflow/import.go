@@ -8,7 +8,6 @@ import (
 
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
-	"github.com/tickflow/tickflow/sources"
 	"github.com/tickflow/tickflow/store"
 )
 
@@ -32,8 +31,7 @@ and retried; a summary goes to stderr.`,
 			&cli.StringSliceFlag{Name: "csv", Usage: "read bars from CSV `PATH` (file or folder; repeatable; required)"},
 			dbFlag("store the bars in the database at"),
 			&cli.StringFlag{Name: "timeframe", Usage: "label the bars with this timeframe (e.g. 1m, 1d); tickflow run --db --timeframe reads it back"},
-			&cli.BoolFlag{Name: "skip-bad-rows", Usage: "skip and count bad CSV rows instead of failing their symbol"},
-		}, configFlags("store.")...),
+		}, append(csvReaderFlags(), configFlags("store.")...)...),
 		Action: importAction,
 	}
 }
@@ -58,7 +56,10 @@ func importAction(c *cli.Context) (err error) {
 			err = cli.Exit(cerr.Error(), exitFailure)
 		}
 	}()
-	src := &sources.CSV{Paths: c.StringSlice("csv"), SkipBadRows: c.Bool("skip-bad-rows")}
+	src, err := csvInput(c)
+	if err != nil {
+		return err
+	}
 	// An import can be replayed: hold bars for full batches.
 	sink := &store.BarSink{DB: st, Timeframe: c.String("timeframe"), BatchSize: cfg.Store.BatchSize, MaxHold: time.Hour}
 	p := pipeline.New(pipeline.Config[market.Event]{}).From("csv", src).To("store", sink)
@@ -68,5 +69,5 @@ func importAction(c *cli.Context) (err error) {
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: imported %s into %s, %d failed, %s, %.0f bars/s\n",
 		plural(int(sink.Written()), "bar"), st, len(p.Failures()), elapsed.Round(time.Millisecond), float64(sink.Written())/elapsed.Seconds())
 	reportSkipped(c, src)
-	return exitFor(c, err, "not imported", "interrupted; the bars read before were stored")
+	return exitFor(c, err, "failed (their bars before the error were stored, counted above)", "interrupted; the bars read before were stored")
 }

@@ -38,13 +38,24 @@ from the defaults, --config FILE, TICKFLOW_* variables and flags, in that order 
 }
 
 func inputFlags() []cli.Flag {
-	return append([]cli.Flag{
-		&cli.StringSliceFlag{Name: "csv", Usage: "read bars from CSV `PATH` (file or folder; repeatable)"},
-		&cli.BoolFlag{Name: "skip-bad-rows", Usage: "skip and count bad CSV rows instead of failing their symbol"},
+	return append(append([]cli.Flag{
+		&cli.StringSliceFlag{Name: "csv", Usage: "read bars from CSV `PATH` (file, .csv.gz, or folder read recursively; repeatable)"},
+	}, csvReaderFlags()...), append([]cli.Flag{
 		&cli.IntFlag{Name: "synthetic-symbols", Value: 5, Usage: fmt.Sprintf("symbols of the built-in synthetic data: 1 to %d", maxSyntheticSymbols)},
 		&cli.IntFlag{Name: "synthetic-bars", Value: 5000, Usage: fmt.Sprintf("bars per symbol of the built-in synthetic data: 1 to %d", maxSyntheticBars)},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the built-in synthetic data"},
-	}, alpacaFlags()...) // --source alpaca --symbols ... (alpaca.go)
+	}, alpacaFlags()...)...) // --source alpaca --symbols ... (alpaca.go)
+}
+
+// csvReaderFlags are the CSV reader's settings, for every command that reads
+// --csv.
+func csvReaderFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "skip-bad-rows", Usage: "skip and count bad CSV rows instead of failing their symbol"},
+		&cli.StringFlag{Name: "columns", Usage: "map CSV columns the reader does not recognise: `FIELD=NAME,...` (fields time, symbol, open, high, low, close, volume), e.g. time=Date,close=Adj Close"},
+		&cli.StringFlag{Name: "on-duplicate", Value: "error", Usage: "a CSV row repeating a time with other values: error (naming both lines), first or last (exact duplicates are always dropped and counted)"},
+		&cli.BoolFlag{Name: "sort", Usage: "sort CSV rows out of time order instead of failing their symbol (a file wholly newest first is always read oldest first)"},
+	}
 }
 
 // Bounds of run's synthetic data: far above any use, low enough that a
@@ -62,9 +73,17 @@ func input(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *
 	if alp, err := alpacaSelected(c); alp || err != nil {
 		return alpacaInput(c, cfg, err)
 	}
-	if paths := c.StringSlice("csv"); len(paths) > 0 {
-		src := &sources.CSV{Paths: paths, SkipBadRows: c.Bool("skip-bad-rows")}
-		return src, src, nil
+	if len(c.StringSlice("csv")) > 0 {
+		csv, err := csvInput(c)
+		if err != nil || !c.IsSet("timeframe") {
+			return csv, csv, err
+		}
+		// With --csv, --timeframe resamples the file's bars.
+		tf, err := sources.ParseTimeframe(c.String("timeframe"))
+		if err != nil {
+			return nil, nil, usageError("--timeframe: %v", err)
+		}
+		return &sources.Resample{Source: csv, Timeframe: tf}, csv, nil
 	}
 	n, bars := c.Int("synthetic-symbols"), c.Int("synthetic-bars")
 	if n < 1 || n > maxSyntheticSymbols {
@@ -187,9 +206,36 @@ func runPipeline(c *cli.Context, settings *config.Config, src pipeline.Source[ma
 	return exitFor(c, err, "failed", "interrupted; what was read before was processed and written")
 }
 
-// reportSkipped says how many bad rows --skip-bad-rows skipped, if any.
+// csvInput is the CSV source of --csv and the reader's settings.
+func csvInput(c *cli.Context) (*sources.CSV, error) {
+	cols, err := sources.ParseCSVColumns(c.String("columns"))
+	if err != nil {
+		return nil, usageError("--columns: %v", err)
+	}
+	dup, err := sources.ParseDuplicatePolicy(c.String("on-duplicate"))
+	if err != nil {
+		return nil, usageError("--on-duplicate: %v", err)
+	}
+	return &sources.CSV{Paths: c.StringSlice("csv"), SkipBadRows: c.Bool("skip-bad-rows"),
+		Columns: cols, OnDuplicate: dup, Sort: c.Bool("sort")}, nil
+}
+
+// reportSkipped says what the CSV reader dropped, reordered or skipped, if
+// anything: exact duplicates, files read newest first or sorted, bad rows.
 func reportSkipped(c *cli.Context, csv *sources.CSV) {
-	if csv != nil && csv.Skipped() > 0 {
+	if csv == nil {
+		return
+	}
+	t := csv.Totals()
+	if t.Duplicates > 0 || t.Conflicts > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "tickflow: dropped %s and %s (--on-duplicate)\n",
+			plural(int(t.Duplicates), "exact duplicate row"), plural(int(t.Conflicts), "conflicting row"))
+	}
+	if t.Descending > 0 || t.Sorted > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "tickflow: read %s newest first (in time order), sorted %s\n",
+			plural(t.Descending, "file"), plural(t.Sorted, "file"))
+	}
+	if csv.Skipped() > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "tickflow: skipped %s; first: %v\n", plural(int(csv.Skipped()), "bad row"), csv.SkipReasons()[0])
 	}
 }

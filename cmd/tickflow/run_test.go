@@ -181,3 +181,61 @@ func BenchmarkRunCSV(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
 }
+
+// TestRunSharedDataFolder is the first README example on the recorded data:
+// the folder holds btcusdt-1h.csv with 5 exact duplicate hours, which once
+// failed the symbol; now every symbol runs and the duplicates are reported.
+func TestRunSharedDataFolder(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "data")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("recorded data not available (%v): needs ../shared/data beside the repository", err)
+	}
+	_, stderr, code := cmdline(t, "run", "--csv", dir, "--format", "jsonl")
+	require.Equal(t, 0, code, stderr)
+	assert.Regexp(t, `tickflow: 3 symbols, \d+ bars, \d+ signals, 0 failed`, stderr)
+	assert.Contains(t, stderr, "dropped 5 exact duplicate rows")
+}
+
+// TestRunCSVReaderFlags checks that run hands its CSV flags to the reader:
+// --columns maps a layout it does not know, --on-duplicate settles a
+// conflicting repeat, --sort orders rows, and --timeframe resamples.
+func TestRunCSVReaderFlags(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+		return p
+	}
+	odd := write("odd.csv", "sym,when,o,h,l,c,v\nX,2024-01-02T00:00:00Z,1,2,0.5,1.5,10\nX,2024-01-02T00:01:00Z,1.5,2,1,1.8,10\n")
+	dup := write("dup.csv", "symbol,time,open,high,low,close,volume\nX,2024-01-02T00:00:00Z,1,2,0.5,1.5,10\nX,2024-01-02T00:00:00Z,1,2,0.5,1.6,10\n")
+	shuffled := write("shuffled.csv", "symbol,time,open,high,low,close,volume\nX,2024-01-02T00:01:00Z,1,2,0.5,1.5,10\nX,2024-01-02T00:00:00Z,1,2,0.5,1.6,10\nX,2024-01-02T00:02:00Z,1,2,0.5,1.7,10\n")
+	minutes := write("minutes.csv", "symbol,time,open,high,low,close,volume\nX,2024-01-02T00:00:00Z,1,2,0.5,1.5,10\nX,2024-01-02T00:01:00Z,1.5,3,1,1.8,10\nX,2024-01-02T00:05:00Z,1.8,2,1.7,1.9,5\n")
+	cols := "symbol=sym,time=when,open=o,high=h,low=l,close=c,volume=v"
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string // a line of the output (bars, as JSON lines)
+		not  string // text the output must not have
+	}{
+		{"unknown layout fails", []string{"--csv", odd}, exitFailure, "", ""},
+		{"--columns maps it", []string{"--csv", odd, "--columns", cols}, 0, `"close":1.8`, ""},
+		{"conflicting repeat fails", []string{"--csv", dup}, exitFailure, "", ""},
+		{"--on-duplicate last", []string{"--csv", dup, "--on-duplicate", "last"}, 0, `"close":1.6`, ""},
+		{"--on-duplicate bad", []string{"--csv", dup, "--on-duplicate", "middle"}, exitUsage, "", ""},
+		{"rows out of order fail", []string{"--csv", shuffled}, exitFailure, "", ""},
+		{"--sort orders them", []string{"--csv", shuffled, "--sort"}, 0, `"time":"2024-01-02T00:02:00Z"`, ""},
+		{"--timeframe 5m resamples", []string{"--csv", minutes, "--timeframe", "5m"}, 0, `"time":"2024-01-02T00:00:00Z","close":1.8`, "00:01:00"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, stderr, code := cmdline(t, append([]string{"run", "--format", "jsonl", "--emit", "indicators"}, tt.args...)...)
+			require.Equal(t, tt.code, code, stderr)
+			if tt.want != "" {
+				assert.Contains(t, out, tt.want, stderr)
+			}
+			if tt.not != "" {
+				assert.NotContains(t, out, tt.not, stderr)
+			}
+		})
+	}
+}
