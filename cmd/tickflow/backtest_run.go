@@ -68,6 +68,7 @@ func runBacktest(c *cli.Context, req backtestRequest, src pipeline.Source[market
 		stopProgress()
 		return backtestError(c, err)
 	}
+	cfg.KeepBars = c.String("report") != "" // the report draws every bar
 	res, err := backtest.Run(c.Context, src, cfg)
 	stopProgress()
 	if res == nil {
@@ -87,7 +88,9 @@ func runBacktest(c *cli.Context, req backtestRequest, src pipeline.Source[market
 	for _, f := range []struct {
 		flag  string
 		write func(io.Writer) error
-	}{{"trades", res.WriteTrades}, {"equity", res.WriteEquity}} {
+	}{{"trades", res.WriteTrades}, {"equity", res.WriteEquity}, {"report", func(w io.Writer) error {
+		return res.WriteReport(w, reportOptions(c))
+	}}} {
 		if path := c.String(f.flag); path != "" {
 			if werr := writeFileAtomic(path, f.write); werr != nil {
 				return cli.Exit(fmt.Sprintf("--%s: %v", f.flag, werr), exitFailure)
@@ -95,6 +98,11 @@ func runBacktest(c *cli.Context, req backtestRequest, src pipeline.Source[market
 		}
 	}
 	return exitFor(c, err, leftOut, "") // some symbols failed: reported, exit 1
+}
+
+// reportOptions are the --report settings.
+func reportOptions(c *cli.Context) backtest.ReportOptions {
+	return backtest.ReportOptions{Generated: time.Now().UTC(), X: c.String("report-x"), Y: c.String("report-y")}
 }
 
 // resultJSON is the result with its bootstrap intervals, when asked for.
@@ -165,6 +173,11 @@ func runSweep(c *cli.Context, req backtestRequest, src pipeline.Source[market.Ev
 		if err := writeWalkForward(c.App.Writer, req.format, wf); err != nil {
 			return cli.Exit(err.Error(), exitFailure)
 		}
+		if path := c.String("report"); path != "" {
+			if err := writeFileAtomic(path, func(w io.Writer) error { return wf.WriteReport(w, reportOptions(c)) }); err != nil {
+				return cli.Exit(fmt.Sprintf("--report: %v", err), exitFailure)
+			}
+		}
 		return exitFor(c, loadErr, leftOut, "")
 	}
 	res, err := backtest.Sweep(c.Context, data, req.sweep)
@@ -181,6 +194,15 @@ func runSweep(c *cli.Context, req backtestRequest, src pipeline.Source[market.Ev
 		}
 		if err := writeFileAtomic(out, write); err != nil {
 			return cli.Exit(fmt.Sprintf("--out: %v", err), exitFailure)
+		}
+	}
+	if path := c.String("report"); path != "" {
+		err := writeFileAtomic(path, func(w io.Writer) error { return res.WriteReport(c.Context, w, data, req.sweep, reportOptions(c)) })
+		if errors.Is(err, backtest.ErrUsage) {
+			return usageError("--report: %v", err)
+		}
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("--report: %v", err), exitFailure)
 		}
 	}
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: %d combinations ranked by %s, %d removed by --where, %d the strategy cannot run\n",

@@ -388,3 +388,34 @@ func TestBacktestParametersFromSettings(t *testing.T) {
 	assert.Equal(t, 40.0, res.Settings.Params["ema"])
 	assert.Equal(t, 15.0, res.Settings.Params["oversold"])
 }
+
+func TestBacktestReport(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"single run", nil},
+		{"sweep", []string{"--oversold", "10,20", "--ema", "10:30:10"}},
+		{"walk-forward", []string{"--oversold", "10,20", "--walk-forward", "2"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".html")
+			args := append([]string{"backtest", "--synthetic-symbols", "2", "--synthetic-bars", "3000", "--report", path}, tt.args...)
+			_, stderr, code := cmdline(t, args...)
+			require.Equal(t, 0, code, stderr)
+			html, err := os.ReadFile(path)
+			require.NoError(t, err)
+			page := string(html)
+			assert.True(t, strings.HasPrefix(strings.ToLower(page), "<!doctype html>"), "not an HTML page")
+			assert.True(t, strings.Contains(page, `id="tickflow-data"`), "the report carries no data")
+			if tt.name != "walk-forward" { // its report is the joined out-of-sample portfolio
+				assert.True(t, strings.Contains(page, "SYM1"), "the report does not name the symbols")
+			}
+			assert.False(t, strings.Contains(page, "https://"), "the report must work offline")
+		})
+	}
+	_, stderr, code := cmdline(t, "backtest", "--oversold", "10,20", "--ema", "10,20", "--report", filepath.Join(dir, "bad.html"), "--report-x", "nope")
+	require.Equal(t, exitUsage, code, stderr)
+	assert.NoFileExists(t, filepath.Join(dir, "bad.html"))
+}
