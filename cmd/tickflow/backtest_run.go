@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
@@ -303,29 +301,3 @@ func writeWalkForward(w io.Writer, format string, wf *backtest.WalkForwardResult
 }
 
 func ttoa(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// writeFileAtomic writes path through a temporary file beside it, renamed
-// over path only once write and close succeeded: a failure never leaves a
-// half-written file nor destroys the one already there.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil { // CreateTemp makes 0600; these are reports, not secrets
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -59,42 +59,37 @@ func fetchAction(c *cli.Context) error {
 	if c.IsSet("db") {
 		return fetchToDB(c, cfg, src)
 	}
-	out := c.App.Writer
-	name := "stdout"
-	var file *os.File
-	if path := c.String("out"); path != "" && path != "-" {
-		if file, err = os.Create(path); err != nil {
-			return cli.Exit(err.Error(), exitFailure)
-		}
-		defer file.Close()
-		out, name = file, path
-	}
-	w := bufio.NewWriterSize(out, 1<<16)
-	w.WriteString("symbol,time,open,high,low,close,volume\n")
 	var bars int64
 	symbols := map[string]bool{}
-	var line []byte
-	sink := pipeline.SinkFunc[market.Event](func(_ context.Context, items []market.Event) error {
-		for _, e := range items {
-			line = appendBarCSV(line[:0], e.Bar)
-			if _, err := w.Write(line); err != nil {
-				return err
-			}
-			symbols[e.Symbol] = true
-		}
-		bars += int64(len(items))
-		return nil
-	})
-	p := pipeline.New(pipeline.Config[market.Event]{}).From("alpaca", src).To("csv", sink)
 	start := time.Now()
-	runErr := p.Run(c.Context)
-	if err := w.Flush(); err != nil && runErr == nil {
-		runErr = err
-	}
-	if file != nil {
-		if err := file.Close(); err != nil && runErr == nil {
+	fetch := func(out io.Writer) error {
+		w := bufio.NewWriterSize(out, 1<<16)
+		w.WriteString("symbol,time,open,high,low,close,volume\n")
+		var line []byte
+		sink := pipeline.SinkFunc[market.Event](func(_ context.Context, items []market.Event) error {
+			for _, e := range items {
+				line = appendBarCSV(line[:0], e.Bar)
+				if _, err := w.Write(line); err != nil {
+					return err
+				}
+				symbols[e.Symbol] = true
+			}
+			bars += int64(len(items))
+			return nil
+		})
+		runErr := pipeline.New(pipeline.Config[market.Event]{}).From("alpaca", src).To("csv", sink).Run(c.Context)
+		if err := w.Flush(); err != nil && runErr == nil {
 			runErr = err
 		}
+		return runErr
+	}
+	name, runErr := "stdout", error(nil)
+	if path := c.String("out"); path != "" && path != "-" {
+		// A failed fetch leaves an existing file as it was: the bars go to
+		// a temporary file beside it, renamed over it only on success.
+		name, runErr = path, writeFileAtomic(path, fetch)
+	} else {
+		runErr = fetch(c.App.Writer)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: fetched %d bars of %s to %s in %s (%s)\n",
 		bars, plural(len(symbols), "symbol"), name, time.Since(start).Round(time.Millisecond), alpacaNote(src))
@@ -130,6 +125,9 @@ func fetchResult(c *cli.Context, runErr error) error {
 		}
 		return cli.Exit(fmt.Sprintf("%s failed:%s", plural(len(failures), "symbol"), b.String()), exitFailure)
 	case errors.Is(runErr, context.Canceled) && c.Context.Err() != nil:
+		if path := c.String("out"); path != "" && path != "-" {
+			return interruptedError(path + " was left as it was")
+		}
 		return interruptedError("the bars fetched before were written")
 	}
 	return cli.Exit(runErr.Error(), exitFailure)

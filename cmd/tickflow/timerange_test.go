@@ -1,9 +1,13 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/tickflow/tickflow/alpaca/alpacatest"
 	"github.com/tickflow/tickflow/market"
@@ -133,4 +137,33 @@ func TestFetchDateEndIsInclusive(t *testing.T) {
 	if len(rows) != 4 || !strings.HasPrefix(rows[3], "AAPL,2024-01-05T05:00:00Z,") {
 		t.Errorf("%d sessions, want 4 (2 to 5 January):\n%s", len(rows), out)
 	}
+}
+
+// TestFailedFetchKeepsTheFile: a fetch refused by the server (wrong keys)
+// used to truncate -o's file to its header; now the file is untouched, and
+// a fetch that succeeds replaces it whole.
+func TestFailedFetchKeepsTheFile(t *testing.T) {
+	bars := []market.Bar{{Symbol: "AAPL", Time: time.Date(2024, 1, 2, 5, 0, 0, 0, time.UTC), Open: 100, High: 101, Low: 99, Close: 100, Volume: 1000}}
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: bars})
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "bars.csv")
+	const good = "symbol,time,open,high,low,close,volume\nSPY,2020-01-02T00:00:00Z,1,1,1,1,1\n"
+	require.NoError(t, os.WriteFile(path, []byte(good), 0o600))
+	args := []string{"fetch", "--key", alpacatest.Key, "--data-url", srv.DataURL, "--symbols", "AAPL", "--timeframe", "1Day",
+		"--start", "2024-01-02", "--end", "2024-01-02", "-o", path}
+	_, stderr, code := cmdline(t, append(args, "--secret", "wrong")...)
+	require.NotEqual(t, exitOK, code, stderr)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, good, string(got), "a failed fetch changed the file")
+	entries, err := os.ReadDir(filepath.Dir(path))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "a temporary file was left behind")
+
+	_, stderr, code = cmdline(t, append(args, "--secret", alpacatest.Secret)...)
+	require.Equal(t, exitOK, code, stderr)
+	got, err = os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(got), "AAPL,2024-01-02T05:00:00Z,")
+	require.NotContains(t, string(got), "SPY")
 }
