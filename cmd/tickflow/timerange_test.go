@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,4 +167,28 @@ func TestFailedFetchKeepsTheFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(got), "AAPL,2024-01-02T05:00:00Z,")
 	require.NotContains(t, string(got), "SPY")
+}
+
+// TestMaxConcurrentSymbolsFromTheEnvironment: the ADR's
+// async.max_concurrent_symbols, set only in the environment, bounds how many
+// batches of symbols run fetches from Alpaca at once. 1,000 symbols make 5
+// requests of 200; the fake holds the first ones until 3 are in flight and
+// records the peak: 3, where the default (10) lets all 5 run.
+func TestMaxConcurrentSymbolsFromTheEnvironment(t *testing.T) {
+	t.Setenv("TICKFLOW_ASYNC_MAX_CONCURRENT_SYMBOLS", "3")
+	t0 := time.Date(2024, 1, 2, 15, 0, 0, 0, time.UTC)
+	var bars []market.Bar
+	syms := make([]string, 1000)
+	for i := range syms {
+		syms[i] = fmt.Sprintf("S%04d", i)
+		for k := range 2 {
+			bars = append(bars, market.Bar{Symbol: syms[i], Time: t0.Add(time.Duration(k) * time.Minute), Open: 10, High: 11, Low: 9, Close: 10, Volume: 1})
+		}
+	}
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: bars, GateBarRequests: 3})
+	defer srv.Close()
+	_, stderr, code := cmdline(t, "run", "--source", "alpaca", "--key", alpacatest.Key, "--secret", alpacatest.Secret,
+		"--data-url", srv.DataURL, "--symbols", strings.Join(syms, ","), "--start", "2024-01-02", "--end", "2024-01-02", "--format", "jsonl")
+	require.Equal(t, exitOK, code, stderr)
+	require.Equal(t, 3, srv.Stats().BarRequestsPeak, "bar requests in flight at once")
 }
