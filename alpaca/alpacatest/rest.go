@@ -491,8 +491,15 @@ func (s *Server) barRequestInFlight(r *http.Request) func() {
 		}
 	}
 	s.mu.Unlock()
+	var timeout <-chan time.Time
+	if d := s.opts.GateTimeout; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case <-gate:
+	case <-timeout:
 	case <-r.Context().Done():
 	}
 	return func() {

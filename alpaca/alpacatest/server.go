@@ -56,6 +56,10 @@ type Options struct {
 	// in flight at once (or their request ends), so that a test sees a
 	// client's concurrency bound reached (Stats.BarRequestsPeak).
 	GateBarRequests int
+	// GateTimeout, if set, opens the gate after that long even when fewer
+	// than GateBarRequests are in flight: a test can then set the gate above
+	// the bound it expects and see that no more requests arrive.
+	GateTimeout time.Duration
 }
 
 // Faults are the faults a Server injects; the zero value injects none.

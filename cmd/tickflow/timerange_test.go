@@ -171,11 +171,25 @@ func TestFailedFetchKeepsTheFile(t *testing.T) {
 
 // TestMaxConcurrentSymbolsFromTheEnvironment: the ADR's
 // async.max_concurrent_symbols, set only in the environment, bounds how many
-// batches of symbols run fetches from Alpaca at once. 1,000 symbols make 5
-// requests of 200; the fake holds the first ones until 3 are in flight and
-// records the peak: 3, where the default (10) lets all 5 run.
+// batches of symbols Alpaca is asked for at once. 1,000 symbols make 5
+// requests of 200; the fake holds requests until 4 are in flight (the
+// client's own bound) or half a second has passed, and records the peak:
+// 3 with the setting, 4 without it.
 func TestMaxConcurrentSymbolsFromTheEnvironment(t *testing.T) {
-	t.Setenv("TICKFLOW_ASYNC_MAX_CONCURRENT_SYMBOLS", "3")
+	for _, tt := range []struct {
+		env  string
+		peak int
+	}{{"3", 3}, {"", 4}} {
+		t.Run("max_concurrent_symbols="+tt.env, func(t *testing.T) {
+			if tt.env != "" {
+				t.Setenv("TICKFLOW_ASYNC_MAX_CONCURRENT_SYMBOLS", tt.env)
+			}
+			testMaxConcurrentSymbols(t, tt.peak)
+		})
+	}
+}
+
+func testMaxConcurrentSymbols(t *testing.T, peak int) {
 	t0 := time.Date(2024, 1, 2, 15, 0, 0, 0, time.UTC)
 	var bars []market.Bar
 	syms := make([]string, 1000)
@@ -185,10 +199,10 @@ func TestMaxConcurrentSymbolsFromTheEnvironment(t *testing.T) {
 			bars = append(bars, market.Bar{Symbol: syms[i], Time: t0.Add(time.Duration(k) * time.Minute), Open: 10, High: 11, Low: 9, Close: 10, Volume: 1})
 		}
 	}
-	srv := alpacatest.NewServer(alpacatest.Options{Bars: bars, GateBarRequests: 3})
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: bars, GateBarRequests: 4, GateTimeout: 500 * time.Millisecond})
 	defer srv.Close()
 	_, stderr, code := cmdline(t, "run", "--source", "alpaca", "--key", alpacatest.Key, "--secret", alpacatest.Secret,
 		"--data-url", srv.DataURL, "--symbols", strings.Join(syms, ","), "--start", "2024-01-02", "--end", "2024-01-02", "--format", "jsonl")
 	require.Equal(t, exitOK, code, stderr)
-	require.Equal(t, 3, srv.Stats().BarRequestsPeak, "bar requests in flight at once")
+	require.Equal(t, peak, srv.Stats().BarRequestsPeak, "bar requests in flight at once")
 }
