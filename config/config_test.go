@@ -45,7 +45,7 @@ func TestDefaultsAreTheADRs(t *testing.T) {
 	if c.Indicators != (Indicators{20, 14, 14, 3}) || c.Strategy != (Strategy{20, 80}) {
 		t.Errorf("indicators %+v strategy %+v", c.Indicators, c.Strategy)
 	}
-	if c.Stream.Listen != "127.0.0.1:9090" {
+	if c.Stream.Listen != "127.0.0.1:7321" {
 		t.Errorf("listen = %q, want loopback", c.Stream.Listen)
 	}
 }

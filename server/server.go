@@ -31,7 +31,7 @@ var webFS embed.FS
 
 // Defaults of Options fields left zero.
 const (
-	DefaultListen            = "127.0.0.1:9090"
+	DefaultListen            = "127.0.0.1:7321" // not 9090: that is Prometheus's own
 	DefaultRecentSignals     = 100
 	DefaultClientBuffer      = 4096
 	DefaultWriteTimeout      = 5 * time.Second
