@@ -183,6 +183,9 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca
 	if err != nil {
 		return nil, err
 	}
+	if !alp && (c.String("source") == "csv" || len(c.StringSlice("csv")) > 0) {
+		return replayFeed(c)
+	}
 	if !alp {
 		if c.IsSet("symbols") {
 			return nil, syntheticSymbolsError(c.String("symbols"))
@@ -214,6 +217,24 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca
 	}
 	return &alpaca.Stream{Client: client, Symbols: syms, WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after"),
 		MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}, nil
+}
+
+// replayFeed is stream's --csv: the files' bars replayed as a live feed at
+// --replay-speed (--source csv without --csv is an error, not the synthetic
+// feed).
+func replayFeed(c *cli.Context) (pipeline.Source[market.Event], error) {
+	if len(c.StringSlice("csv")) == 0 {
+		return nil, usageError("--source csv needs --csv PATH (the bars to replay)")
+	}
+	speed, err := sources.ParseReplaySpeed(c.String("replay-speed"))
+	if err != nil {
+		return nil, usageError("--replay-speed: %v", err)
+	}
+	csv, err := csvInput(c)
+	if err != nil {
+		return nil, err
+	}
+	return &sources.Replay{Source: csv, Speed: speed}, nil
 }
 
 // syntheticSymbolsError explains stream's --symbols without --source
@@ -354,7 +375,8 @@ func (tradeLog) Fail(string, error) {}
 // what its own queue drops: there blocking loses nothing, and the warm-up
 // history (a burst of 500 bars a symbol) must not be dropped.
 func streamOverflow(feed pipeline.Source[market.Event]) pipeline.Overflow {
-	if _, ok := feed.(*alpaca.Stream); ok {
+	switch feed.(type) {
+	case *alpaca.Stream, *sources.Replay: // a replay can wait: slowing it loses nothing
 		return pipeline.Block
 	}
 	return pipeline.DropOldest
@@ -364,6 +386,12 @@ func streamOverflow(feed pipeline.Source[market.Event]) pipeline.Overflow {
 func feedName(feed pipeline.Source[market.Event], cfg *config.Config) string {
 	if s, ok := feed.(*alpaca.Stream); ok {
 		return fmt.Sprintf("%s from Alpaca (1-minute bars)", plural(len(s.Symbols), "symbol"))
+	}
+	if r, ok := feed.(*sources.Replay); ok {
+		if r.Speed == 0 {
+			return "a replay of the CSV bars, as fast as they go"
+		}
+		return fmt.Sprintf("a replay of the CSV bars at %gx", r.Speed)
 	}
 	return fmt.Sprintf("%d synthetic symbols at %g bars/s", cfg.Stream.SyntheticSymbols, cfg.Stream.Rate)
 }

@@ -51,7 +51,9 @@ With --orders sim, a paper wallet fills the signals as "tickflow backtest" does 
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the synthetic feed"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long, then exit 0 (0: run until interrupted)"},
 			&cli.StringFlag{Name: "statement", Usage: "with --orders sim: write the paper wallet's statement as JSON to `FILE` (default: a table on stderr)"},
-		), append(alpacaStreamFlags(), simFlags()...)...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go); --orders sim's broker (backtest_sim.go)
+			&cli.StringSliceFlag{Name: "csv", Usage: "replay bars from CSV `PATH` (file, .csv.gz or folder) as a live feed, at --replay-speed"},
+			&cli.StringFlag{Name: "replay-speed", Value: "60x", Usage: "with --csv: bar time per wall time, as 60x (a minute of bars a second), 1x (real time) or max"},
+		), append(append(alpacaStreamFlags(), simFlags()...), csvReaderFlags()...)...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go); --orders sim's broker (backtest_sim.go)
 		Action: streamAction,
 	}
 }

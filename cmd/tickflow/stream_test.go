@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's and the command's
@@ -162,4 +164,23 @@ func TestStreamBeyondLoopbackNeedsAToken(t *testing.T) {
 	if !strings.Contains(stderr, "stream.token") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
 		t.Errorf("want one line naming stream.token, got:\n%s", stderr)
 	}
+}
+
+// TestStreamReplaysCSV: stream --source csv used to stream synthetic data
+// silently; now it replays the files as a live feed, and at max speed its
+// signals are run's on the same file.
+func TestStreamReplaysCSV(t *testing.T) {
+	path := writeSynthetic(t, t.TempDir(), 3, 2000)
+	want, stderr, code := cmdline(t, "run", "--csv", path, "--format", "jsonl")
+	require.Equal(t, exitOK, code, stderr)
+	got, stderr, code := cmdline(t, "stream", "--source", "csv", "--csv", path, "--replay-speed", "max", "--format", "jsonl", "--listen", "127.0.0.1:0")
+	require.Equal(t, exitOK, code, stderr)
+	require.Equal(t, want, got)
+	require.Contains(t, stderr, "0 bars dropped")
+
+	_, stderr, code = cmdline(t, "stream", "--source", "csv", "--listen", "127.0.0.1:0")
+	require.Equal(t, exitUsage, code, stderr)
+	require.Contains(t, stderr, "--csv")
+	_, stderr, code = cmdline(t, "stream", "--csv", path, "--replay-speed", "fast", "--listen", "127.0.0.1:0")
+	require.Equal(t, exitUsage, code, stderr)
 }
