@@ -30,7 +30,6 @@ func ExampleWebhook() {
 		Bar:    market.Bar{Symbol: "AAPL", Time: t, Close: 185.1},
 		Signal: &market.Signal{Symbol: "AAPL", Time: t, Side: market.Buy, Price: 185.1, Reason: "cross up"},
 	}})
-	_ = w.Flush(context.Background())
 	_ = w.Close()
 	fmt.Println(<-got)
 	fmt.Println("delivered:", w.Delivered())
