@@ -20,6 +20,7 @@ import (
 
 	"github.com/tickflow/tickflow/internal/breaker"
 	"github.com/tickflow/tickflow/internal/httpx"
+	"github.com/tickflow/tickflow/internal/limit"
 	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/internal/retry"
 	"github.com/tickflow/tickflow/pipeline"
@@ -132,10 +133,18 @@ type Config struct {
 	// trial request is let through.
 	BreakerFailures int
 	BreakerCooldown time.Duration
-	// MaxConcurrentRequests bounds the HTTP requests in flight across the
-	// whole client (the ADR's max_concurrent_requests; default 4: at 200
-	// requests a minute more would only queue on the token bucket).
+	// MaxConcurrentRequests bounds the HTTP requests in flight of each
+	// operation type (OpREST, OpOrder; the ADR's max_concurrent_requests;
+	// default 4: at 200 requests a minute more would only queue on the
+	// token bucket). Each bound is adaptive below it: a 429, a 503 or a
+	// timeout shrinks it, a window of successes grows it back (AIMD), so
+	// that a server with a concurrency cap is not hammered with requests
+	// it can only refuse.
 	MaxConcurrentRequests int
+	// OnLimit, if set, is called with each operation type's adaptive
+	// limit at NewClient and after every change (a gauge, such as
+	// *metrics.Metrics's ConcurrencyLimit). It must be quick.
+	OnLimit func(op string, limit int)
 	// Transport performs HTTP requests (default: a private clone of
 	// http.DefaultTransport, released by Close).
 	Transport http.RoundTripper
@@ -155,7 +164,7 @@ type Client struct {
 	breaker    *breaker.Breaker
 	transport  http.RoundTripper
 	ownedTrans *http.Transport
-	slots      chan struct{}
+	limits     map[string]*limit.Limiter // per operation type
 	log        *slog.Logger
 
 	requests, retries, exhausted atomic.Int64
@@ -175,8 +184,18 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &Client{cfg: c, log: c.Logger, limiter: c.Limiter, transport: c.Transport,
-		slots: make(chan struct{}, c.MaxConcurrentRequests)}
+	cl := &Client{cfg: c, log: c.Logger, limiter: c.Limiter, transport: c.Transport, limits: map[string]*limit.Limiter{}}
+	for _, op := range []string{OpREST, OpOrder} {
+		lcfg := limit.Config{Max: c.MaxConcurrentRequests}
+		if c.OnLimit != nil {
+			lcfg.OnLimit = func(n int) { c.OnLimit(op, n) }
+		}
+		l, err := limit.New(lcfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: MaxConcurrentRequests: %w", clientName, ErrConfig, err)
+		}
+		cl.limits[op] = l
+	}
 	if cl.limiter == nil {
 		burst := max(1, c.RequestsPerMinute/20)
 		cl.limiter = rate.NewLimiter(rate.Limit(float64(c.RequestsPerMinute)/60), burst)
@@ -286,21 +305,32 @@ type RequestStats struct {
 	Exhausted int64 // requests that failed after every retry
 }
 
+// ConcurrencyLimit is the current adaptive bound on op's requests in flight
+// (OpREST or OpOrder; 0 for another op).
+func (c *Client) ConcurrencyLimit(op string) int {
+	if l := c.limits[op]; l != nil {
+		return l.Limit()
+	}
+	return 0
+}
+
 // Stats returns the client's request counters.
 func (c *Client) Stats() RequestStats {
 	return RequestStats{Requests: c.requests.Load(), Retries: c.retries.Load(), Exhausted: c.exhausted.Load()}
 }
 
-// http is the I/O layer's client for operations of type op: the bound on
-// requests in flight, and for market data (guarded) the token bucket
-// before each attempt and the circuit breaker around it. Trading requests
-// (positions, orders) do not wait behind a back-fill's tokens, and a
-// data outage does not open the breaker on them.
+// http is the I/O layer's client for operations of type op: op's adaptive
+// bound on requests in flight, and for market data (guarded) the token
+// bucket before each attempt and the circuit breaker around it. Trading
+// requests (positions, orders) do not wait behind a back-fill's tokens, and
+// a data outage does not open the breaker on them. The bound wraps each
+// attempt, inside the retry layer: a request backing off holds no slot.
 func (c *Client) http(op string, guarded bool) *httpx.Client {
-	h := &httpx.Client{
-		Transport: countingTransport{c}, Policy: c.cfg.Retry, Observer: c.cfg.Observer, Op: op,
-		Slots: c.slots,
+	var rt http.RoundTripper = countingTransport{c}
+	if l := c.limits[op]; l != nil {
+		rt = limit.Transport(l, rt)
 	}
+	h := &httpx.Client{Transport: rt, Policy: c.cfg.Retry, Observer: c.cfg.Observer, Op: op}
 	if guarded {
 		// An open breaker's refusal is retried like a failure: the
 		// back-off may outlast the cooldown.
