@@ -1,0 +1,114 @@
+package main
+
+import (
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tickflow/tickflow/alpaca/alpacatest"
+	"github.com/tickflow/tickflow/market"
+)
+
+// summaryCount reads the number before what in the line of stderr that
+// starts with prefix ("tickflow: stopped after", "tickflow: orders:").
+func summaryCount(t *testing.T, stderr, prefix, what string) int {
+	t.Helper()
+	for _, line := range strings.Split(stderr, "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		m := regexp.MustCompile(`(\d+) ` + regexp.QuoteMeta(what)).FindStringSubmatch(line)
+		require.NotNil(t, m, "no %q in %q", what, line)
+		n, err := strconv.Atoi(m[1])
+		require.NoError(t, err)
+		return n
+	}
+	t.Fatalf("no line %q in stderr:\n%s", prefix, stderr)
+	return 0
+}
+
+// signalLines counts the signals stream wrote to stdout (--format jsonl).
+func signalLines(stdout string) int {
+	return strings.Count(stdout, `"side":`)
+}
+
+// The outcomes the order sink logs for a signal; with the queue's drops,
+// every signal has exactly one.
+var orderOutcomes = []string{
+	`msg="alpaca order placed"`, `msg="alpaca buy skipped: already held"`, `msg="alpaca sell skipped: nothing held"`,
+	`msg="alpaca sell skipped: the buy order has not filled yet"`, `msg="alpaca order rejected"`,
+	`msg="alpaca order already placed`, `msg="alpaca order failed; signal given up"`, `msg="signal dropped" sink=alpaca.order`,
+}
+
+func orderOutcomeCount(stderr string) int {
+	n := 0
+	for _, o := range orderOutcomes {
+		n += strings.Count(stderr, o)
+	}
+	return n
+}
+
+// stream --orders paper against a trading API that answers 429 to every
+// third request: the orders wait behind their queue, not in the pipeline,
+// so no bar is dropped; no order is placed twice; and every signal is
+// placed, skipped, or counted and logged.
+func TestStreamOrdersRateLimited(t *testing.T) {
+	// The fake knows the synthetic symbols' assets from a bar of each.
+	srv := alpacatest.NewServer(alpacatest.Options{Bars: []market.Bar{
+		{Symbol: "SYM1", Time: alpT0, Open: 100, High: 100, Low: 100, Close: 100, Volume: 1},
+		{Symbol: "SYM2", Time: alpT0, Open: 100, High: 100, Low: 100, Close: 100, Volume: 1}}})
+	defer srv.Close()
+	srv.SetFaults(alpacatest.Faults{FailEvery: 3, FailStatus: 429})
+	stdout, stderr, code := cmdline(t, "stream", "--listen", "127.0.0.1:0", "--synthetic-symbols", "2", "--rate", "200",
+		"--duration", "1500ms", "--format", "jsonl", "--orders", "paper", "--key", alpacatest.Key, "--secret", alpacatest.Secret,
+		"--base-url", srv.TradingURL)
+	require.Equal(t, exitOK, code, stderr)
+	t.Log(lastLines(stderr, 4))
+
+	bars := summaryCount(t, stderr, "tickflow: stopped after", "bars,")
+	assert.Greater(t, bars, 250, "the feed ran at its rate")
+	assert.Zero(t, summaryCount(t, stderr, "tickflow: stopped after", "bars dropped by overload"))
+
+	signals := signalLines(stdout)
+	require.Greater(t, signals, 2)
+	assert.Equal(t, signals, orderOutcomeCount(stderr), "every signal placed, skipped, or counted and logged")
+
+	st := srv.Stats()
+	assert.Zero(t, st.OrdersRejected, "no order posted twice")
+	ids := map[string]bool{}
+	for _, o := range srv.Orders() {
+		assert.False(t, ids[o.ClientOrderID], "order %s placed twice", o.ClientOrderID)
+		ids[o.ClientOrderID] = true
+	}
+	assert.Equal(t, strings.Count(stderr, `msg="alpaca order placed"`), len(ids))
+	assert.Greater(t, st.FailedRequests, 0, "the fake refused requests")
+}
+
+// A trading URL that refuses connections does not stop the stream: each
+// failed order is counted and logged, and the run ends as asked.
+func TestStreamOrdersRefusedURLGoesOn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refused := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens
+	stdout, stderr, code := cmdline(t, "stream", "--listen", "127.0.0.1:0", "--synthetic-symbols", "2", "--rate", "400",
+		"--duration", "2s", "--format", "jsonl", "--orders", "paper", "--key", alpacatest.Key, "--secret", alpacatest.Secret,
+		"--base-url", refused, "--retry-attempts", "0")
+	require.Equal(t, exitOK, code, stderr)
+	t.Log(lastLines(stderr, 4))
+	assert.Zero(t, summaryCount(t, stderr, "tickflow: stopped after", "bars dropped by overload"))
+	signals := signalLines(stdout)
+	require.Greater(t, signals, 2)
+	assert.Equal(t, signals, orderOutcomeCount(stderr), "every signal counted and logged")
+	assert.Greater(t, strings.Count(stderr, "alpaca order failed"), 0)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
