@@ -1,7 +1,14 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"time"
 	"regexp"
 	"strconv"
 	"strings"
@@ -89,17 +96,65 @@ func TestStreamOrdersRateLimited(t *testing.T) {
 	assert.Greater(t, st.FailedRequests, 0, "the fake refused requests")
 }
 
+// streamWhile runs stream with args, calls check with the dashboard's base
+// URL while it streams, then stops it as Ctrl-C does and returns its output
+// and exit code.
+func streamWhile(t *testing.T, args []string, check func(base string)) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout := &syncBuffer{}
+	stderr := &syncBuffer{addr: make(chan string, 1)}
+	addr := stderr.addr
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"tickflow", "stream", "--listen", "127.0.0.1:0", "--format", "jsonl"}, args...), stdout, stderr)
+	}()
+	select {
+	case base := <-addr:
+		check(base)
+	case code := <-done:
+		t.Fatalf("stream exited with %d before serving: %s", code, stderr.String())
+	}
+	cancel()
+	code := <-done
+	return stdout.String(), stderr.String(), code
+}
+
+// healthUntil polls /healthz until ok(status, body) or 20 s pass; it
+// returns the last answer.
+func healthUntil(t *testing.T, base string, ok func(code int, body string) bool) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		code, body := getBody(t, base+"healthz")
+		if ok(code, body) || time.Now().After(deadline) {
+			return code, body
+		}
+		<-tick.C
+	}
+}
+
 // A trading URL that refuses connections does not stop the stream: each
-// failed order is counted and logged, and the run ends as asked.
+// failed order is counted and logged, /healthz shows the failure, and the
+// run ends as asked.
 func TestStreamOrdersRefusedURLGoesOn(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	refused := "http://" + ln.Addr().String()
 	ln.Close() // nothing listens
-	stdout, stderr, code := cmdline(t, "stream", "--listen", "127.0.0.1:0", "--synthetic-symbols", "2", "--rate", "400",
-		"--duration", "2s", "--format", "jsonl", "--orders", "paper", "--key", alpacatest.Key, "--secret", alpacatest.Secret,
-		"--base-url", refused, "--retry-attempts", "0")
-	require.Equal(t, exitOK, code, stderr)
+	stdout, stderr, code := streamWhile(t, []string{"--synthetic-symbols", "2", "--rate", "400", "--stale-after", "30s",
+		"--orders", "paper", "--key", alpacatest.Key, "--secret", alpacatest.Secret, "--base-url", refused, "--retry-attempts", "0"},
+		func(base string) {
+			code, body := healthUntil(t, base, func(code int, body string) bool {
+				return code == http.StatusServiceUnavailable && strings.Contains(body, "alpaca")
+			})
+			assert.Equal(t, http.StatusServiceUnavailable, code, "/healthz while every order fails: %s", body)
+			assert.Contains(t, body, "network")
+		})
+	require.Equal(t, exitInterrupted, code, stderr)
 	t.Log(lastLines(stderr, 4))
 	assert.Zero(t, summaryCount(t, stderr, "tickflow: stopped after", "bars dropped by overload"))
 	signals := signalLines(stdout)
@@ -111,4 +166,67 @@ func TestStreamOrdersRefusedURLGoesOn(t *testing.T) {
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// stream --webhook against an endpoint failing every other request: every
+// signal is delivered within the retry policy or counted, and /healthz
+// reflects the endpoint.
+func TestStreamWebhookFailingHalf(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if n.Add(1)%2 == 0 {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	stdout, stderr, code := cmdline(t, "stream", "--listen", "127.0.0.1:0", "--synthetic-symbols", "2", "--rate", "200",
+		"--duration", "1500ms", "--format", "jsonl", "--webhook", srv.URL, "--webhook-rate", "1000", "--webhook-burst", "100")
+	require.Equal(t, exitOK, code, stderr)
+	t.Log(lastLines(stderr, 3))
+	signals := signalLines(stdout)
+	require.Greater(t, signals, 2)
+	const p = "tickflow: webhook:"
+	delivered := summaryCount(t, stderr, p, "delivered")
+	accounted := delivered + summaryCount(t, stderr, p, "given up") + summaryCount(t, stderr, p, "dropped by a full queue") +
+		summaryCount(t, stderr, p, "discarded at stop")
+	assert.Equal(t, signals, accounted, "every signal delivered or counted")
+	assert.Equal(t, signals, delivered, "at 50 %% failures the retries deliver every signal")
+	assert.Zero(t, summaryCount(t, stderr, "tickflow: stopped after", "bars dropped by overload"))
+}
+
+// A hanging webhook makes /healthz fail long before its request times
+// out; once it answers again, the queued signals are delivered, and every
+// signal is accounted for.
+func TestStreamWebhookHangingIsUnhealthy(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	stdout, stderr, code := streamWhile(t, []string{"--synthetic-symbols", "2", "--rate", "400", "--stale-after", "30s",
+		"--webhook", srv.URL, "--request-timeout", "1m", "--webhook-rate", "10000", "--webhook-burst", "10000"},
+		func(base string) {
+			code, body := healthUntil(t, base, func(code int, body string) bool { return code == http.StatusServiceUnavailable })
+			assert.Equal(t, http.StatusServiceUnavailable, code, "/healthz with the webhook hanging: %s", body)
+			assert.Contains(t, body, "waited")
+			free()
+			code, body = healthUntil(t, base, func(code int, body string) bool { return code == http.StatusOK })
+			assert.Equal(t, http.StatusOK, code, "/healthz once the webhook answers: %s", body)
+		})
+	require.Equal(t, exitInterrupted, code, stderr)
+	t.Log(lastLines(stderr, 2))
+	signals := signalLines(stdout)
+	require.Greater(t, signals, 2)
+	const p = "tickflow: webhook:"
+	accounted := summaryCount(t, stderr, p, "delivered") + summaryCount(t, stderr, p, "given up") +
+		summaryCount(t, stderr, p, "dropped by a full queue") + summaryCount(t, stderr, p, "discarded at stop")
+	assert.Equal(t, signals, accounted, "every signal delivered or counted")
+	assert.Zero(t, summaryCount(t, stderr, "tickflow: stopped after", "bars dropped by overload"))
 }
