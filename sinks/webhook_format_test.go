@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -186,4 +187,22 @@ func TestWebhookTelegramRejectionIsCounted(t *testing.T) {
 	if err := w.Health(context.Background()); err == nil {
 		t.Error("healthy after every signal was rejected")
 	}
+}
+
+func FuzzParseWebhookFormat(f *testing.F) {
+	for _, s := range []string{"", "json", "Slack", " discord ", "telegram", "teams", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := sinks.ParseWebhookFormat(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "is not json, slack, discord or telegram") {
+				t.Fatalf("%q: error %v names neither the value nor the choices", s, err)
+			}
+			return
+		}
+		if !slices.Contains(sinks.WebhookFormats, got) {
+			t.Fatalf("%q parsed as %q, not a format", s, got)
+		}
+	})
 }
