@@ -323,14 +323,11 @@ func (c *Client) Stats() RequestStats {
 // bound on requests in flight, and for market data (guarded) the token
 // bucket before each attempt and the circuit breaker around it. Trading
 // requests (positions, orders) do not wait behind a back-fill's tokens, and
-// a data outage does not open the breaker on them. The bound wraps each
+// a data outage does not open the breaker on them. The bound holds each
 // attempt, inside the retry layer: a request backing off holds no slot.
 func (c *Client) http(op string, guarded bool) *httpx.Client {
-	var rt http.RoundTripper = countingTransport{c}
-	if l := c.limits[op]; l != nil {
-		rt = limit.Transport(l, rt)
-	}
-	h := &httpx.Client{Transport: rt, Policy: c.cfg.Retry, Observer: c.cfg.Observer, Op: op}
+	h := &httpx.Client{Transport: countingTransport{c}, Policy: c.cfg.Retry, Observer: c.cfg.Observer, Op: op,
+		Limit: c.limits[op]}
 	if guarded {
 		// An open breaker's refusal is retried like a failure: the
 		// back-off may outlast the cooldown.
