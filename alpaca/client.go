@@ -141,16 +141,15 @@ type Config struct {
 	// that a server with a concurrency cap is not hammered with requests
 	// it can only refuse.
 	MaxConcurrentRequests int
-	// OnLimit, if set, is called with each operation type's adaptive
-	// limit at NewClient and after every change (a gauge, such as
-	// *metrics.Metrics's ConcurrencyLimit). It must be quick.
-	OnLimit func(op string, limit int)
+
 	// Transport performs HTTP requests (default: a private clone of
 	// http.DefaultTransport, released by Close).
 	Transport http.RoundTripper
 	// Logger receives retries and breaker changes (default slog.Default()).
 	Logger *slog.Logger
-	// Observer, if set, is told of every outbound operation.
+	// Observer, if set, is told of every outbound operation, and, if it
+	// has a ConcurrencyLimit(op string, limit int) method, of each
+	// operation type's adaptive limit (see MaxConcurrentRequests).
 	Observer Observer
 }
 
@@ -186,11 +185,9 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	cl := &Client{cfg: c, log: c.Logger, limiter: c.Limiter, transport: c.Transport, limits: map[string]*limit.Limiter{}}
 	for _, op := range []string{OpREST, OpOrder} {
-		lcfg := limit.Config{Max: c.MaxConcurrentRequests}
-		if c.OnLimit != nil {
-			lcfg.OnLimit = func(n int) { c.OnLimit(op, n) }
-		}
-		l, err := limit.New(lcfg)
+		// The Observer, when it takes limits (*metrics.Metrics does),
+		// gets each one for its gauge.
+		l, err := limit.New(limit.Config{Max: c.MaxConcurrentRequests, OnLimit: func(n int) { observe.ReportLimit(c.Observer, op, n) }})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: MaxConcurrentRequests: %w", clientName, ErrConfig, err)
 		}

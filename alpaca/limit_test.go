@@ -48,10 +48,27 @@ func fixedLimitRequests(t *testing.T, srv *alpacatest.Server, workers, n int) in
 	return srv.Stats().OverCapacity - before
 }
 
+// limitGauge is an Observer that records op's limits, as a gauge would.
+type limitGauge struct {
+	op   string
+	mu   sync.Mutex
+	seen []int
+}
+
+func (g *limitGauge) OperationStarted(string)                             {}
+func (g *limitGauge) OperationEnded(string, time.Time, time.Time, string) {}
+func (g *limitGauge) ConcurrencyLimit(op string, limit int) {
+	if op == g.op {
+		g.mu.Lock()
+		g.seen = append(g.seen, limit)
+		g.mu.Unlock()
+	}
+}
+
 // Against a server that refuses requests above 3 in flight, the client's
 // adaptive limit (max_concurrent_requests 12) converges near 3, with far
 // fewer refusals than a fixed limit of 12, never exceeds 12, is reported to
-// OnLimit, and grows again when the server allows more.
+// the Observer, and grows again when the server allows more.
 func TestClientAdaptsToAConcurrencyCap(t *testing.T) {
 	const cap, maxRequests, n = 3, 12, 120
 	var syms []string
@@ -63,19 +80,12 @@ func TestClientAdaptsToAConcurrencyCap(t *testing.T) {
 	srv.SetFaults(alpacatest.Faults{MaxInFlight: cap, Delay: 5 * time.Millisecond})
 	fixed := fixedLimitRequests(t, srv, maxRequests, n)
 
-	var mu sync.Mutex
-	var seen []int
+	gauge := &limitGauge{op: alpaca.OpREST}
 	rest := fastREST(srv)
 	rest.MaxConcurrentRequests = maxRequests
 	rest.BreakerFailures = 1_000_000
 	rest.Retry.Attempts = 50
-	rest.OnLimit = func(op string, limit int) {
-		if op == alpaca.OpREST {
-			mu.Lock()
-			seen = append(seen, limit)
-			mu.Unlock()
-		}
-	}
+	rest.Observer = gauge
 	client := mustClient(rest)
 	fetch := func() int {
 		before := srv.Stats().OverCapacity
@@ -108,10 +118,11 @@ func TestClientAdaptsToAConcurrencyCap(t *testing.T) {
 	if got := client.ConcurrencyLimit(alpaca.OpREST); got <= limit {
 		t.Errorf("limit %d after the server allowed %d, want above %d", got, maxRequests, limit)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	gauge.mu.Lock()
+	defer gauge.mu.Unlock()
+	seen := gauge.seen
 	if len(seen) < 3 || seen[0] != maxRequests {
-		t.Errorf("OnLimit saw %v, want the start at %d and the changes", seen, maxRequests)
+		t.Errorf("the Observer saw %v, want the start at %d and the changes", seen, maxRequests)
 	}
 	for _, l := range seen {
 		if l > maxRequests {

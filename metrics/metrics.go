@@ -307,8 +307,11 @@ func (m *Metrics) BreakerState(name, state string) {
 	m.breaker.WithLabelValues(name).Set(v)
 }
 
+var _ observe.LimitReporter = (*Metrics)(nil)
+
 // ConcurrencyLimit sets the adaptive concurrency limit of op's requests
-// (tickflow_concurrency_limit); it fits a limiter's OnLimit hook.
+// (tickflow_concurrency_limit): an Observer that takes limits, for the I/O
+// layer's limiters.
 func (m *Metrics) ConcurrencyLimit(op string, limit int) {
 	m.limits.WithLabelValues(op).Set(float64(limit))
 }

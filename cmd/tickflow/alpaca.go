@@ -244,15 +244,14 @@ func alpacaHealth(mon *health.Monitor, feed pipeline.Source[market.Event]) {
 // *alpaca.Stream): one token bucket, breaker and request bound per account.
 // A signal whose order failed is counted in m and the run goes on
 // (alpaca.OrdersConfig.OnFailure; the sink logs it); refused keys still
-// end it. The client's adaptive request limits are m's gauges.
+// end it.
 func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer, m *metrics.Metrics,
 	feed pipeline.Source[market.Event]) ([]pipeline.Sink[market.Event], error) {
 	mode := c.String("orders")
 	ocfg := alpaca.OrdersConfig{Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log,
 		OnFailure: func(*market.Signal, error) { m.Discarded(alpaca.OpOrder, discardOrderFailed) }}
 	ccfg := alpaca.Config{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
-		Logger: log, Retry: retryPolicy(cfg), Observer: obs, MaxConcurrentRequests: cfg.Async.MaxConcurrentRequests,
-		OnLimit: m.ConcurrencyLimit}
+		Logger: log, Retry: retryPolicy(cfg), Observer: obs, MaxConcurrentRequests: cfg.Async.MaxConcurrentRequests}
 	switch mode {
 	case "", "off":
 		return nil, nil

@@ -153,6 +153,11 @@ func TestStreamOrdersRefusedURLGoesOn(t *testing.T) {
 			})
 			assert.Equal(t, http.StatusServiceUnavailable, code, "/healthz while every order fails: %s", body)
 			assert.Contains(t, body, "network")
+			_, metrics := getBody(t, base+"metrics")
+			for _, series := range []string{`tickflow_concurrency_limit{operation_type="alpaca.order"}`,
+				`tickflow_sink_queued_items{sink="alpaca.order"}`, `tickflow_discarded_total{operation_type="alpaca.order",reason="order_failed"}`} {
+				assert.Contains(t, metrics, series)
+			}
 		})
 	require.Equal(t, exitInterrupted, code, stderr)
 	t.Log(lastLines(stderr, 4))
