@@ -293,8 +293,8 @@ func TestBarsBoundsConcurrentFetches(t *testing.T) {
 	}
 }
 
-// max_concurrent_requests bounds the requests in flight across the whole
-// client, whatever the components using it ask for.
+// max_concurrent_requests bounds the requests in flight of an operation
+// type across the whole client, whatever the components using it ask for.
 func TestClientBoundsRequestsInFlight(t *testing.T) {
 	syms := []string{"A", "B", "C", "D", "E", "F", "G", "H"}
 	srv := alpacatest.NewServer(alpacatest.Options{Bars: multiWalk(syms, 20, alpacaT0), GateBarRequests: 3})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tickflow/tickflow/internal/breaker"
 	"github.com/tickflow/tickflow/internal/httpx"
+	"github.com/tickflow/tickflow/internal/limit"
 	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/internal/retry"
 	"github.com/tickflow/tickflow/pipeline"
@@ -132,16 +133,23 @@ type Config struct {
 	// trial request is let through.
 	BreakerFailures int
 	BreakerCooldown time.Duration
-	// MaxConcurrentRequests bounds the HTTP requests in flight across the
-	// whole client (the ADR's max_concurrent_requests; default 4: at 200
-	// requests a minute more would only queue on the token bucket).
+	// MaxConcurrentRequests bounds the HTTP requests in flight of each
+	// operation type (OpREST, OpOrder; the ADR's max_concurrent_requests;
+	// default 4: at 200 requests a minute more would only queue on the
+	// token bucket). Each bound is adaptive below it: a 429, a 503 or a
+	// timeout shrinks it, a window of successes grows it back (AIMD), so
+	// that a server with a concurrency cap is not hammered with requests
+	// it can only refuse.
 	MaxConcurrentRequests int
+
 	// Transport performs HTTP requests (default: a private clone of
 	// http.DefaultTransport, released by Close).
 	Transport http.RoundTripper
 	// Logger receives retries and breaker changes (default slog.Default()).
 	Logger *slog.Logger
-	// Observer, if set, is told of every outbound operation.
+	// Observer, if set, is told of every outbound operation, and, if it
+	// has a ConcurrencyLimit(op string, limit int) method, of each
+	// operation type's adaptive limit (see MaxConcurrentRequests).
 	Observer Observer
 }
 
@@ -155,7 +163,7 @@ type Client struct {
 	breaker    *breaker.Breaker
 	transport  http.RoundTripper
 	ownedTrans *http.Transport
-	slots      chan struct{}
+	limits     map[string]*limit.Limiter // per operation type
 	log        *slog.Logger
 
 	requests, retries, exhausted atomic.Int64
@@ -175,8 +183,16 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &Client{cfg: c, log: c.Logger, limiter: c.Limiter, transport: c.Transport,
-		slots: make(chan struct{}, c.MaxConcurrentRequests)}
+	cl := &Client{cfg: c, log: c.Logger, limiter: c.Limiter, transport: c.Transport, limits: map[string]*limit.Limiter{}}
+	for _, op := range []string{OpREST, OpOrder} {
+		// The Observer, when it takes limits (*metrics.Metrics does),
+		// gets each one for its gauge.
+		l, err := limit.New(limit.Config{Max: c.MaxConcurrentRequests, OnLimit: func(n int) { observe.ReportLimit(c.Observer, op, n) }})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: MaxConcurrentRequests: %w", clientName, ErrConfig, err)
+		}
+		cl.limits[op] = l
+	}
 	if cl.limiter == nil {
 		burst := max(1, c.RequestsPerMinute/20)
 		cl.limiter = rate.NewLimiter(rate.Limit(float64(c.RequestsPerMinute)/60), burst)
@@ -286,21 +302,29 @@ type RequestStats struct {
 	Exhausted int64 // requests that failed after every retry
 }
 
+// ConcurrencyLimit is the current adaptive bound on op's requests in flight
+// (OpREST or OpOrder; 0 for another op).
+func (c *Client) ConcurrencyLimit(op string) int {
+	if l := c.limits[op]; l != nil {
+		return l.Limit()
+	}
+	return 0
+}
+
 // Stats returns the client's request counters.
 func (c *Client) Stats() RequestStats {
 	return RequestStats{Requests: c.requests.Load(), Retries: c.retries.Load(), Exhausted: c.exhausted.Load()}
 }
 
-// http is the I/O layer's client for operations of type op: the bound on
-// requests in flight, and for market data (guarded) the token bucket
-// before each attempt and the circuit breaker around it. Trading requests
-// (positions, orders) do not wait behind a back-fill's tokens, and a
-// data outage does not open the breaker on them.
+// http is the I/O layer's client for operations of type op: op's adaptive
+// bound on requests in flight, and for market data (guarded) the token
+// bucket before each attempt and the circuit breaker around it. Trading
+// requests (positions, orders) do not wait behind a back-fill's tokens, and
+// a data outage does not open the breaker on them. The bound holds each
+// attempt, inside the retry layer: a request backing off holds no slot.
 func (c *Client) http(op string, guarded bool) *httpx.Client {
-	h := &httpx.Client{
-		Transport: countingTransport{c}, Policy: c.cfg.Retry, Observer: c.cfg.Observer, Op: op,
-		Slots: c.slots,
-	}
+	h := &httpx.Client{Transport: countingTransport{c}, Policy: c.cfg.Retry, Observer: c.cfg.Observer, Op: op,
+		Limit: c.limits[op]}
 	if guarded {
 		// An open breaker's refusal is retried like a failure: the
 		// back-off may outlast the cooldown.

@@ -5,7 +5,7 @@
 // Alpaca's own APCA_API_KEY_ID and APCA_API_SECRET_KEY unless set), the
 // data, trading and stream URLs, the paper/live guard (live only with
 // Config.Live), the token bucket, the circuit breaker, the transport, the
-// bound on requests in flight (MaxConcurrentRequests) and the retry
+// adaptive bound on requests in flight (MaxConcurrentRequests) and the retry
 // policy. The components take it as their Client:
 //
 //   - [Bars] fetches history for many symbols from the REST API, in

@@ -97,5 +97,5 @@ func ExampleNewOrders() {
 	// alpaca.Orders: invalid configuration: set Qty or Notional (positive), not both
 	// level=INFO msg="alpaca dry run: would place order" sink=alpaca.Orders symbol=AAPL side=buy signal_time=2024-01-02T15:10:00.000Z type=market time_in_force=day qty=5
 	// level=INFO msg="alpaca order already placed for this signal" sink=alpaca.Orders symbol=AAPL side=buy signal_time=2024-01-02T15:10:00.000Z
-	// {Signals:2 Orders:1 Duplicates:1 SkippedHeld:0 SkippedFlat:0 Rejected:0}
+	// {Signals:2 Orders:1 Duplicates:1 SkippedHeld:0 SkippedFlat:0 Rejected:0 Failed:0}
 }

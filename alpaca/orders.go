@@ -49,8 +49,10 @@ import (
 //
 // Alpaca's rejections of an order (403 insufficient buying power, 422 ...)
 // are logged and counted (Stats.Rejected) and the run goes on; refused keys
-// and an order whose outcome is still unknown after the retries end the run
-// with an error.
+// end the run with an error, and so does an order whose outcome is still
+// unknown after the retries (or a position query that failed), unless
+// OnFailure is set: then that signal is logged, counted (Stats.Failed) and
+// passed to OnFailure, and the sink goes on with the next one.
 type Orders struct {
 	c      *Client
 	cfg    OrdersConfig
@@ -58,7 +60,7 @@ type Orders struct {
 	held   map[string]float64 // dry run: the positions it would hold (qty; -1 = notional, quantity unknown)
 	placed *idSet             // client_order_ids placed, the newest MaxRemembered
 
-	signals, orders, duplicates, skippedHeld, skippedFlat, rejected atomic.Int64
+	signals, orders, duplicates, skippedHeld, skippedFlat, rejected, failed atomic.Int64
 }
 
 // DefaultMaxRemembered is how many client_order_ids an Orders sink keeps.
@@ -82,6 +84,13 @@ type OrdersConfig struct {
 	// Logger receives orders, skips and rejections (default: the client's
 	// logger, else slog.Default()).
 	Logger *slog.Logger
+	// OnFailure, when set, keeps a live run going past a signal whose
+	// order failed for any reason but refused keys or a done context: the
+	// network, the trading API down, retries exhausted with the outcome
+	// unknown (its client_order_id keeps a later attempt safe). The signal
+	// is logged, counted in Stats.Failed and passed to OnFailure with the
+	// error. Nil ends the run with that error.
+	OnFailure func(sig *market.Signal, err error)
 }
 
 var _ pipeline.Sink[market.Event] = (*Orders)(nil)
@@ -96,12 +105,13 @@ type OrdersStats struct {
 	SkippedHeld int64 // BUYs skipped: the symbol is held
 	SkippedFlat int64 // SELLs skipped: nothing to sell
 	Rejected    int64 // orders Alpaca rejected
+	Failed      int64 // signals given up after a failure, with OnFailure set
 }
 
 // Stats returns the counters; safe at any time.
 func (o *Orders) Stats() OrdersStats {
 	return OrdersStats{o.signals.Load(), o.orders.Load(), o.duplicates.Load(), o.skippedHeld.Load(),
-		o.skippedFlat.Load(), o.rejected.Load()}
+		o.skippedFlat.Load(), o.rejected.Load(), o.failed.Load()}
 }
 
 // Remembered is how many client_order_ids the sink holds (at most
@@ -206,7 +216,14 @@ func (o *Orders) Write(ctx context.Context, items []market.Event) error {
 			q = &tradingClients{query: o.c.trading(ctx, OpREST), place: o.c.trading(ctx, OpOrder)}
 		}
 		if err := o.handle(ctx, q, sig); err != nil {
-			return err
+			if o.cfg.OnFailure == nil || ctx.Err() != nil || errors.Is(err, ErrAuth) {
+				return err
+			}
+			o.failed.Add(1)
+			o.log.Error("alpaca order failed; signal given up", "sink", ordersName, "symbol", sig.Symbol,
+				"side", sig.Side.String(), "signal_time", sig.Time.UTC(), "price", sig.Price,
+				"client_order_id", ClientOrderID(o.cfg.ClientOrderPrefix, sig), "err", err)
+			o.cfg.OnFailure(sig, err)
 		}
 	}
 	return nil

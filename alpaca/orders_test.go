@@ -254,6 +254,40 @@ func TestOrdersErrors(t *testing.T) {
 	}
 }
 
+// With OnFailure, a signal whose order failed is counted and reported, and
+// the sink goes on; refused keys still end the run.
+func TestOrdersOnFailureGoesOn(t *testing.T) {
+	srv := ordersFake(t, map[string]float64{"AAPL": 100, "MSFT": 50})
+	var failed []string
+	onFailure := func(c *alpaca.Config, o *alpaca.OrdersConfig) {
+		c.Retry.Attempts = 1
+		o.OnFailure = func(sig *market.Signal, err error) { failed = append(failed, sig.Symbol+" "+err.Error()) }
+	}
+	srv.SetFaults(alpacatest.Faults{FailEvery: 1, FailStatus: 500})
+	sink := ordersSink(srv, onFailure)
+	if err := sink.Write(ctxT(t), []market.Event{signal("AAPL", 1, market.Buy), signal("MSFT", 1, market.Buy)}); err != nil {
+		t.Fatalf("Write = %v, want nil: the failures are OnFailure's", err)
+	}
+	if st := sink.Stats(); st.Failed != 2 || st.Orders != 0 || len(failed) != 2 || !strings.HasPrefix(failed[1], "MSFT ") {
+		t.Fatalf("stats %+v, failures %q", st, failed)
+	}
+	srv.SetFaults(alpacatest.Faults{})
+	if err := sink.Write(ctxT(t), []market.Event{signal("AAPL", 2, market.Buy)}); err != nil {
+		t.Fatal(err)
+	}
+	if st := sink.Stats(); st.Orders != 1 || st.Failed != 2 {
+		t.Fatalf("after recovery: stats %+v", st)
+	}
+
+	bad := ordersSink(srv, func(c *alpaca.Config, o *alpaca.OrdersConfig) {
+		onFailure(c, o)
+		c.SecretKey = "wrong-secret"
+	})
+	if err := bad.Write(ctxT(t), []market.Event{signal("MSFT", 3, market.Buy)}); !errors.Is(err, alpaca.ErrAuth) {
+		t.Fatalf("refused keys: %v, want ErrAuth", err)
+	}
+}
+
 func TestOrdersConformance(t *testing.T) {
 	srv := ordersFake(t, map[string]float64{"AAPL": 100, "MSFT": 50})
 	var items []market.Event

@@ -115,6 +115,14 @@ type Webhook struct {
 	URL   string  // empty disables the webhook
 	Rate  float64 // requests per second
 	Burst int     // requests allowed at once above Rate
+	// Format is the body posted: json (the signal), or a chat service's
+	// message: slack, discord or telegram.
+	Format string
+	// TelegramChatID is the chat of format telegram (required with it).
+	TelegramChatID string
+	// QueueSize is how many signals wait for delivery before the newest
+	// are dropped (counted and logged).
+	QueueSize int
 }
 
 // Config is tickflow's whole configuration. [Default] returns the defaults;
@@ -168,7 +176,8 @@ func Default() *Config {
 			StaleAfter:       health.DefaultStaleAfter,
 			RecentSignals:    server.DefaultRecentSignals,
 		},
-		Webhook: Webhook{Rate: sinks.DefaultWebhookRate, Burst: sinks.DefaultWebhookBurst},
+		Webhook: Webhook{Rate: sinks.DefaultWebhookRate, Burst: sinks.DefaultWebhookBurst, Format: string(sinks.FormatJSON),
+			QueueSize: sinks.DefaultWebhookQueue},
 	}
 }
 
@@ -296,6 +305,9 @@ func (c *Config) Validate() error {
 		u, err := url.Parse(w.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("webhook.url", "%q is not an http or https URL", Redact(w.URL))
+		}
+		if w.Format == string(sinks.FormatTelegram) && strings.TrimSpace(w.TelegramChatID) == "" {
+			bad("webhook.telegram_chat_id", "format telegram needs the chat id")
 		}
 	}
 	return errors.Join(errs...)

@@ -121,6 +121,9 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"two problems at once", "", nil, map[string]string{"ema": "0", "rsi": "0"}, []string{"indicators.ema", "indicators.rsi"}},
 		{"webhook url hides its secret", "", nil, map[string]string{"webhook": "ftp://user:hunter2@example.com/T0/secret-token"},
 			[]string{"webhook.url", "example.com"}},
+		{"webhook format unknown", "webhook:\n  format: teams\n", nil, nil, []string{"tickflow.yaml:2: webhook.format", "teams"}},
+		{"telegram without a chat", "", nil, map[string]string{"webhook": "https://api.telegram.org/bot1:A/sendMessage", "webhook-format": "telegram"},
+			[]string{"webhook.telegram_chat_id", "chat id"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,6 +269,8 @@ func TestDefaultsAreTheOwners(t *testing.T) {
 		{"stream.recent_signals", c.Stream.RecentSignals, server.DefaultRecentSignals},
 		{"webhook.rate", c.Webhook.Rate, sinks.DefaultWebhookRate},
 		{"webhook.burst", c.Webhook.Burst, sinks.DefaultWebhookBurst},
+		{"webhook.format", c.Webhook.Format, string(sinks.FormatJSON)},
+		{"webhook.queue_size", c.Webhook.QueueSize, sinks.DefaultWebhookQueue},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s = %v, want the owner's %v", tt.key, tt.got, tt.want)

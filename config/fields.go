@@ -214,9 +214,12 @@ var fields = []*Field{
 	field("stream.hosts", "extra host names the HTTP server answers to, comma-separated (e.g. a reverse proxy's)", func(c *Config) any { return &c.Stream.Hosts }),
 	field("stream.stale_after", "time without data before health checks fail", func(c *Config) any { return &c.Stream.StaleAfter }).positive(float64(24 * time.Hour)),
 	field("stream.recent_signals", "signals kept for /api/signals", func(c *Config) any { return &c.Stream.RecentSignals }).between(1, 1_000_000),
-	field("webhook.url", "POST each signal as JSON to this URL (empty: off)", func(c *Config) any { return &c.Webhook.URL }).flag("webhook").secret(),
+	field("webhook.url", "POST each signal to this URL (empty: off; see webhook.format)", func(c *Config) any { return &c.Webhook.URL }).flag("webhook").secret(),
 	field("webhook.rate", "webhook requests per second", func(c *Config) any { return &c.Webhook.Rate }).flag("webhook-rate").positive(10_000),
 	field("webhook.burst", "webhook requests allowed at once above the rate", func(c *Config) any { return &c.Webhook.Burst }).flag("webhook-burst").between(1, 10_000),
+	field("webhook.format", "webhook body: json (the signal), or a slack, discord or telegram message", func(c *Config) any { return &c.Webhook.Format }).flag("webhook-format").oneOf("json", "slack", "discord", "telegram"),
+	field("webhook.telegram_chat_id", "chat id of format telegram (url: https://api.telegram.org/bot<token>/sendMessage)", func(c *Config) any { return &c.Webhook.TelegramChatID }).flag("telegram-chat-id"),
+	field("webhook.queue_size", "signals waiting for the webhook before the newest are dropped (counted, logged)", func(c *Config) any { return &c.Webhook.QueueSize }).flag("webhook-queue").between(1, 1_000_000),
 }
 
 var byKey, byFlag = func() (map[string]*Field, map[string]*Field) {

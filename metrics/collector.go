@@ -17,13 +17,15 @@ var (
 		"Time a stage's workers spent processing, summed over workers.", []string{"stage"}, nil)
 	failedDesc = prometheus.NewDesc("tickflow_stage_failed_keys_total",
 		"Keys (symbols) a stage failed.", []string{"stage"}, nil)
+	sinkQueueDesc = prometheus.NewDesc("tickflow_sink_queued_items",
+		"Events waiting in a slow sink's asynchronous queue (or being written).", []string{"sink"}, nil)
 )
 
 // stageCollector reads the watched pipeline's Stats at scrape time.
 type stageCollector struct{ m *Metrics }
 
 func (c stageCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{activeDesc, queuedDesc, workersDesc, busyDesc, failedDesc} {
+	for _, d := range []*prometheus.Desc{activeDesc, queuedDesc, workersDesc, busyDesc, failedDesc, sinkQueueDesc} {
 		ch <- d
 	}
 }
@@ -41,4 +43,9 @@ func (c stageCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(failedDesc, prometheus.CounterValue, float64(s.Failed), s.Name)
 	}
 	ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(active))
+	c.m.mu.RLock()
+	defer c.m.mu.RUnlock()
+	for name, depth := range c.m.queues {
+		ch <- prometheus.MustNewConstMetric(sinkQueueDesc, prometheus.GaugeValue, float64(depth()), name)
+	}
 }

@@ -40,6 +40,7 @@ type Metrics struct {
 	waits      *prometheus.CounterVec
 	waited     *prometheus.CounterVec
 	breaker    *prometheus.GaugeVec
+	limits     *prometheus.GaugeVec
 
 	buy, sell prometheus.Counter
 
@@ -53,6 +54,7 @@ type Metrics struct {
 	mu     sync.RWMutex
 	stages map[string]*stageMetrics
 	syms   map[string]*pending
+	queues map[string]func() int // sink name -> its queue depth, read at scrape
 }
 
 type stageMetrics struct {
@@ -126,15 +128,20 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "tickflow_circuit_breaker_state",
 			Help: "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
 		}, []string{"name"}),
+		limits: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tickflow_concurrency_limit",
+			Help: "Current adaptive limit of outbound requests in flight (never above async.max_concurrent_requests).",
+		}, []string{"operation_type"}),
 		base:   time.Now(),
 		stages: map[string]*stageMetrics{},
 		syms:   map[string]*pending{},
+		queues: map[string]func() int{},
 	}
 	m.buy = m.signals.WithLabelValues("buy")
 	m.sell = m.signals.WithLabelValues("sell")
 	for _, c := range []prometheus.Collector{
 		m.opDuration, m.batchDur, m.errs, m.itemsIn, m.itemsOut, m.dropped, m.bars, m.signals,
-		m.latency, m.unmatched, m.retries, m.discarded, m.waits, m.waited, m.breaker,
+		m.latency, m.unmatched, m.retries, m.discarded, m.waits, m.waited, m.breaker, m.limits,
 		stageCollector{m},
 	} {
 		if err := reg.Register(c); err != nil {
@@ -298,4 +305,26 @@ func (m *Metrics) BreakerState(name, state string) {
 		v = 2
 	}
 	m.breaker.WithLabelValues(name).Set(v)
+}
+
+var _ observe.LimitReporter = (*Metrics)(nil)
+
+// ConcurrencyLimit sets the adaptive concurrency limit of op's requests
+// (tickflow_concurrency_limit): an Observer that takes limits, for the I/O
+// layer's limiters.
+func (m *Metrics) ConcurrencyLimit(op string, limit int) {
+	m.limits.WithLabelValues(op).Set(float64(limit))
+}
+
+// WatchQueue makes every scrape read the depth of sink's asynchronous
+// queue (tickflow_sink_queued_items{sink}); what the queue drops is counted
+// through Discarded. Nil depth stops watching.
+func (m *Metrics) WatchQueue(sink string, depth func() int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if depth == nil {
+		delete(m.queues, sink)
+		return
+	}
+	m.queues[sink] = depth
 }

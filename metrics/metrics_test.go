@@ -236,6 +236,35 @@ tickflow_retries_total{operation_type="webhook"} 1
 	}
 }
 
+// The adaptive limits and the slow sinks' queues are gauges.
+func TestLimitAndQueueGauges(t *testing.T) {
+	m, reg := newMetrics(t)
+	m.ConcurrencyLimit("alpaca.order", 50)
+	m.ConcurrencyLimit("alpaca.order", 37)
+	m.ConcurrencyLimit("webhook", 4)
+	depth := 3
+	m.WatchQueue("webhook", func() int { return depth })
+	m.WatchQueue("alpaca.order", func() int { return 0 })
+	m.WatchQueue("alpaca.order", nil)
+	want := `
+# HELP tickflow_concurrency_limit Current adaptive limit of outbound requests in flight (never above async.max_concurrent_requests).
+# TYPE tickflow_concurrency_limit gauge
+tickflow_concurrency_limit{operation_type="alpaca.order"} 37
+tickflow_concurrency_limit{operation_type="webhook"} 4
+# HELP tickflow_sink_queued_items Events waiting in a slow sink's asynchronous queue (or being written).
+# TYPE tickflow_sink_queued_items gauge
+tickflow_sink_queued_items{sink="webhook"} 3
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "tickflow_concurrency_limit", "tickflow_sink_queued_items"); err != nil {
+		t.Error(err)
+	}
+	depth = 0
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(strings.ReplaceAll(want, `{sink="webhook"} 3`, `{sink="webhook"} 0`)),
+		"tickflow_concurrency_limit", "tickflow_sink_queued_items"); err != nil {
+		t.Error(err)
+	}
+}
+
 // Declared operation types have their series from the start, at zero:
 // an alert on the error rate works before the first error.
 func TestDeclaredSeriesExistBeforeAnyError(t *testing.T) {

@@ -389,3 +389,7 @@ func (s *AsyncSink) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// HasSignal reports whether e carries a signal: the AsyncConfig.Keep of a
+// sink that acts only on signals (a webhook, orders).
+func HasSignal(e market.Event) bool { return e.Signal != nil }

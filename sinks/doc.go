@@ -9,9 +9,11 @@
 //
 // One sink acts on signals:
 //
-//   - [Webhook] posts each signal as JSON through the I/O layer's retry
-//     policy, with a circuit breaker and a rate limit, never slowing the
-//     pipeline.
+//   - [Webhook] posts each signal as JSON, or as a Slack, Discord or
+//     Telegram message, through the I/O layer's retry policy, with a
+//     circuit breaker and a rate limit. It waits for the endpoint: run it
+//     behind [Async], whose bounded, counted queue keeps a slow endpoint
+//     from slowing the pipeline.
 //
 // They depend on nothing but the standard library, the pipeline and a
 // breaker and rate limiter: the sinks of integrations live with them,

@@ -3,13 +3,11 @@ package sinks
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,18 +43,19 @@ type Observer = observe.Observer
 
 // Reasons a [Webhook] gives up a signal, as passed to WebhookHook.Discarded.
 const (
-	DiscardQueueFull        = "queue_full"        // the queue was full: the endpoint cannot keep up
+	DiscardQueueFull        = "queue_full"        // the queue was full: the endpoint cannot keep up ([Async])
 	DiscardBreakerOpen      = "breaker_open"      // the circuit breaker is open
 	DiscardRetriesExhausted = "retries_exhausted" // every attempt failed
 	DiscardRejected         = "rejected"          // the endpoint answered 4xx: retrying would not help
-	DiscardShutdown         = "shutdown"          // the webhook was closed first
+	DiscardShutdown         = "shutdown"          // still queued at Close ([Async])
 )
 
 // Defaults of [WebhookConfig] fields left zero.
 const (
-	DefaultWebhookRate  = 5.0
-	DefaultWebhookBurst = 10
-	DefaultWebhookQueue = 1024
+	DefaultWebhookRate     = 5.0
+	DefaultWebhookBurst    = 10
+	DefaultWebhookQueue    = 1024
+	DefaultWebhookSlowness = 5 * time.Second
 )
 
 // WebhookConfig configures a [Webhook]; the zero value of each field but
@@ -64,6 +63,12 @@ const (
 type WebhookConfig struct {
 	URL    string      // http or https endpoint; required
 	Header http.Header // extra request headers, e.g. Authorization
+	// Format is the request body: FormatJSON (default), FormatSlack,
+	// FormatDiscord or FormatTelegram (see [WebhookFormat]).
+	Format WebhookFormat
+	// TelegramChatID is the chat a FormatTelegram message goes to
+	// (required with it; URL is then https://api.telegram.org/bot<token>/sendMessage).
+	TelegramChatID string
 	// Transport sends the requests (default http.DefaultTransport).
 	Transport http.RoundTripper
 	// Retry retries network errors, timeouts (reading the answer
@@ -73,10 +78,17 @@ type WebhookConfig struct {
 	Rate  float64 // requests per second (default 5)
 	Burst int     // requests allowed at once above Rate (default 10)
 
-	QueueSize int // signals waiting for delivery (default 1024)
+	// QueueSize is the capacity of the [Async] queue meant to run the
+	// webhook (default 1024); the Webhook itself does not queue.
+	QueueSize int
 
 	BreakerFailures int           // consecutive failures that open the breaker (default 5)
 	BreakerCooldown time.Duration // how long it stays open before a trial request (default 30 s)
+
+	// SlowAfter is how long one signal's delivery (its retries included)
+	// may take before Health reports the endpoint as failing (default 5 s):
+	// a hanging endpoint is unhealthy long before its request times out.
+	SlowAfter time.Duration
 
 	Name     string       // operation_type and breaker name (default "webhook")
 	Hook     WebhookHook  // nil observes nothing
@@ -84,21 +96,26 @@ type WebhookConfig struct {
 	Logger   *slog.Logger // nil logs nothing
 }
 
-// Webhook is a sink that POSTs each signal as JSON to its URL:
+// Webhook is a sink that POSTs each signal to its URL, by default as JSON:
 //
 //	{"symbol":"AAPL","time":"2024-01-02T15:10:00Z","side":"buy","price":185.1,"reason":"...",
 //	 "ema":184.9,"stochrsi_k":23.5,"stochrsi_d":18.2}
 //
-// Write never waits for the endpoint: it queues the batch's signals (a full
-// queue discards, counted) and one goroutine, started by the first Write
-// and ended by Close, delivers them in order through the I/O layer: each
-// attempt bounded by Retry.Timeout, retried with exponential back-off,
-// paced by a token-bucket rate limit and guarded by a circuit breaker that
-// fails fast while the endpoint is down. A signal that cannot be delivered
-// is discarded and counted, not returned as an error: a webhook outage must
-// not stop the stream. Flush waits for the queue to empty.
+// or as a Slack, Discord or Telegram message (Format).
 //
-//	Write ──queue (QueueSize)──▶ sender: rate limit ─▶ breaker ─▶ POST (timeout) ─▶ retry with back-off
+// Write delivers the batch's signals in order, synchronously, through the
+// I/O layer: each attempt bounded by Retry.Timeout, retried with
+// exponential back-off, paced by a token-bucket rate limit and guarded by a
+// circuit breaker that fails fast while the endpoint is down. A signal that
+// cannot be delivered is logged with the signal, counted and passed to
+// Hook.Discarded, not returned as an error: a webhook outage must not stop
+// the stream. Only a done ctx ends Write early, with its error.
+//
+// Since Write waits for the endpoint, a live pipeline runs the webhook
+// behind [Async], whose queue and overflow policy keep a slow endpoint off
+// the pipeline's path:
+//
+//	Async(Webhook) ──queue──▶ Write: rate limit ─▶ breaker ─▶ POST (timeout) ─▶ retry with back-off
 //
 // The URL and Header may hold secrets: they never appear in logs or
 // errors, which name only the URL's scheme and host.
@@ -110,24 +127,15 @@ type Webhook struct {
 	http    *httpx.Client
 	limiter *rate.Limiter
 	breaker *breaker.Breaker
-
-	start   sync.Once
-	queue   chan []byte
-	stop    chan struct{}
-	cancel  context.CancelFunc // cancels the request in flight and back-off waits
-	stopped chan struct{}
 	closed  atomic.Bool
 
-	mu      sync.Mutex
-	pending int           // queued or being delivered
-	idle    chan struct{} // closed while pending == 0
-
 	delivered, discarded atomic.Int64
+	busySince            atomic.Int64 // unix ns when the delivery in flight began; 0 when idle
+	lastGivenUp          atomic.Value // string: the reason the last signal was given up, "" when delivered
 }
 
 var (
 	_ pipeline.Sink[market.Event] = (*Webhook)(nil)
-	_ pipeline.Flusher            = (*Webhook)(nil)
 	_ pipeline.Closer             = (*Webhook)(nil)
 )
 
@@ -138,14 +146,19 @@ func (noHook) Discarded(string, string)          {}
 func (noHook) RateLimited(string, time.Duration) {}
 func (noHook) BreakerState(string, string)       {}
 
-// NewWebhook checks cfg (a URL that is http or https, with a host) and
-// returns the sink; nothing is sent before the first Write.
+// NewWebhook checks cfg (a URL that is http or https, with a host; a known
+// Format; a chat id for Telegram) and returns the sink; nothing is sent
+// before the first Write.
 func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("sinks.Webhook: URL is not an http or https URL")
 	}
+	if err := cfg.Format.check(cfg.TelegramChatID); err != nil {
+		return nil, fmt.Errorf("sinks.Webhook: %w", err)
+	}
 	w := &Webhook{cfg: cfg, target: u.Scheme + "://" + u.Host}
+	w.lastGivenUp.Store("")
 	c := &w.cfg
 	if c.Rate <= 0 {
 		c.Rate = DefaultWebhookRate
@@ -155,6 +168,9 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultWebhookQueue
+	}
+	if c.SlowAfter <= 0 {
+		c.SlowAfter = DefaultWebhookSlowness
 	}
 	if c.Name == "" {
 		c.Name = "webhook"
@@ -194,142 +210,94 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		},
 	}
 	observe.Declare(c.Observer, c.Name)
-	w.queue = make(chan []byte, c.QueueSize)
-	w.stop = make(chan struct{})
-	w.stopped = make(chan struct{})
-	w.idle = make(chan struct{})
-	close(w.idle)
 	return w, nil
 }
 
-// run starts the sender, once.
-func (w *Webhook) run() {
-	w.start.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		w.cancel = cancel
-		go w.send(ctx)
-	})
-}
+// QueueSize is the queue capacity configured for the webhook's [Async]
+// (WebhookConfig.QueueSize, defaulted).
+func (w *Webhook) QueueSize() int { return w.cfg.QueueSize }
+
+// Name is the webhook's operation_type, as passed to its hooks.
+func (w *Webhook) Name() string { return w.cfg.Name }
 
 // BreakerState returns the circuit breaker's state: "closed", "half-open"
-// or "open" (for a health check).
+// or "open".
 func (w *Webhook) BreakerState() string { return w.breaker.State() }
+
+// Health is nil while the endpoint looks healthy. It is an error when the
+// breaker is not closed, when the last signal was given up (its reason),
+// or when the delivery in flight has taken longer than SlowAfter: a
+// hanging endpoint, whose attempt has not yet timed out, is not healthy.
+func (w *Webhook) Health(context.Context) error {
+	if st := w.breaker.State(); st != "closed" {
+		return fmt.Errorf("sinks.Webhook %s: circuit breaker %s", w.target, st)
+	}
+	if since := w.busySince.Load(); since != 0 {
+		if d := time.Since(time.Unix(0, since)); d > w.cfg.SlowAfter {
+			return fmt.Errorf("sinks.Webhook %s: a signal has waited %v for delivery", w.target, d.Round(time.Second))
+		}
+	}
+	if reason := w.lastGivenUp.Load().(string); reason != "" {
+		return fmt.Errorf("sinks.Webhook %s: the last signal was given up (%s)", w.target, reason)
+	}
+	return nil
+}
 
 // Delivered returns how many signals the endpoint accepted.
 func (w *Webhook) Delivered() int64 { return w.delivered.Load() }
 
-// DiscardedSignals returns how many signals were given up.
+// DiscardedSignals returns how many signals the webhook gave up (retries
+// exhausted, rejected, breaker open); those its [Async] queue dropped are
+// in the queue's Stats.
 func (w *Webhook) DiscardedSignals() int64 { return w.discarded.Load() }
 
-// Write queues the batch's signals for delivery; it never waits for the
-// endpoint.
-func (w *Webhook) Write(_ context.Context, items []market.Event) error {
+// Write delivers the batch's signals, in order; events without a signal
+// are ignored. A signal given up is counted, not an error; a done ctx
+// stops Write with its error before the next signal.
+func (w *Webhook) Write(ctx context.Context, items []market.Event) error {
+	if w.closed.Load() {
+		return errors.New("sinks.Webhook: Write after Close")
+	}
 	for i := range items {
 		sig := items[i].Signal
 		if sig == nil {
 			continue
 		}
-		if w.closed.Load() {
-			return errors.New("sinks.Webhook: Write after Close")
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("sinks.Webhook: signal of %s at %s not sent: %w", sig.Symbol, sig.Time.UTC().Format(time.RFC3339), err)
 		}
-		body, err := json.Marshal(sig) // market.Signal's JSON form
+		body, err := w.cfg.Format.body(sig, w.cfg.TelegramChatID)
 		if err != nil {
 			return fmt.Errorf("sinks.Webhook: encoding a signal of %s: %w", sig.Symbol, err)
 		}
-		w.run()
-		w.addPending(1)
-		select {
-		case w.queue <- body:
+		w.busySince.Store(time.Now().UnixNano())
+		reason := w.deliver(ctx, sig, body)
+		w.busySince.Store(0)
+		switch {
+		case reason == "":
+			w.delivered.Add(1)
+		case ctx.Err() != nil:
+			// Cancelled, not given up: the caller (Async's Close)
+			// counts what it cut short.
+			return fmt.Errorf("sinks.Webhook: signal of %s at %s not sent: %w", sig.Symbol, sig.Time.UTC().Format(time.RFC3339), ctx.Err())
 		default:
-			w.addPending(-1)
-			w.discard(DiscardQueueFull)
+			w.discarded.Add(1)
+			w.cfg.Hook.Discarded(w.cfg.Name, reason)
 		}
+		w.lastGivenUp.Store(reason)
 	}
 	return nil
 }
 
-// Flush waits until every queued signal has been delivered or discarded,
-// or ctx is done.
-func (w *Webhook) Flush(ctx context.Context) error {
-	w.mu.Lock()
-	idle := w.idle
-	w.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("sinks.Webhook: flush: %d signals undelivered: %w", w.pendingCount(), ctx.Err())
-	}
-}
-
-// Close stops the sender: a request in flight is cancelled, and signals
-// still queued are discarded (counted). Call Flush first to deliver them.
+// Close makes later Writes fail; the webhook holds nothing to release.
 func (w *Webhook) Close() error {
-	if !w.closed.CompareAndSwap(false, true) {
-		return nil
-	}
-	started := true
-	w.start.Do(func() { started = false }) // never started: nothing to stop
-	if started {
-		w.cancel()
-		close(w.stop)
-		<-w.stopped
-	}
+	w.closed.Store(true)
 	return nil
 }
 
-func (w *Webhook) addPending(d int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	was := w.pending
-	w.pending += d
-	switch {
-	case was == 0 && w.pending > 0:
-		w.idle = make(chan struct{})
-	case was > 0 && w.pending == 0:
-		close(w.idle)
-	}
-}
-
-func (w *Webhook) pendingCount() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.pending
-}
-
-func (w *Webhook) discard(reason string) {
-	w.discarded.Add(1)
-	w.cfg.Hook.Discarded(w.cfg.Name, reason)
-}
-
-// send is the one goroutine that delivers, in queue order.
-func (w *Webhook) send(ctx context.Context) {
-	defer close(w.stopped)
-	for {
-		select {
-		case body := <-w.queue:
-			if reason := w.deliver(ctx, body); reason != "" {
-				w.discard(reason)
-			} else {
-				w.delivered.Add(1)
-			}
-			w.addPending(-1)
-		case <-w.stop:
-			for {
-				select {
-				case <-w.queue:
-					w.discard(DiscardShutdown)
-					w.addPending(-1)
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// deliver posts body until it is accepted ("") or given up (the reason).
-func (w *Webhook) deliver(ctx context.Context, body []byte) string {
+// deliver posts body until it is accepted ("") or given up (the reason,
+// logged with the signal).
+func (w *Webhook) deliver(ctx context.Context, sig *market.Signal, body []byte) string {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		return DiscardRejected
@@ -340,20 +308,25 @@ func (w *Webhook) deliver(ctx context.Context, body []byte) string {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "tickflow-webhook")
 	_, err = w.http.Do(ctx, req)
-	var se *httpx.StatusError
-	switch {
-	case err == nil:
+	if err == nil {
 		return ""
-	case errors.Is(err, breaker.ErrOpen):
-		return DiscardBreakerOpen
-	case ctx.Err() != nil:
+	}
+	if ctx.Err() != nil {
 		return DiscardShutdown
-	case errors.As(err, &se) && !httpx.Retryable(se.Code):
-		w.cfg.Logger.Warn("webhook rejected a signal", "target", w.target, "error", se.Error())
-		return DiscardRejected
 	}
 	// The I/O layer drops *url.Error, which quotes the URL: err names
 	// neither the URL's path nor its credentials.
-	w.cfg.Logger.Warn("webhook gave up a signal", "target", w.target, "error", err.Error())
-	return DiscardRetriesExhausted
+	log := func(msg, reason string) string {
+		w.cfg.Logger.Warn(msg, "target", w.target, "reason", reason, "symbol", sig.Symbol, "side", sig.Side.String(),
+			"signal_time", sig.Time.UTC(), "price", sig.Price, "error", err.Error())
+		return reason
+	}
+	var se *httpx.StatusError
+	switch {
+	case errors.Is(err, breaker.ErrOpen):
+		return log("webhook gave up a signal: circuit breaker open", DiscardBreakerOpen)
+	case errors.As(err, &se) && !httpx.Retryable(se.Code):
+		return log("webhook rejected a signal", DiscardRejected)
+	}
+	return log("webhook gave up a signal", DiscardRetriesExhausted)
 }

@@ -37,7 +37,7 @@ func TestWebhookConforms(t *testing.T) {
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 		return mustWebhook(t, sinks.WebhookConfig{URL: srv.URL, Transport: client.Transport, Rate: 1000, Burst: 100})
 	}, events, func(t *testing.T, s pipeline.Sink[market.Event]) {
-		// Flush waits for delivery: every signal has been posted by now.
+		// Write delivers: every signal has been posted by now.
 		if got := posted.Load(); got != 4 {
 			t.Errorf("posted %d signals, want 4", got)
 		}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
 )
 
@@ -117,9 +119,6 @@ func run(t *testing.T, w *sinks.Webhook, events []market.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := w.Write(ctx, events); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -260,7 +259,9 @@ func TestWebhookTimeout(t *testing.T) {
 	}
 }
 
-func TestWebhookNeverBlocksTheWriter(t *testing.T) {
+// Behind Async, a hanging endpoint neither blocks the writer nor looks
+// healthy, and every signal it could not take is counted.
+func TestWebhookBehindAsync(t *testing.T) {
 	leakCheck(t)
 	release := make(chan struct{})
 	arrived := make(chan struct{}, 10)
@@ -272,34 +273,104 @@ func TestWebhookNeverBlocksTheWriter(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
+	defer close(release)
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{URL: srv.URL, Hook: h, Observer: h, QueueSize: 2, Rate: 1000})
+	w := mustWebhook(t, sinks.WebhookConfig{URL: srv.URL, Hook: h, Observer: h, Rate: 1000, SlowAfter: time.Millisecond})
+	q := sinks.Async(w, sinks.AsyncConfig{Capacity: 2, BatchSize: 1, Overflow: pipeline.DropNewest, Keep: sinks.HasSignal,
+		OnDrop: func(_ market.Event, reason string) { h.Discarded(w.Name(), reason) }})
 	ctx := context.Background()
-	if err := w.Write(ctx, signals(1)); err != nil {
+	if err := q.Write(ctx, signals(1)); err != nil {
 		t.Fatal(err)
 	}
-	<-arrived // the sender is stuck on the first signal
-	if err := w.Write(ctx, signals(5)); err != nil {
+	<-arrived // the webhook is stuck on the first signal
+	if err := q.Write(ctx, signals(5)); err != nil {
 		t.Fatal(err)
 	}
 	if n := h.count("discard webhook queue_full"); n != 3 {
 		t.Errorf("%d discarded for a full queue, want 3 (queue of 2); calls %v", n, h.calls)
 	}
-	short, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := w.Flush(short); err == nil {
-		t.Error("Flush returned nil with signals undelivered and its context done")
+	// A hanging endpoint is unhealthy before its attempt times out.
+	deadline := time.Now().Add(5 * time.Second)
+	for w.Health(ctx) == nil && time.Now().Before(deadline) {
+		runtime.Gosched()
 	}
-	close(release)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
+	if err := w.Health(ctx); err == nil || !strings.Contains(err.Error(), "waited") {
+		t.Errorf("Health = %v while a delivery hangs", err)
 	}
-	if n := h.count("discard webhook shutdown"); n < 2 {
-		t.Errorf("queued signals not counted at Close: %v", h.calls)
+	if err := q.Close(); err == nil {
+		t.Error("Close returned nil with signals undelivered")
+	}
+	if n := h.count("discard webhook shutdown"); n != 3 {
+		t.Errorf("%d counted at Close, want 3 (one in flight, two queued): %v", n, h.calls)
 	}
 	if err := w.Write(ctx, signals(1)); err == nil {
 		t.Error("Write after Close succeeded")
 	}
+}
+
+// At 50 % failures every signal is delivered within the retry policy; when
+// every attempt fails each signal is counted, logged with the signal, and
+// Health says so.
+func TestWebhookFailingEndpoint(t *testing.T) {
+	tests := []struct {
+		name                 string
+		status               func(i int) int
+		delivered, discarded int64
+		healthy              bool
+	}{
+		{"half fail", func(i int) int {
+			if i%2 == 0 {
+				return http.StatusInternalServerError
+			}
+			return http.StatusOK
+		}, 10, 0, true},
+		{"all fail", func(int) int { return http.StatusInternalServerError }, 0, 10, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leakCheck(t)
+			ep := newEndpoint(t, tt.status)
+			h := &hook{}
+			var logs syncLog
+			w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Rate: 10_000, Burst: 100, BreakerFailures: 1000,
+				Retry:  sinks.RetryPolicy{Attempts: 3, Initial: time.Microsecond, Max: time.Microsecond},
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			run(t, w, signals(10))
+			if w.Delivered() != tt.delivered || w.DiscardedSignals() != tt.discarded {
+				t.Errorf("delivered %d, discarded %d; want %d and %d", w.Delivered(), w.DiscardedSignals(), tt.delivered, tt.discarded)
+			}
+			if n := int64(h.count("discard webhook retries_exhausted")); n != tt.discarded {
+				t.Errorf("%d discards reported to the hook, want %d", n, tt.discarded)
+			}
+			if n := int64(strings.Count(logs.String(), "webhook gave up a signal")); n != tt.discarded {
+				t.Errorf("%d signals logged as given up, want %d: %s", n, tt.discarded, logs.String())
+			}
+			if tt.discarded > 0 && !strings.Contains(logs.String(), "symbol=SYM") {
+				t.Errorf("the log does not name the signal: %s", logs.String())
+			}
+			if err := w.Health(context.Background()); (err == nil) != tt.healthy {
+				t.Errorf("Health = %v, want healthy %v", err, tt.healthy)
+			}
+		})
+	}
+}
+
+// syncLog is a log buffer safe for concurrent writes.
+type syncLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 func TestWebhookKeepsSecretsOutOfLogs(t *testing.T) {

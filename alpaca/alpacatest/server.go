@@ -82,6 +82,13 @@ type Faults struct {
 	// PlaceThenFailEvery > 0 places every such order POST and then answers
 	// 500, as when a response is lost: a retry must not place a second order.
 	PlaceThenFailEvery int
+	// MaxInFlight > 0 answers 429 to a REST request that arrives while
+	// that many are already in flight, as a server with a concurrency cap
+	// does (counted in Stats.OverCapacity).
+	MaxInFlight int
+	// Delay holds every REST request that long before it is answered, so
+	// that requests overlap (MaxInFlight).
+	Delay time.Duration
 }
 
 // Stats are the counts of what the server has served.
@@ -90,6 +97,8 @@ type Stats struct {
 	BarRequests      int // bar pages requested (stocks and crypto)
 	BarRequestsPeak  int // most bar requests in flight at once
 	FailedRequests   int // REST requests answered with an injected or rate-limit error
+	OverCapacity     int // REST requests answered 429 for MaxInFlight
+	RESTPeak         int // most REST requests in flight at once
 	OrderPosts       int // POST /v2/orders received
 	OrdersPlaced     int // orders created
 	OrdersRejected   int // POSTs rejected (duplicate client_order_id, buying power, ...)
@@ -127,6 +136,7 @@ type Server struct {
 	faults    Faults
 	stats     Stats
 	barsLive  int           // bar requests in flight
+	restLive  int           // REST requests in flight
 	gate      chan struct{} // closed once GateBarRequests are in flight
 	window    []time.Time   // REST request times in the last minute
 	conns     map[*wsConn]struct{}
@@ -369,11 +379,34 @@ func (s *Server) rest(h http.HandlerFunc) http.HandlerFunc {
 			limited = len(s.window) > s.opts.RequestsPerMinute
 		}
 		failed := limited || (f.FailEvery > 0 && n%f.FailEvery == 0)
-		if failed {
+		over := !failed && f.MaxInFlight > 0 && s.restLive >= f.MaxInFlight
+		if failed || over {
 			s.stats.FailedRequests++
 		}
+		if over { // refused at once, taking no capacity
+			s.stats.OverCapacity++
+			s.notifyLocked()
+			s.mu.Unlock()
+			apiError(w, http.StatusTooManyRequests, 42910000, "too many requests in flight")
+			return
+		}
+		s.restLive++
+		s.stats.RESTPeak = max(s.stats.RESTPeak, s.restLive)
 		s.notifyLocked()
 		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.restLive--
+			s.mu.Unlock()
+		}()
+		if f.Delay > 0 {
+			t := time.NewTimer(f.Delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+			}
+			t.Stop()
+		}
 		switch {
 		case limited:
 			apiError(w, http.StatusTooManyRequests, 42910000, "rate limit exceeded")

@@ -16,6 +16,7 @@ import (
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/metrics"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sources"
 )
@@ -262,11 +263,16 @@ func alpacaHealth(mon *health.Monitor, feed pipeline.Source[market.Event]) {
 // alpacaOrders is the order sink --orders asks for, if any.
 // With --source alpaca the feed's client is shared (feed is then an
 // *alpaca.Stream): one token bucket, breaker and request bound per account.
-func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer, feed pipeline.Source[market.Event]) ([]pipeline.Sink[market.Event], error) {
+// A signal whose order failed is counted in m and the run goes on
+// (alpaca.OrdersConfig.OnFailure; the sink logs it); refused keys still
+// end it.
+func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer, m *metrics.Metrics,
+	feed pipeline.Source[market.Event]) ([]pipeline.Sink[market.Event], error) {
 	mode := c.String("orders")
-	ocfg := alpaca.OrdersConfig{Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log}
+	ocfg := alpaca.OrdersConfig{Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log,
+		OnFailure: func(*market.Signal, error) { m.Discarded(alpaca.OpOrder, discardOrderFailed) }}
 	ccfg := alpaca.Config{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
-		Logger: log, Retry: retryPolicy(cfg), Observer: obs}
+		Logger: log, Retry: retryPolicy(cfg), Observer: obs, MaxConcurrentRequests: cfg.Async.MaxConcurrentRequests}
 	switch mode {
 	case "", "off":
 		return nil, nil

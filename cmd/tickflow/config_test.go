@@ -21,7 +21,7 @@ func TestConfigPrintsEffectiveSettings(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"retry_attempts: 5 # file", "synthetic_symbols: 7 # env", "ema: 30 # flag", "max_concurrent_symbols: 10 # default", `listen: "127.0.0.1:9090" # default`, "hooks.example.com"} {
+	for _, want := range []string{"retry_attempts: 5 # file", "synthetic_symbols: 7 # env", "ema: 30 # flag", "max_concurrent_symbols: 10 # default", `listen: "127.0.0.1:7321" # default`, "hooks.example.com"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

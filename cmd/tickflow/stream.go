@@ -14,9 +14,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tickflow/tickflow"
+	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/indicators"
+	"github.com/tickflow/tickflow/internal/limit"
 	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/metrics"
@@ -107,15 +109,24 @@ func streamAction(c *cli.Context) error {
 
 	sinkList := []pipeline.Sink[market.Event]{m.Sink()}
 	var hook *sinks.Webhook
+	var hookQueue *sinks.AsyncSink
 	if cfg.Webhook.URL != "" {
+		wl, err := requestLimit(cfg, m, "webhook")
+		if err != nil {
+			return err
+		}
 		hook, err = sinks.NewWebhook(sinks.WebhookConfig{
-			URL: cfg.Webhook.URL, Retry: retryPolicy(cfg), Rate: cfg.Webhook.Rate, Burst: cfg.Webhook.Burst,
-			Hook: m, Observer: obs, Logger: log,
+			URL: cfg.Webhook.URL, Format: sinks.WebhookFormat(cfg.Webhook.Format), TelegramChatID: cfg.Webhook.TelegramChatID,
+			Transport: limit.Transport(wl, nil), Retry: retryPolicy(cfg), Rate: cfg.Webhook.Rate, Burst: cfg.Webhook.Burst,
+			QueueSize: cfg.Webhook.QueueSize, Hook: m, Observer: obs, Logger: log,
 		})
 		if err != nil {
 			return usageError("--webhook: %v", err)
 		}
-		sinkList = append(sinkList, hook)
+		// A full queue drops the newest signals: the queued ones are
+		// delivered in order, and each drop is counted and logged.
+		hookQueue = slowSink(m, log, hook, hook.Name(), hook.QueueSize(), pipeline.DropNewest)
+		sinkList = append(sinkList, hookQueue)
 	}
 
 	feed, err := streamFeed(c, cfg, log, obs)
@@ -125,11 +136,13 @@ func streamAction(c *cli.Context) error {
 	src := m.Source(feed)
 	alpacaHealth(mon, feed)
 	if hook != nil {
-		mon.AddAPI("webhook", health.CheckerFunc(func(context.Context) health.Status {
-			if st := hook.BreakerState(); st != "closed" {
-				return health.Fail("circuit breaker %s", st)
+		// The webhook's last outcomes and a delivery hanging, not only
+		// its breaker (the last attempt's outcome comes through obs).
+		mon.AddAPI("webhook", health.CheckerFunc(func(ctx context.Context) health.Status {
+			if err := hook.Health(ctx); err != nil {
+				return health.Fail("%v", err)
 			}
-			return health.OK("circuit breaker closed")
+			return health.OK("delivering (%d queued)", hookQueue.Stats().Queued)
 		}))
 	}
 	// --orders sim: a paper wallet (backtest_sim.go); made before the
@@ -147,14 +160,24 @@ func streamAction(c *cli.Context) error {
 		return err
 	}
 	sinkList = append(sinkList, srv.Feed(), out)
+	var orderQueues []*sinks.AsyncSink
 	if broker != nil {
-		sinkList = append(sinkList, broker)
+		sinkList = append(sinkList, broker) // --orders sim: the paper wallet is fast, no queue
 	} else {
-		orders, err := alpacaOrders(c, cfg, log, obs, feed) // --orders: none unless asked
+		orders, err := alpacaOrders(c, cfg, log, obs, m, feed) // --orders: none unless asked
 		if err != nil {
 			return err
 		}
-		sinkList = append(sinkList, orders...)
+		for _, o := range orders {
+			// Orders wait on the trading API (its retries, a 429's
+			// Retry-After), so they run behind a queue that never slows the
+			// feed. A full queue drops its oldest signal, counted and logged:
+			// a market order fills at the current price, so the freshest
+			// signals are the ones worth placing.
+			q := slowSink(m, log, o, alpaca.OpOrder, ordersQueue, pipeline.DropOldest)
+			orderQueues = append(orderQueues, q)
+			sinkList = append(sinkList, q)
+		}
 	}
 
 	p, err = tickflow.New(src, sinks.Tee(sinkList...), tickflow.Config{
@@ -208,7 +231,14 @@ func streamAction(c *cli.Context) error {
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: stopped after %s: %s, %d bars, %d signals, %.0f bars/s, %d bars dropped by overload\n",
 		elapsed.Round(time.Millisecond), plural(st.Symbols, "symbol"), st.Bars, st.Signals, float64(st.Bars)/elapsed.Seconds(), dropped)
 	if hook != nil {
-		fmt.Fprintf(c.App.ErrWriter, "tickflow: webhook: %d delivered, %d discarded\n", hook.Delivered(), hook.DiscardedSignals())
+		q := hookQueue.Stats()
+		fmt.Fprintf(c.App.ErrWriter, "tickflow: webhook: %d delivered, %d given up, %d dropped by a full queue, %d discarded at stop\n",
+			hook.Delivered(), hook.DiscardedSignals(), q.Dropped, q.Discarded)
+	}
+	for _, q := range orderQueues {
+		st := q.Stats()
+		fmt.Fprintf(c.App.ErrWriter, "tickflow: orders: %d signals sent to the order sink, %d dropped by a full queue, %d discarded at stop\n",
+			st.Written, st.Dropped, st.Discarded)
 	}
 	var statementErr error
 	if broker != nil {
@@ -223,6 +253,45 @@ func streamAction(c *cli.Context) error {
 		return nil // stopped as asked: drained and flushed
 	}
 	return cli.Exit(runErr.Error(), exitFailure)
+}
+
+// ordersQueue is how many signals wait for the order sink. A few minutes
+// of signals: older ones would be stale orders.
+const ordersQueue = 256
+
+// discardOrderFailed is the reason of tickflow_discarded_total for a signal
+// whose order failed (the trading API down or refusing, retries exhausted).
+const discardOrderFailed = "order_failed"
+
+// slowSink runs inner, a sink that waits on a remote, behind a bounded
+// queue of signals (sinks.Async), so that the live feed never waits for
+// it. What the queue gives up (full, or still queued at stop) is counted
+// in tickflow_discarded_total{operation_type=name} and logged with the
+// signal; the queue's depth is tickflow_sink_queued_items{sink=name}.
+func slowSink(m *metrics.Metrics, log *slog.Logger, inner pipeline.Sink[market.Event], name string, capacity int, overflow pipeline.Overflow) *sinks.AsyncSink {
+	q := sinks.Async(inner, sinks.AsyncConfig{
+		// One signal per Write: a cancelled Write then cuts short exactly
+		// the signal it was sending, which Close counts.
+		Capacity: capacity, BatchSize: 1, Overflow: overflow, Keep: sinks.HasSignal,
+		OnDrop: func(e market.Event, reason string) {
+			m.Discarded(name, reason)
+			s := e.Signal
+			log.Warn("signal dropped", "sink", name, "reason", reason, "symbol", s.Symbol, "side", s.Side.String(),
+				"signal_time", s.Time.UTC(), "price", s.Price)
+		},
+	})
+	m.WatchQueue(name, func() int { return q.Stats().Queued })
+	return q
+}
+
+// requestLimit is the adaptive bound on op's requests in flight, at most
+// async.max_concurrent_requests, its limit exported as a gauge.
+func requestLimit(cfg *config.Config, m *metrics.Metrics, op string) (*limit.Limiter, error) {
+	l, err := limit.New(limit.Config{Max: cfg.Async.MaxConcurrentRequests, OnLimit: func(n int) { m.ConcurrencyLimit(op, n) }})
+	if err != nil {
+		return nil, usageError("async.max_concurrent_requests: %v", err)
+	}
+	return l, nil
 }
 
 // syntheticFeed is the live synthetic source for cfg: bar times follow the

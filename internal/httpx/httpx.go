@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tickflow/tickflow/internal/limit"
 	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/internal/retry"
 )
@@ -72,9 +73,11 @@ type Client struct {
 	// Guard, if set, runs each attempt (a circuit breaker); its error for
 	// an attempt it refuses should be Permanent.
 	Guard func(attempt func() error) error
-	// Slots, if set, bounds the attempts in flight at once, across every
-	// Client sharing it (a semaphore: one element per attempt).
-	Slots chan struct{}
+	// Limit, if set, bounds the attempts in flight at once, across every
+	// Client sharing it, adaptively: each attempt's outcome (429 or 503
+	// and timeouts are overload) moves the limit. A request backing off
+	// between attempts holds no slot.
+	Limit *limit.Limiter
 	// FailOn4xx makes other non-2xx answers a Permanent *StatusError;
 	// otherwise they are returned as responses for the caller to read.
 	FailOn4xx bool
@@ -97,13 +100,13 @@ func (c *Client) Do(ctx context.Context, r *http.Request) (*http.Response, error
 				return retry.Permanent(err)
 			}
 		}
-		if c.Slots != nil {
-			select {
-			case c.Slots <- struct{}{}:
-				defer func() { <-c.Slots }()
-			case <-actx.Done():
-				return actx.Err()
+		release := func(error) {}
+		if c.Limit != nil {
+			r, err := c.Limit.Acquire(actx)
+			if err != nil {
+				return err
 			}
+			release = func(err error) { r(outcome(ctx, err)) }
 		}
 		end := observe.Start(c.Observer, c.Op)
 		attempt := func() error {
@@ -119,12 +122,37 @@ func (c *Client) Do(ctx context.Context, r *http.Request) (*http.Response, error
 		}
 		err = retry.AttemptError(ctx, actx, err)
 		end(err)
+		release(err)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return resp, nil
+}
+
+// outcome is what an attempt's error says of the remote's load, as
+// limit.Transport judges it: 429, 503 and timeouts are overload; other
+// 5xx, network errors and the caller's cancellation say nothing of it.
+func outcome(ctx context.Context, err error) limit.Outcome {
+	var se *StatusError
+	switch {
+	case err == nil:
+		return limit.Success
+	case ctx.Err() != nil:
+		return limit.Failure
+	case errors.As(err, &se):
+		switch {
+		case se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable:
+			return limit.Overload
+		case se.Code >= 500:
+			return limit.Failure
+		}
+		return limit.Success // the remote answered: it is not overloaded
+	case observe.Class(err) == observe.ClassTimeout:
+		return limit.Overload
+	}
+	return limit.Failure
 }
 
 func (c *Client) attempt(ctx context.Context, r *http.Request) (*http.Response, error) {

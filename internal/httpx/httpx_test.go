@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tickflow/tickflow/internal/httpx"
+	"github.com/tickflow/tickflow/internal/limit"
 	"github.com/tickflow/tickflow/internal/retry"
 )
 
@@ -158,4 +159,41 @@ func TestObservesEachAttemptsWorkTime(t *testing.T) {
 			t.Fatalf("observed %+v, want %+v", obs.ops, want)
 		}
 	})
+}
+
+// Each attempt's outcome reaches the Limit: 429 and 503 are overload, a
+// 500 says nothing of load, an answer is a success; and no slot is held
+// once Do returns.
+func TestLimitOutcomes(t *testing.T) {
+	tests := []struct {
+		name                       string
+		statuses                   []int
+		succeeded, overloaded, bad int64
+	}{
+		{"ok", []int{200}, 1, 0, 0},
+		{"429 then ok", []int{429, 200}, 1, 1, 0},
+		{"503 then ok", []int{503, 200}, 1, 1, 0},
+		{"500 then ok", []int{500, 200}, 1, 0, 1},
+		{"404 is an answer", []int{404}, 1, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.statuses[min(int(n.Add(1))-1, len(tt.statuses)-1)])
+			}))
+			defer srv.Close()
+			l, err := limit.New(limit.Config{Max: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &httpx.Client{Policy: retry.Policy{Initial: time.Millisecond, Max: time.Millisecond}, Op: "test", Limit: l, FailOn4xx: true}
+			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+			_, _ = c.Do(context.Background(), req)
+			st := l.Stats()
+			if st.Succeeded != tt.succeeded || st.Overloaded != tt.overloaded || st.Failed != tt.bad || st.InFlight != 0 {
+				t.Errorf("limiter stats %+v, want %d succeeded, %d overloaded, %d failed, none in flight", st, tt.succeeded, tt.overloaded, tt.bad)
+			}
+		})
+	}
 }

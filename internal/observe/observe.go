@@ -25,6 +25,20 @@ type Declarer interface {
 	DeclareOperations(ops ...string)
 }
 
+// LimitReporter is an Observer that also takes the current adaptive
+// concurrency limit of an operation type (a gauge; *metrics.Metrics is
+// one), so that a component with a limiter needs no hook of its own.
+type LimitReporter interface {
+	ConcurrencyLimit(op string, limit int)
+}
+
+// ReportLimit tells o, if it is a LimitReporter, op's current limit.
+func ReportLimit(o Observer, op string, limit int) {
+	if r, ok := o.(LimitReporter); ok {
+		r.ConcurrencyLimit(op, limit)
+	}
+}
+
 // Declare tells o, if it is a Declarer, of the operation types ops.
 func Declare(o Observer, ops ...string) {
 	if d, ok := o.(Declarer); ok {
@@ -83,7 +97,8 @@ func Start(o Observer, op string) (end func(err error)) {
 }
 
 // Multi returns an Observer that reports to each of obs in turn (nil ones
-// skipped), and declares to each that is a Declarer.
+// skipped), and declares to each that is a Declarer and reports limits to
+// each that is a LimitReporter.
 func Multi(obs ...Observer) Observer {
 	var m multi
 	for _, o := range obs {
@@ -111,5 +126,11 @@ func (m multi) OperationEnded(op string, start, end time.Time, class string) {
 func (m multi) DeclareOperations(ops ...string) {
 	for _, o := range m {
 		Declare(o, ops...)
+	}
+}
+
+func (m multi) ConcurrencyLimit(op string, limit int) {
+	for _, o := range m {
+		ReportLimit(o, op, limit)
 	}
 }

@@ -45,6 +45,11 @@ func TestClass(t *testing.T) {
 type recorder struct {
 	events   []string
 	declared []string
+	limits   []string
+}
+
+func (r *recorder) ConcurrencyLimit(op string, n int) {
+	r.limits = append(r.limits, fmt.Sprintf("%s %d", op, n))
 }
 
 func (r *recorder) OperationStarted(op string) { r.events = append(r.events, "start "+op) }
@@ -67,6 +72,11 @@ func TestStartAndMulti(t *testing.T) {
 	end := observe.Start(m, "x.read")
 	end(context.DeadlineExceeded)
 	observe.Start(nil, "x.read")(nil)
+	observe.ReportLimit(m, "x.read", 7)
+	observe.ReportLimit(b, "x.read", 8) // not a LimitReporter: nothing
+	if !slices.Equal(a.limits, []string{"x.read 7"}) {
+		t.Errorf("limits %v, want x.read 7 through Multi", a.limits)
+	}
 	if want := []string{"start x.read", "end x.read timeout"}; !slices.Equal(a.events, want) || !slices.Equal(a.declared, []string{"x.read"}) || b.n != 2 {
 		t.Fatalf("events %v, declared %v, plain %d", a.events, a.declared, b.n)
 	}

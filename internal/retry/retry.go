@@ -47,13 +47,12 @@ type Policy struct {
 	OnRetry func(attempt int, wait time.Duration, err error)
 }
 
-// Resolved returns p with its defaults filled in.
+// Resolved returns p with its defaults filled in. Attempts below zero
+// (none) stays so: resolving twice, as a client and then its I/O layer do,
+// must not turn "none" into the default.
 func (p Policy) Resolved() Policy {
-	switch {
-	case p.Attempts == 0:
+	if p.Attempts == 0 {
 		p.Attempts = DefaultAttempts
-	case p.Attempts < 0:
-		p.Attempts = 0
 	}
 	if p.Factor < 1 || math.IsNaN(p.Factor) {
 		p.Factor = DefaultFactor

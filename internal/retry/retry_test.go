@@ -35,16 +35,22 @@ func TestDo(t *testing.T) {
 		err      error
 		wantRuns int
 		wantErr  error
+		resolved bool // resolved first, as a client does before its I/O layer resolves it again
 	}{
-		{"zero means the default 3 retries", 0, 10, boom, 4, retry.ErrExhausted},
-		{"negative means none", -1, 10, boom, 1, retry.ErrExhausted},
-		{"success after retries", 2, 2, boom, 3, nil},
-		{"permanent is not retried", 5, 10, retry.Permanent(boom), 1, boom},
+		{"zero means the default 3 retries", 0, 10, boom, 4, retry.ErrExhausted, false},
+		{"negative means none", -1, 10, boom, 1, retry.ErrExhausted, false},
+		{"none stays none resolved twice", -1, 10, boom, 1, retry.ErrExhausted, true},
+		{"success after retries", 2, 2, boom, 3, nil, false},
+		{"permanent is not retried", 5, 10, retry.Permanent(boom), 1, boom, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				runs := 0
-				err := retry.Policy{Attempts: tc.attempts, Initial: time.Millisecond}.Do(t.Context(), nil, "op",
+				p := retry.Policy{Attempts: tc.attempts, Initial: time.Millisecond}
+				if tc.resolved {
+					p = p.Resolved()
+				}
+				err := p.Do(t.Context(), nil, "op",
 					func(context.Context) error {
 						runs++
 						if runs <= tc.fail {
