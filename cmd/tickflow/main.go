@@ -185,6 +185,7 @@ func commands() []*cli.Command {
 		streamCommand(), configCommand(),
 		importCommand(), signalsCommand(), // db.go, import.go, signals.go
 		indicatorsCommand(), // indicators.go
+		ingestCommand(),     // ingest.go; run --bus is in bus.go
 	}
 }
 
