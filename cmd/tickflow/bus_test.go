@@ -1,0 +1,410 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	mathrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/nats"
+	"github.com/tickflow/tickflow/nats/natsembed"
+	"github.com/tickflow/tickflow/store"
+)
+
+// testBus is a bus for one test: the machine's server when
+// TICKFLOW_TEST_NATS is set, else an embedded one; a namespace of its own
+// keeps tests (and other users of the server) apart.
+type testBus struct {
+	url string
+	ns  string
+	js  jetstream.JetStream
+}
+
+func newTestBus(t *testing.T) *testBus {
+	t.Helper()
+	url := os.Getenv("TICKFLOW_TEST_NATS")
+	if url == "" {
+		srv, err := natsembed.Start(natsembed.Config{Dir: t.TempDir()})
+		require.NoError(t, err)
+		t.Cleanup(srv.Shutdown)
+		url = srv.URL()
+	}
+	nc, js, err := nats.Connect(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return &testBus{url: url, ns: "t" + hex.EncodeToString(b[:]), js: js}
+}
+
+// args are the flags that reach this test's bus.
+func (b *testBus) args() []string { return []string{"--bus", b.url, "--bus-namespace", b.ns} }
+
+// buildTickflow builds the command once for the test and returns its path.
+func buildTickflow(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tickflow")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+// process runs bin to its end and returns its stdout; a failure fails t
+// with its stderr.
+func process(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	require.NoError(t, cmd.Run(), "tickflow %s: %s", strings.Join(args, " "), errOut.String())
+	return out.String()
+}
+
+// signalKey is what must agree between outputs: everything a signal says
+// but its indicator values (the JSON lines do not carry them).
+func signalKey(s market.Signal) string {
+	return fmt.Sprintf("%s %s %s %v %s", s.Symbol, s.Time.UTC().Format(time.RFC3339Nano), s.Side, s.Price, s.Reason)
+}
+
+// signalsBySymbol groups signals' keys per symbol, in the order given.
+type signalsBySymbol map[string][]string
+
+func (m signalsBySymbol) add(s market.Signal) { m[s.Symbol] = append(m[s.Symbol], signalKey(s)) }
+
+func (m signalsBySymbol) count() (n int) {
+	for _, v := range m {
+		n += len(v)
+	}
+	return n
+}
+
+// jsonlSignals reads the signals of --format jsonl --emit signals output.
+func jsonlSignals(t *testing.T, out string, into signalsBySymbol) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		var s market.Signal
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &s), "line %d: %s", line, sc.Text())
+		into.add(s)
+	}
+	require.NoError(t, sc.Err())
+}
+
+// journalSignals reads a journal, in the journal's order (by time), which
+// keeps each symbol's order.
+func journalSignals(t *testing.T, url string, into signalsBySymbol) {
+	t.Helper()
+	st, err := store.OpenExisting(context.Background(), url)
+	require.NoError(t, err)
+	defer st.Close()
+	for e, err := range st.Signals(context.Background(), store.SignalQuery{}) {
+		require.NoError(t, err)
+		into.add(e.Signal)
+	}
+}
+
+// streamSignals reads the signals stream in stream order.
+func streamSignals(t *testing.T, b *testBus) signalsBySymbol {
+	t.Helper()
+	out := signalsBySymbol{}
+	for data := range streamMessages(t, b, nats.Namespace(b.ns).SignalsStream()) {
+		var s market.Signal
+		require.NoError(t, json.Unmarshal(data, &s))
+		out.add(s)
+	}
+	return out
+}
+
+// streamMessages returns the data of every message of a stream, in order.
+func streamMessages(t *testing.T, b *testBus, name string) func(func([]byte) bool) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := b.js.Stream(ctx, name)
+	require.NoError(t, err)
+	info, err := s.Info(ctx)
+	require.NoError(t, err)
+	return func(yield func([]byte) bool) {
+		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+			m, err := s.GetMsg(ctx, seq)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue
+			}
+			require.NoError(t, err)
+			if !yield(m.Data) {
+				return
+			}
+		}
+	}
+}
+
+// expectedSignals is tickflow run --csv over the same bars, in one process.
+func expectedSignals(t *testing.T, csvArgs ...string) signalsBySymbol {
+	t.Helper()
+	out, errOut, code := cmdline(t, append([]string{"run", "--format", "jsonl", "--emit", "signals"}, csvArgs...)...)
+	require.Equal(t, exitOK, code, errOut)
+	want := signalsBySymbol{}
+	jsonlSignals(t, out, want)
+	require.NotZero(t, want.count(), "the test needs signals to compare")
+	return want
+}
+
+// inputs are the bars the scale-out tests publish: the recorded ones and a
+// 1,000-symbol synthetic set.
+func busInputs(t *testing.T) map[string]func(t *testing.T) []string {
+	return map[string]func(t *testing.T) []string{
+		"recorded": func(t *testing.T) []string {
+			const dir = "../../../shared/data"
+			if _, err := os.Stat(dir); err != nil {
+				t.Skipf("no recorded bars at %s: %v", dir, err)
+			}
+			// btcusdt-1h.csv repeats an hour: skipped the same way on both sides.
+			return []string{"--csv", dir, "--skip-bad-rows"}
+		},
+		"1000 synthetic symbols": func(t *testing.T) []string {
+			return []string{"--csv", writeSynthetic(t, t.TempDir(), 1000, 300)}
+		},
+	}
+}
+
+// TestBusWorkersEqualRun: three worker processes sharing the partitions
+// write, to their journals, the signals stream and stdout, what one run
+// --csv writes, per symbol and in order.
+func TestBusWorkersEqualRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and runs processes")
+	}
+	bin := buildTickflow(t)
+	for name, in := range busInputs(t) {
+		t.Run(name, func(t *testing.T) {
+			csvArgs := in(t)
+			want := expectedSignals(t, csvArgs...)
+			b := newTestBus(t)
+			process(t, bin, append(append([]string{"ingest", "--partitions", "6"}, b.args()...), csvArgs...)...)
+
+			dir := t.TempDir()
+			type result struct {
+				out string
+				err error
+			}
+			parts := []string{"0-1", "2-3", "4-5"}
+			results := make(chan result, len(parts))
+			for i, p := range parts {
+				cmd := exec.Command(bin, append([]string{"run", "--until-caught-up", "--partition", p, "--format", "jsonl", "--emit", "signals",
+					"--journal", fmt.Sprintf("sqlite:%s/w%d.db", dir, i)}, b.args()...)...)
+				var out, errOut bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &errOut
+				require.NoError(t, cmd.Start())
+				go func() {
+					err := cmd.Wait()
+					if err != nil {
+						err = fmt.Errorf("worker %s: %w: %s", p, err, errOut.String())
+					}
+					results <- result{out.String(), err}
+				}()
+			}
+			stdout := signalsBySymbol{}
+			for range parts {
+				r := <-results
+				require.NoError(t, r.err)
+				jsonlSignals(t, r.out, stdout)
+			}
+			journal := signalsBySymbol{}
+			for i := range parts {
+				journalSignals(t, fmt.Sprintf("sqlite:%s/w%d.db", dir, i), journal)
+			}
+			assert.Equal(t, want, stdout, "stdout")
+			assert.Equal(t, want, journal, "journals")
+			assert.Equal(t, want, streamSignals(t, b), "signals stream")
+		})
+	}
+}
+
+// TestBusWorkerSurvivesSIGKILL: a worker killed at random points, at least
+// ten times, and restarted under its name, leaves in its journal and on the
+// signals stream what an uninterrupted run writes: nothing lost, doubled or
+// reordered.
+func TestBusWorkerSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and runs processes")
+	}
+	bin := buildTickflow(t)
+	csvArgs := []string{"--csv", writeSynthetic(t, t.TempDir(), 1000, 400)}
+	want := expectedSignals(t, csvArgs...)
+	b := newTestBus(t)
+	process(t, bin, append(append([]string{"ingest", "--partitions", "6"}, b.args()...), csvArgs...)...)
+
+	dir := t.TempDir()
+	worker := func(i int, p string) []string {
+		return append([]string{"run", "--until-caught-up", "--partition", p, "--format", "jsonl", "--emit", "signals",
+			"--worker-id", fmt.Sprintf("worker-%d", i), "--journal", fmt.Sprintf("sqlite:%s/w%d.db", dir, i)}, b.args()...)
+	}
+	process(t, bin, worker(0, "0-1")...)
+	process(t, bin, worker(1, "2-3")...)
+
+	rng := mathrand.New(mathrand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	kills := 0
+	for attempt := 0; kills < 10; attempt++ {
+		require.Less(t, attempt, 60, "the worker finished before it could be killed ten times (%d kills)", kills)
+		cmd := exec.Command(bin, worker(2, "4-5")...)
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
+		require.NoError(t, cmd.Start())
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		delay := time.Duration(20+rng.IntN(600)) * time.Millisecond
+		timer := time.NewTimer(delay)
+		select {
+		case err := <-done:
+			timer.Stop()
+			require.NoError(t, err, errOut.String())
+			t.Logf("attempt %d: finished before its kill at %v", attempt, delay)
+		case <-timer.C:
+			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			err := <-done
+			var exit *exec.ExitError
+			if errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled() {
+				kills++
+				t.Logf("attempt %d: killed after %v", attempt, delay)
+			} else {
+				require.NoError(t, err, errOut.String())
+			}
+		}
+	}
+	process(t, bin, worker(2, "4-5")...)
+
+	journal := signalsBySymbol{}
+	for i := range 3 {
+		journalSignals(t, fmt.Sprintf("sqlite:%s/w%d.db", dir, i), journal)
+	}
+	assert.Equal(t, want, journal, "journals after %d kills", kills)
+	assert.Equal(t, want, streamSignals(t, b), "signals stream after %d kills", kills)
+}
+
+// TestIngestKilledAndRerun: an ingest killed part-way and run again stores
+// every bar once, in order per symbol.
+func TestIngestKilledAndRerun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and runs processes")
+	}
+	bin := buildTickflow(t)
+	const symbols, bars = 1000, 400
+	csvArgs := []string{"--csv", writeSynthetic(t, t.TempDir(), symbols, bars)}
+	b := newTestBus(t)
+	args := append(append([]string{"ingest", "--partitions", "6"}, b.args()...), csvArgs...)
+
+	cmd := exec.Command(bin, args...)
+	require.NoError(t, cmd.Start())
+	time.AfterFunc(time.Duration(50+mathrand.IntN(200))*time.Millisecond, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
+	_ = cmd.Wait() // killed, or done first: the rerun must add nothing either way
+	process(t, bin, args...)
+
+	last := map[string]time.Time{}
+	n := 0
+	for data := range streamMessages(t, b, nats.Namespace(b.ns).BarsStream()) {
+		symbol, got, err := nats.DecodeBars(data, nil)
+		require.NoError(t, err)
+		for _, bar := range got {
+			require.True(t, bar.Time.After(last[symbol]), "%s: bar at %s after one at %s: duplicated or reordered", symbol, bar.Time, last[symbol])
+			last[symbol] = bar.Time
+			n++
+		}
+	}
+	assert.Len(t, last, symbols)
+	assert.Equal(t, symbols*bars, n, "bars in the stream")
+}
+
+// TestBusBadInput: a malformed bus URL is a usage error (exit 2), an
+// unreachable bus a failure (exit 1), each one line naming the bus.
+func TestBusBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"malformed URL", []string{"run", "--bus", "localhost"}, exitUsage, `--bus: "localhost": want nats://HOST:PORT`},
+		{"no port", []string{"ingest", "--bus", "nats://localhost"}, exitUsage, `want nats://HOST:PORT`},
+		{"unreachable", []string{"run", "--bus", "nats://127.0.0.1:1"}, exitFailure, "--bus nats://127.0.0.1:1:"},
+		{"bus-dir without embedded", []string{"run", "--bus", "nats://127.0.0.1:1", "--bus-dir", "x"}, exitUsage, "--bus-dir"},
+		{"bus with csv", []string{"run", "--bus", "nats://127.0.0.1:1", "--csv", "x.csv"}, exitUsage, "drop --csv"},
+		{"ingest without bus", []string{"ingest"}, exitUsage, "ingest needs --bus"},
+		{"partitions", []string{"ingest", "--bus", "nats://127.0.0.1:1", "--partitions", "0"}, exitUsage, "--partitions: must be from 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := cmdline(t, tc.args...)
+			assert.Equal(t, tc.code, code, errOut)
+			assert.Contains(t, errOut, tc.msg)
+			assert.Equal(t, 1, strings.Count(strings.TrimSpace(errOut), "\n")+1, "one line: %s", errOut)
+		})
+	}
+}
+
+// TestBusLayoutMismatch: ingest into a stream made with another number of
+// partitions, and a worker's --partition beyond the stream's, are refused.
+func TestBusLayoutMismatch(t *testing.T) {
+	b := newTestBus(t)
+	_, errOut, code := cmdline(t, append([]string{"ingest", "--partitions", "4", "--synthetic-symbols", "3", "--synthetic-bars", "100"}, b.args()...)...)
+	require.Equal(t, exitOK, code, errOut)
+
+	_, errOut, code = cmdline(t, append([]string{"ingest", "--partitions", "8", "--synthetic-symbols", "3"}, b.args()...)...)
+	assert.Equal(t, exitFailure, code, errOut)
+	assert.Contains(t, errOut, "--bus:")
+
+	_, errOut, code = cmdline(t, append([]string{"run", "--until-caught-up", "--partition", "4"}, b.args()...)...)
+	assert.Equal(t, exitUsage, code, errOut)
+	assert.Contains(t, errOut, "--partition:")
+}
+
+// TestBusEmbedded: ingest and a worker on --bus embedded, one after the
+// other on one data folder, give run's signals.
+func TestBusEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	in := []string{"--synthetic-symbols", "7", "--synthetic-bars", "1500"}
+	want := expectedSignals(t, in...)
+	_, errOut, code := cmdline(t, append([]string{"ingest", "--bus", "embedded", "--bus-dir", dir, "--partitions", "3"}, in...)...)
+	require.Equal(t, exitOK, code, errOut)
+	out, errOut, code := cmdline(t, "run", "--bus", "embedded", "--bus-dir", dir, "--until-caught-up", "--format", "jsonl", "--emit", "signals")
+	require.Equal(t, exitOK, code, errOut)
+	got := signalsBySymbol{}
+	jsonlSignals(t, out, got)
+	assert.Equal(t, want, got)
+
+	// A second worker over committed partitions replays and writes nothing.
+	out, errOut, code = cmdline(t, "run", "--bus", "embedded", "--bus-dir", dir, "--until-caught-up", "--format", "jsonl", "--emit", "signals")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Empty(t, out)
+}
+
+func TestBusPartitionList(t *testing.T) {
+	for _, tc := range []struct {
+		in   []int
+		want string
+	}{
+		{nil, ""}, {[]int{0}, "0"}, {[]int{0, 1, 2}, "0-2"}, {[]int{0, 2, 3, 5}, "0,2-3,5"},
+	} {
+		assert.Equal(t, tc.want, partitionList(tc.in))
+		if tc.want != "" {
+			back, err := nats.ParsePartitions(tc.want, 10)
+			require.NoError(t, err)
+			assert.Equal(t, tc.in, back)
+		}
+	}
+}
