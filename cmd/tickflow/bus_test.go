@@ -423,3 +423,53 @@ func TestBusPartitionList(t *testing.T) {
 		}
 	}
 }
+
+// waitFor polls cond until it holds or the deadline passes: the command
+// runs in other goroutines and talks to a real server.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), "timed out waiting for %s", what)
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestBusWorkerWaitsForALease: a worker pinned to a partition that another
+// holds waits, and takes it as soon as the holder stops and releases it.
+func TestBusWorkerWaitsForALease(t *testing.T) {
+	b := newTestBus(t)
+	in := []string{"--synthetic-symbols", "4", "--synthetic-bars", "1000"}
+	want := expectedSignals(t, in...)
+	_, errOut, code := cmdline(t, append([]string{"ingest", "--partitions", "1"}, append(b.args(), in...)...)...)
+	require.Equal(t, exitOK, code, errOut)
+
+	// The holder follows the stream live until stopped; it prints nothing
+	// of its own, having committed nothing yet, so its stdout is the
+	// whole history's signals.
+	holderCtx, stopHolder := context.WithCancel(context.Background())
+	defer stopHolder()
+	var holderOut, holderErr, waiterOut, waiterErr syncBuffer
+	holderDone := make(chan int, 1)
+	go func() {
+		holderDone <- run(holderCtx, append([]string{"tickflow", "run", "--partition", "0", "--worker-id", "holder", "--format", "jsonl", "--emit", "signals"}, b.args()...), &holderOut, &holderErr)
+	}()
+	waitFor(t, "the holder to claim partition 0", func() bool { return strings.Contains(holderErr.String(), "owns 1 partition") })
+
+	waiterDone := make(chan int, 1)
+	go func() {
+		waiterDone <- run(context.Background(), append([]string{"tickflow", "run", "--partition", "0", "--worker-id", "waiter", "--until-caught-up", "--format", "jsonl", "--emit", "signals"}, b.args()...), &waiterOut, &waiterErr)
+	}()
+	waitFor(t, "the waiter to wait", func() bool { return strings.Contains(waiterErr.String(), "partition 0 is held by another worker") })
+	waitFor(t, "the holder to write every signal", func() bool { return strings.Count(holderOut.String(), "\n") == want.count() })
+
+	stopHolder()
+	assert.Equal(t, exitInterrupted, <-holderDone, holderErr.String())
+	assert.Equal(t, exitOK, <-waiterDone, waiterErr.String())
+	got := signalsBySymbol{}
+	jsonlSignals(t, holderOut.String(), got)
+	assert.Equal(t, want, got)
+	// The holder committed everything before it stopped: the waiter
+	// replays and has nothing to write.
+	assert.Empty(t, waiterOut.String())
+}
