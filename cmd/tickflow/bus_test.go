@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	mathrand "math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -472,4 +473,50 @@ func TestBusWorkerWaitsForALease(t *testing.T) {
 	// The holder committed everything before it stopped: the waiter
 	// replays and has nothing to write.
 	assert.Empty(t, waiterOut.String())
+}
+
+// TestBusStream: stream --bus works the bus's partitions live, serving the
+// bus's metrics and health check, and writes run's signals to the signals
+// stream.
+func TestBusStream(t *testing.T) {
+	b := newTestBus(t)
+	in := []string{"--synthetic-symbols", "6", "--synthetic-bars", "1000"}
+	want := expectedSignals(t, in...)
+	_, errOut, code := cmdline(t, append([]string{"ingest", "--partitions", "2"}, append(b.args(), in...)...)...)
+	require.Equal(t, exitOK, code, errOut)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{addr: make(chan string, 1)}
+	addr := stderr.addr
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"tickflow", "stream", "--listen", "127.0.0.1:0", "--stale-after", "1h", "--format", "jsonl"}, b.args()...), stdout, stderr)
+	}()
+	var base string
+	select {
+	case base = <-addr:
+	case code := <-done:
+		t.Fatalf("stream exited with %d before serving: %s", code, stderr.String())
+	}
+	waitFor(t, "every signal on stdout", func() bool { return strings.Count(stdout.String(), "\n") == want.count() })
+	waitFor(t, "no lag in /metrics", func() bool {
+		_, body := getBody(t, base+"metrics")
+		return strings.Contains(body, `tickflow_bus_consumer_lag_messages{partition="0"} 0`) &&
+			strings.Contains(body, `tickflow_bus_consumer_lag_messages{partition="1"} 0`)
+	})
+	_, body := getBody(t, base+"metrics")
+	for _, name := range []string{"tickflow_bus_redeliveries_total 0", "tickflow_bus_publish_errors_total 0", "tickflow_bus_acks_total"} {
+		assert.Contains(t, body, name)
+	}
+	hc, hbody := getBody(t, base+"healthz")
+	assert.Equal(t, http.StatusOK, hc, hbody)
+	assert.Contains(t, hbody, "bus")
+
+	cancel()
+	assert.Equal(t, exitInterrupted, <-done, stderr.String())
+	got := signalsBySymbol{}
+	jsonlSignals(t, stdout.String(), got)
+	assert.Equal(t, want, got, "stdout")
+	assert.Equal(t, want, streamSignals(t, b), "signals stream")
 }

@@ -43,11 +43,15 @@ func streamCommand() *cli.Command {
 Signals are also written to stdout (see --format). With --webhook URL each signal is POSTed
 as JSON. Settings come from --config FILE, TICKFLOW_* variables and flags (see "tickflow
 config"). Interrupt (Ctrl-C or SIGTERM) to stop: in-flight bars drain and sinks flush; a
-second interrupt exits at once. Stopping after --duration is a success (exit 0).`,
+second interrupt exits at once. Stopping after --duration is a success (exit 0).
+
+With --bus URL, the feed is instead the partitions this worker owns on the NATS JetStream bus
+that tickflow ingest fills (see run --bus): signals also go to the bus's signals stream, /metrics
+adds the consumer lag per partition and the bus counters, /healthz the bus connection.`,
 		Flags: append(append(configFlags("async.", "indicators.", "strategy.", "pipeline.", "output.", "stream.", "webhook."),
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the synthetic feed"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long, then exit 0 (0: run until interrupted)"},
-		), alpacaStreamFlags()...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go)
+		), append(alpacaStreamFlags(), workerFlags()...)...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go); --bus (bus.go)
 		Action: streamAction,
 	}
 }
@@ -98,6 +102,11 @@ func streamAction(c *cli.Context) error {
 	// Every outbound operation reports to the metrics and to the health
 	// checks (api_connectivity follows the last real outcome).
 	obs := observe.Multi(m, mon)
+	bs, err := streamBus(c, reg, mon) // --bus: a worker on the NATS bus (bus_stream.go); nil without
+	if err != nil {
+		return err
+	}
+	defer bs.Close()
 
 	sinkList := []pipeline.Sink[market.Event]{m.Sink()}
 	var hook *sinks.Webhook
@@ -112,7 +121,7 @@ func streamAction(c *cli.Context) error {
 		sinkList = append(sinkList, hook)
 	}
 
-	feed, err := streamFeed(c, cfg, log, obs)
+	feed, err := bs.feed(c, cfg, log, obs)
 	if err != nil {
 		return err
 	}
@@ -141,11 +150,11 @@ func streamAction(c *cli.Context) error {
 	}
 	sinkList = append(sinkList, orders...)
 
-	p, err = tickflow.New(src, sinks.Tee(sinkList...), tickflow.Config{
+	p, err = tickflow.New(src, bs.sink(sinks.Tee(sinkList...)), tickflow.Config{
 		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
 		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
 		Workers: cfg.Async.CPUThreadPoolSize, BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
-		Overflow: streamOverflow(feed), // a live feed is never slowed: overload drops the oldest, counted
+		Overflow: bs.overflow(streamOverflow(feed)), // a live feed is never slowed: overload drops the oldest, counted
 		Observer: m, DrainTimeout: 10 * time.Second,
 	})
 	if err != nil {
