@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"time"
@@ -13,7 +14,9 @@ import (
 	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
+	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/metrics"
 	"github.com/tickflow/tickflow/nats"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
@@ -27,13 +30,18 @@ type busStream struct {
 	leases  *nats.Leases
 	src     *nats.Source
 	signals *nats.SignalSink
-	stderr  interface{ Write([]byte) (int, error) }
+	stderr  io.Writer
+	obs     observe.Observer
 }
 
+// opBusPublish is the operation type of a publish of signals to the bus.
+const opBusPublish = "bus_publish"
+
 // streamBus opens the bus of --bus, claims the partitions and registers the
-// bus's metrics on reg and its health check on mon; it returns nil without
-// --bus. The caller closes it.
-func streamBus(c *cli.Context, reg prometheus.Registerer, mon *health.Monitor) (*busStream, error) {
+// bus's metrics on reg and m (each commit of a message is a bus_ack
+// operation, each publish of signals a bus_publish one) and its health check
+// on mon; it returns nil without --bus. The caller closes it.
+func streamBus(c *cli.Context, reg prometheus.Registerer, m *metrics.Metrics, mon *health.Monitor) (*busStream, error) {
 	if !c.IsSet("bus") {
 		return nil, nil
 	}
@@ -56,8 +64,8 @@ func streamBus(c *cli.Context, reg prometheus.Registerer, mon *health.Monitor) (
 		b.Close()
 		return nil, err
 	}
-	s := &busStream{b: b, leases: leases, signals: &nats.SignalSink{JS: b.js, Namespace: b.ns}, stderr: c.App.ErrWriter}
-	s.src, err = nats.NewSource(c.Context, b.js, nats.SourceConfig{Namespace: b.ns, Partitions: leases.Held(), UntilCaughtUp: c.Bool("until-caught-up"), Leases: leases})
+	s := &busStream{b: b, leases: leases, signals: &nats.SignalSink{JS: b.js, Namespace: b.ns}, stderr: c.App.ErrWriter, obs: m}
+	s.src, err = nats.NewSource(c.Context, b.js, nats.SourceConfig{Namespace: b.ns, Partitions: leases.Held(), UntilCaughtUp: c.Bool("until-caught-up"), Leases: leases, Observer: m})
 	if err != nil {
 		s.Close()
 		return nil, cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
@@ -66,6 +74,7 @@ func streamBus(c *cli.Context, reg prometheus.Registerer, mon *health.Monitor) (
 		s.Close()
 		return nil, err
 	}
+	m.DeclareOperations(nats.OpAck, opBusPublish)
 	mon.AddAPI("bus", nats.BusHealth{Conn: b.conn, JS: b.js})
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: worker %s owns %s of %d: %s\n", workerID(c), plural(len(leases.Held()), "partition"), n, partitionList(leases.Held()))
 	return s, nil
@@ -85,7 +94,21 @@ func (s *busStream) sink(inner pipeline.Sink[market.Event]) pipeline.Sink[market
 	if s == nil {
 		return inner
 	}
-	return s.src.CommitSink(sinks.Tee(inner, s.signals), false)
+	return s.src.CommitSink(sinks.Tee(inner, observedSink{s.signals, s.obs, opBusPublish}), false)
+}
+
+// observedSink reports each Write of its sink as an operation: a failed
+// one (after the sink's own retries) is an error of that operation type.
+type observedSink struct {
+	pipeline.Sink[market.Event]
+	obs observe.Observer
+	op  string
+}
+
+func (o observedSink) Write(ctx context.Context, events []market.Event) (err error) {
+	end := observe.Start(o.obs, o.op)
+	defer func() { end(err) }()
+	return o.Sink.Write(ctx, events)
 }
 
 // overflow is the source edge's policy: a worker on the bus blocks, since

@@ -506,9 +506,12 @@ func TestBusStream(t *testing.T) {
 			strings.Contains(body, `tickflow_bus_consumer_lag_messages{partition="1"} 0`)
 	})
 	_, body := getBody(t, base+"metrics")
-	for _, name := range []string{"tickflow_bus_redeliveries_total 0", "tickflow_bus_publish_errors_total 0", "tickflow_bus_acks_total"} {
+	for _, name := range []string{"tickflow_bus_redeliveries_total 0", "tickflow_bus_publish_errors_total 0", "tickflow_bus_acks_total",
+		`async_operation_duration_seconds_count{operation_type="bus_ack"}`, `async_operation_duration_seconds_count{operation_type="bus_publish"}`,
+		`async_errors_total{error_type="network",operation_type="bus_publish"} 0`} {
 		assert.Contains(t, body, name)
 	}
+	assert.NotContains(t, body, `async_operation_duration_seconds_count{operation_type="bus_ack"} 0`+"\n", "every message was committed live")
 	hc, hbody := getBody(t, base+"healthz")
 	assert.Equal(t, http.StatusOK, hc, hbody)
 	assert.Contains(t, hbody, "bus")

@@ -102,7 +102,7 @@ func streamAction(c *cli.Context) error {
 	// Every outbound operation reports to the metrics and to the health
 	// checks (api_connectivity follows the last real outcome).
 	obs := observe.Multi(m, mon)
-	bs, err := streamBus(c, reg, mon) // --bus: a worker on the NATS bus (bus_stream.go); nil without
+	bs, err := streamBus(c, reg, m, mon) // --bus: a worker on the NATS bus (bus_stream.go); nil without
 	if err != nil {
 		return err
 	}
