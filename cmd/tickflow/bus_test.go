@@ -523,3 +523,41 @@ func TestBusStream(t *testing.T) {
 	assert.Equal(t, want, got, "stdout")
 	assert.Equal(t, want, streamSignals(t, b), "signals stream")
 }
+
+// TestIngestLive: ingest --live publishes a live feed until stopped, each
+// bar within the linger; a worker then reads every bar it published.
+func TestIngestLive(t *testing.T) {
+	b := newTestBus(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"tickflow", "ingest", "--live", "--synthetic-symbols", "3", "--rate", "300", "--partitions", "2"}, b.args()...), &syncBuffer{}, &stderr)
+	}()
+	barsStored := func() uint64 {
+		s, err := b.js.Stream(context.Background(), nats.Namespace(b.ns).BarsStream())
+		if err != nil {
+			return 0
+		}
+		info, err := s.Info(context.Background())
+		if err != nil {
+			return 0
+		}
+		return info.State.Msgs
+	}
+	// Messages of 256 bars would take 2.5s at 100 bars/s a symbol: these
+	// go out after the linger.
+	waitFor(t, "live messages on the bus", func() bool { return barsStored() >= 6 })
+	cancel()
+	require.Equal(t, exitInterrupted, <-done, stderr.String())
+	var published int
+	require.Contains(t, stderr.String(), "published")
+	_, err := fmt.Sscanf(stderr.String()[strings.Index(stderr.String(), "published"):], "published %d bars", &published)
+	require.NoError(t, err, stderr.String())
+	require.NotZero(t, published)
+
+	_, errOut, code := cmdline(t, append([]string{"run", "--until-caught-up", "--format", "jsonl", "--emit", "signals"}, b.args()...)...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, fmt.Sprintf("tickflow: %d bars", published))
+}

@@ -6,9 +6,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/nats"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/sources"
 )
 
 func ingestCommand() *cli.Command {
@@ -20,6 +22,11 @@ func ingestCommand() *cli.Command {
 partition (of --partitions, fixed when the stream is first made). Workers then share the
 partitions: tickflow run --bus URL --partition LIST.
 
+With --live, publishes a live feed until interrupted instead: synthetic ticks for
+--synthetic-symbols symbols at --rate bars per second, or with --source alpaca Alpaca's live
+bars of --symbols (after --warmup bars of history each); a symbol's bars go out at the
+latest 200ms after they arrive.
+
 Rerunning an ingest that was stopped or crashed publishes nothing twice: messages carry ids
 made of their symbol and bar times, which the server remembers for its duplicate window
 (10 minutes).`,
@@ -27,7 +34,9 @@ made of their symbol and bar times, which the server remembers for its duplicate
 			append([]cli.Flag{
 				&cli.IntFlag{Name: "partitions", Value: defaultPartitions, Usage: "the number of bar partitions, 1 to " +
 					fmt.Sprint(maxPartitions) + ": the most workers that can share the work (must match an existing stream's)"},
-			}, configFlags("async.")...)...),
+				&cli.BoolFlag{Name: "live", Usage: "publish a live feed until interrupted (see above)"},
+				alpacaStreamFlag("warmup"), alpacaStreamFlag("alpaca-stale-after"),
+			}, configFlags("async.", "stream.rate")...)...),
 		Action: ingestAction,
 	}
 }
@@ -63,11 +72,15 @@ func ingestAction(c *cli.Context) error {
 	if err := nats.EnsureLayout(ctx, b.js, nats.Layout{Namespace: b.ns, Partitions: n}); err != nil {
 		return cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
 	}
-	src, csv, err := input(c, cfg)
+	src, csv, err := ingestInput(c, cfg)
 	if err != nil {
 		return err
 	}
-	pub, err := nats.NewPublisher(ctx, b.js, nats.PublisherConfig{Namespace: b.ns, Partitions: n})
+	pcfg := nats.PublisherConfig{Namespace: b.ns, Partitions: n}
+	if c.Bool("live") {
+		pcfg.Linger = liveLinger
+	}
+	pub, err := nats.NewPublisher(ctx, b.js, pcfg)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
 	}
@@ -80,4 +93,35 @@ func ingestAction(c *cli.Context) error {
 		st.Bars, st.Messages, n, st.PublishErrors, elapsed.Round(time.Millisecond), float64(st.Bars)/elapsed.Seconds())
 	reportSkipped(c, csv)
 	return exitFor(c, err, "failed", "interrupted; what was acknowledged is stored, and a rerun adds the rest without duplicates")
+}
+
+// liveLinger is how long a live symbol's bars wait for a fuller message:
+// short beside a one-minute bar, long enough to batch a fast feed.
+const liveLinger = 200 * time.Millisecond
+
+// ingestInput is run's input, or with --live stream's feed.
+func ingestInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *sources.CSV, error) {
+	if !c.Bool("live") {
+		return input(c, cfg)
+	}
+	if len(c.StringSlice("csv")) > 0 || c.IsSet("db") {
+		return nil, nil, usageError("--live publishes a live feed: drop --csv and --db")
+	}
+	// ingest's --synthetic-symbols is run's int flag, not stream's setting.
+	cfg.Stream.SyntheticSymbols = c.Int("synthetic-symbols")
+	if n := cfg.Stream.SyntheticSymbols; n < 1 || n > maxSyntheticSymbols {
+		return nil, nil, usageError("--synthetic-symbols: must be from 1 to %d, got %d", maxSyntheticSymbols, n)
+	}
+	src, err := streamFeed(c, cfg, stderrLogger(c.App.ErrWriter), nil)
+	return src, nil, err
+}
+
+// alpacaStreamFlag is one of stream's Alpaca flags, by name.
+func alpacaStreamFlag(name string) cli.Flag {
+	for _, f := range alpacaStreamFlags() {
+		if f.Names()[0] == name {
+			return f
+		}
+	}
+	panic("no stream flag " + name)
 }
