@@ -139,7 +139,7 @@ func workerFlags() []cli.Flag {
 // writes their signals to the journal (--journal), the signals stream and
 // stdout, each exactly once in effect across crashes and restarts.
 func runBus(c *cli.Context, settings *config.Config) error {
-	for _, f := range []string{"csv", "db", "source"} {
+	for _, f := range []string{"csv", "db", "source", "symbols", "synthetic-symbols", "synthetic-bars"} {
 		if c.IsSet(f) {
 			return usageError("--bus reads bars from the bus: drop --%s (tickflow ingest --%s publishes them)", f, f)
 		}

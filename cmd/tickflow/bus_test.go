@@ -561,3 +561,18 @@ func TestIngestLive(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, errOut, fmt.Sprintf("tickflow: %d bars", published))
 }
+
+// TestBusForeignMessage: a message on a bars subject that tickflow did not
+// write fails its symbol with one line naming it, and the worker exits 1.
+func TestBusForeignMessage(t *testing.T) {
+	b := newTestBus(t)
+	_, errOut, code := cmdline(t, append([]string{"ingest", "--partitions", "1", "--synthetic-symbols", "2", "--synthetic-bars", "100"}, b.args()...)...)
+	require.Equal(t, exitOK, code, errOut)
+	_, err := b.js.Publish(context.Background(), nats.Namespace(b.ns).BarsSubject(0, "EVIL"), []byte("hello"))
+	require.NoError(t, err)
+
+	_, errOut, code = cmdline(t, append([]string{"run", "--until-caught-up", "--format", "jsonl"}, b.args()...)...)
+	assert.Equal(t, exitFailure, code, errOut)
+	assert.Contains(t, errOut, nats.ErrForeignMessage.Error())
+	assert.Contains(t, errOut, "EVIL")
+}
