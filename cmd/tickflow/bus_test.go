@@ -576,3 +576,41 @@ func TestBusForeignMessage(t *testing.T) {
 	assert.Contains(t, errOut, nats.ErrForeignMessage.Error())
 	assert.Contains(t, errOut, "EVIL")
 }
+
+// FuzzBusURL: checkBusURL never panics, and what it accepts has a scheme,
+// host and port in each comma-separated part.
+func FuzzBusURL(f *testing.F) {
+	for _, s := range []string{"nats://127.0.0.1:4222", "nats://a:1,tls://b:2", "localhost", "nats://x", "", "nats://:1", "embedded"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if checkBusURL(raw) != nil {
+			return
+		}
+		for _, one := range strings.Split(raw, ",") {
+			if !strings.Contains(one, "://") || !strings.Contains(one, ":") {
+				t.Fatalf("accepted %q (part %q)", raw, one)
+			}
+		}
+	})
+}
+
+// FuzzBusPartitionList: partitionList writes what ParsePartitions reads
+// back.
+func FuzzBusPartitionList(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 5, 9})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var ps []int
+		for p := range 256 {
+			if bytes.IndexByte(raw, byte(p)) >= 0 {
+				ps = append(ps, p)
+			}
+		}
+		if len(ps) == 0 {
+			return
+		}
+		back, err := nats.ParsePartitions(partitionList(ps), 256)
+		require.NoError(t, err)
+		require.Equal(t, ps, back)
+	})
+}
