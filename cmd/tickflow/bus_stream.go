@@ -120,6 +120,14 @@ func (s *busStream) overflow(live pipeline.Overflow) pipeline.Overflow {
 	return pipeline.Block
 }
 
+// name is what stream says it streams.
+func (s *busStream) name(feed string) string {
+	if s == nil {
+		return feed
+	}
+	return fmt.Sprintf("%s of the bus", plural(len(s.leases.Held()), "partition"))
+}
+
 // Close releases the leases, so that another worker need not wait for their
 // TTL, and closes the bus.
 func (s *busStream) Close() {

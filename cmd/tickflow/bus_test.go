@@ -384,6 +384,11 @@ func TestBusLayoutMismatch(t *testing.T) {
 	assert.Equal(t, exitFailure, code, errOut)
 	assert.Contains(t, errOut, "--bus:")
 
+	// Without --partitions, ingest takes the stream's.
+	_, errOut, code = cmdline(t, append([]string{"ingest", "--synthetic-symbols", "3", "--synthetic-bars", "100"}, b.args()...)...)
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, "to 4 partitions")
+
 	_, errOut, code = cmdline(t, append([]string{"run", "--until-caught-up", "--partition", "4"}, b.args()...)...)
 	assert.Equal(t, exitUsage, code, errOut)
 	assert.Contains(t, errOut, "--partition:")

@@ -32,8 +32,8 @@ made of their symbol and bar times, which the server remembers for its duplicate
 (10 minutes).`,
 		Flags: append(append(append(inputFlags(), storeRunFlags()[0]), busFlags()...),
 			append([]cli.Flag{
-				&cli.IntFlag{Name: "partitions", Value: defaultPartitions, Usage: "the number of bar partitions, 1 to " +
-					fmt.Sprint(maxPartitions) + ": the most workers that can share the work (must match an existing stream's)"},
+				&cli.IntFlag{Name: "partitions", Value: defaultPartitions, DefaultText: "an existing stream's, else 16", Usage: "the number of bar partitions, 1 to " +
+					fmt.Sprint(maxPartitions) + ": the most workers that can share the work"},
 				&cli.BoolFlag{Name: "live", Usage: "publish a live feed until interrupted (see above)"},
 				alpacaStreamFlag("warmup"), alpacaStreamFlag("alpaca-stale-after"),
 			}, configFlags("async.", "stream.rate")...)...),
@@ -69,6 +69,13 @@ func ingestAction(c *cli.Context) error {
 	}
 	defer b.Close()
 	ctx := c.Context
+	if !c.IsSet("partitions") {
+		// An existing stream's number is the default: only a different
+		// one asked for is an error.
+		if existing, err := nats.OpenLayout(ctx, b.js, b.ns); err == nil {
+			n = existing
+		}
+	}
 	if err := nats.EnsureLayout(ctx, b.js, nats.Layout{Namespace: b.ns, Partitions: n}); err != nil {
 		return cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
 	}

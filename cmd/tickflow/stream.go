@@ -170,7 +170,7 @@ func streamAction(c *cli.Context) error {
 		ln.Close()
 		return usageError("stream.listen %s is reachable from other machines: set stream.token (--token or TICKFLOW_STREAM_TOKEN) so that every route requires it", cfg.Stream.Listen)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "tickflow: streaming %s; dashboard on http://%s/\n", feedName(feed, cfg), ln.Addr())
+	fmt.Fprintf(c.App.ErrWriter, "tickflow: streaming %s; dashboard on http://%s/\n", bs.name(feedName(feed, cfg)), ln.Addr())
 
 	// The server outlives the pipeline's drain, so /healthz can tell; it
 	// stops when the pipeline has stopped, or stops the pipeline if it fails.
