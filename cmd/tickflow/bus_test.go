@@ -363,6 +363,7 @@ func TestBusBadInput(t *testing.T) {
 		{"bus with csv", []string{"run", "--bus", "nats://127.0.0.1:1", "--csv", "x.csv"}, exitUsage, "drop --csv"},
 		{"ingest without bus", []string{"ingest"}, exitUsage, "ingest needs --bus"},
 		{"partitions", []string{"ingest", "--bus", "nats://127.0.0.1:1", "--partitions", "0"}, exitUsage, "--partitions: must be from 1"},
+		{"replicas", []string{"ingest", "--bus", "nats://127.0.0.1:1", "--replicas", "7"}, exitUsage, "--replicas: must be from 1 to 5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, code := cmdline(t, tc.args...)

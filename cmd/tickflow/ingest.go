@@ -34,6 +34,7 @@ made of their symbol and bar times, which the server remembers for its duplicate
 			append([]cli.Flag{
 				&cli.IntFlag{Name: "partitions", Value: defaultPartitions, DefaultText: "an existing stream's, else 16", Usage: "the number of bar partitions, 1 to " +
 					fmt.Sprint(maxPartitions) + ": the most workers that can share the work"},
+				&cli.IntFlag{Name: "replicas", Value: 1, Usage: "copies of each stream on a NATS cluster, 1 to 5 (3 on a cluster of three), fixed when the streams are made"},
 				&cli.BoolFlag{Name: "live", Usage: "publish a live feed until interrupted (see above)"},
 				alpacaStreamFlag("warmup"), alpacaStreamFlag("alpaca-stale-after"),
 			}, configFlags("async.", "stream.rate")...)...),
@@ -59,6 +60,10 @@ func ingestAction(c *cli.Context) error {
 	if n < 1 || n > maxPartitions {
 		return usageError("--partitions: must be from 1 to %d, got %d", maxPartitions, n)
 	}
+	replicas := c.Int("replicas")
+	if replicas < 1 || replicas > 5 {
+		return usageError("--replicas: must be from 1 to 5, got %d", replicas)
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return err
@@ -76,7 +81,7 @@ func ingestAction(c *cli.Context) error {
 			n = existing
 		}
 	}
-	if err := nats.EnsureLayout(ctx, b.js, nats.Layout{Namespace: b.ns, Partitions: n}); err != nil {
+	if err := nats.EnsureLayout(ctx, b.js, nats.Layout{Namespace: b.ns, Partitions: n, Replicas: replicas}); err != nil {
 		return cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
 	}
 	src, csv, err := ingestInput(c, cfg)
