@@ -259,20 +259,34 @@ func TestBusWorkerSurvivesSIGKILL(t *testing.T) {
 		return append([]string{"run", "--until-caught-up", "--partition", p, "--format", "jsonl", "--emit", "signals",
 			"--worker-id", fmt.Sprintf("worker-%d", i), "--journal", journalOf(i)}, b.args()...)
 	}
-	process(t, bin, worker(0, "0")...)
-	// The killed worker owns the other partitions: most of the work.
+	// Two workers run undisturbed beside the one killed, which owns the
+	// other partitions: most of the work.
+	others := make(chan error, 2)
+	for i, p := range []string{"0", "1"} {
+		cmd := exec.Command(bin, worker(i, p)...)
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
+		require.NoError(t, cmd.Start())
+		go func() {
+			err := cmd.Wait()
+			if err != nil {
+				err = fmt.Errorf("worker %s: %w: %s", p, err, errOut.String())
+			}
+			others <- err
+		}()
+	}
 	var owed int
 	for symbol, keys := range want {
-		if nats.Partition(symbol, partitions) != 0 {
+		if nats.Partition(symbol, partitions) >= 2 {
 			owed += len(keys)
 		}
 	}
 	journaled := func() int {
-		if _, err := os.Stat(filepath.Join(dir, "w1.db")); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "w2.db")); err != nil {
 			return 0 // killed before it opened its journal
 		}
 		got := signalsBySymbol{}
-		journalSignals(t, journalOf(1), got)
+		journalSignals(t, journalOf(2), got)
 		return got.count()
 	}
 
@@ -280,7 +294,7 @@ func TestBusWorkerSurvivesSIGKILL(t *testing.T) {
 	kills := 0
 	for attempt := 0; kills < 10; attempt++ {
 		require.Less(t, attempt, 40, "only %d kills landed while the worker had work left", kills)
-		cmd := exec.Command(bin, worker(1, "1-5")...)
+		cmd := exec.Command(bin, worker(2, "2-5")...)
 		var errOut bytes.Buffer
 		cmd.Stderr = &errOut
 		require.NoError(t, cmd.Start())
@@ -304,10 +318,13 @@ func TestBusWorkerSurvivesSIGKILL(t *testing.T) {
 			}
 		}
 	}
-	process(t, bin, worker(1, "1-5")...)
+	process(t, bin, worker(2, "2-5")...)
+	for range 2 {
+		require.NoError(t, <-others)
+	}
 
 	journal := signalsBySymbol{}
-	for i := range 2 {
+	for i := range 3 {
 		journalSignals(t, journalOf(i), journal)
 	}
 	assert.Equal(t, want, journal, "journals after %d kills", kills)
