@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
 )
@@ -45,7 +46,15 @@ type SourceConfig struct {
 	// written to the positions bucket (default 100ms); a crash re-processes
 	// at most what was committed since. Flush always writes it.
 	CommitInterval time.Duration
+	// Observer, if set, is told of every message committed after being
+	// read live, as an operation of type OpAck from its reading to its
+	// commit (*metrics.Metrics: async_operation_duration_seconds).
+	Observer observe.Observer
 }
+
+// OpAck is the operation type of a message's commit, for SourceConfig's
+// Observer.
+const OpAck = "bus_ack"
 
 // Source is the worker side: a source of the bars of its partitions, in
 // stream order per partition (so per symbol), that works with the sink
@@ -442,6 +451,10 @@ func (s *Source) committedThrough(ctx context.Context, counts map[string]int64, 
 				s.ackNanos.Add(lat)
 				if lat > s.ackMax.Load() {
 					s.ackMax.Store(lat)
+				}
+				if o := s.cfg.Observer; o != nil {
+					o.OperationStarted(OpAck)
+					o.OperationEnded(OpAck, m.at, now, "")
 				}
 			}
 		}

@@ -186,6 +186,7 @@ func commands() []*cli.Command {
 		importCommand(), signalsCommand(), // db.go, import.go, signals.go
 		indicatorsCommand(), // indicators.go
 		backtestCommand(),
+		ingestCommand(), // ingest.go; run --bus is in bus.go
 	}
 }
 

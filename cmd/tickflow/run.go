@@ -29,10 +29,12 @@ func runCommand() *cli.Command {
 keys or network). With --csv, reads CSV files (header symbol,time,open,high,low,close,volume;
 time in RFC 3339 or Unix seconds/milliseconds; without a symbol column the file name is the symbol).
 With --db, reads bars stored by tickflow import or fetch --db. With --source alpaca, fetches them.
+With --bus, works on the partitions of the NATS JetStream bus that tickflow ingest fills: signals
+go to stdout, --journal and the bus's signals stream, exactly once in effect across restarts.
 
 Output goes to stdout, a summary to stderr. Settings (periods, thresholds, workers, output) come
 from the defaults, --config FILE, TICKFLOW_* variables and flags, in that order (tickflow config).`,
-		Flags:  append(append(inputFlags(), storeRunFlags()...), configFlags("async.", "indicators.", "strategy.", "pipeline.", "output.")...),
+		Flags:  append(append(append(inputFlags(), storeRunFlags()...), workerFlags()...), configFlags("async.", "indicators.", "strategy.", "pipeline.", "output.")...),
 		Action: runAction,
 	}
 }
@@ -153,6 +155,9 @@ func runAction(c *cli.Context) error {
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return err
+	}
+	if c.IsSet("bus") {
+		return runBus(c, cfg) // a worker on the NATS bus (bus.go)
 	}
 	src, csv, err := input(c, cfg)
 	if err != nil {

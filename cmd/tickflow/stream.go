@@ -48,14 +48,18 @@ config"). Interrupt (Ctrl-C or SIGTERM) to stop: in-flight bars drain and sinks 
 second interrupt exits at once. Stopping after --duration is a success (exit 0).
 
 With --orders sim, a paper wallet fills the signals as "tickflow backtest" does (--cash, --fee,
---slippage, stops) and prints its statement when the stream stops (or writes it to --statement).`,
+--slippage, stops) and prints its statement when the stream stops (or writes it to --statement).
+With --bus URL, the feed is instead the partitions this worker owns on the NATS JetStream bus
+that tickflow ingest fills (see run --bus): signals also go to the bus's signals stream, /metrics
+adds the consumer lag per partition and the bus counters, /healthz the bus connection.`,
 		Flags: append(append(configFlags("async.", "indicators.", "strategy.", "pipeline.", "output.", "stream.", "webhook."),
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the synthetic feed"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long, then exit 0 (0: run until interrupted)"},
 			&cli.StringFlag{Name: "statement", Usage: "with --orders sim: write the paper wallet's statement as JSON to `FILE` (default: a table on stderr)"},
 			&cli.StringSliceFlag{Name: "csv", Usage: "replay bars from CSV `PATH` (file, .csv.gz or folder) as a live feed, at --replay-speed"},
 			&cli.StringFlag{Name: "replay-speed", Value: "60x", Usage: "with --csv: bar time per wall time, as 60x (a minute of bars a second), 1x (real time) or max"},
-		), append(append(alpacaStreamFlags(), simFlags()...), csvReaderFlags()...)...), // --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go); --orders sim's broker (backtest_sim.go)
+		), append(append(append(alpacaStreamFlags(), simFlags()...), csvReaderFlags()...), workerFlags()...)...),
+		// --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go); --orders sim's broker (backtest_sim.go); --bus (bus.go)
 		Action: streamAction,
 	}
 }
@@ -106,6 +110,11 @@ func streamAction(c *cli.Context) error {
 	// Every outbound operation reports to the metrics and to the health
 	// checks (api_connectivity follows the last real outcome).
 	obs := observe.Multi(m, mon)
+	bs, err := streamBus(c, reg, m, mon) // --bus: a worker on the NATS bus (bus_stream.go); nil without
+	if err != nil {
+		return err
+	}
+	defer bs.Close()
 
 	sinkList := []pipeline.Sink[market.Event]{m.Sink()}
 	var hook *sinks.Webhook
@@ -129,7 +138,7 @@ func streamAction(c *cli.Context) error {
 		sinkList = append(sinkList, hookQueue)
 	}
 
-	feed, err := streamFeed(c, cfg, log, obs)
+	feed, err := bs.feed(c, cfg, log, obs)
 	if err != nil {
 		return err
 	}
@@ -174,17 +183,24 @@ func streamAction(c *cli.Context) error {
 			// feed. A full queue drops its oldest signal, counted and logged:
 			// a market order fills at the current price, so the freshest
 			// signals are the ones worth placing.
-			q := slowSink(m, log, o, alpaca.OpOrder, ordersQueue, pipeline.DropOldest)
+			// On the bus a position is committed once the sinks have
+			// flushed, so the queue must not drop what it was given: there
+			// it back-pressures instead (the bus holds the bars).
+			policy := pipeline.DropOldest
+			if bs != nil {
+				policy = pipeline.Block
+			}
+			q := slowSink(m, log, o, alpaca.OpOrder, ordersQueue, policy)
 			orderQueues = append(orderQueues, q)
 			sinkList = append(sinkList, q)
 		}
 	}
 
-	p, err = tickflow.New(src, sinks.Tee(sinkList...), tickflow.Config{
+	p, err = tickflow.New(src, bs.sink(sinks.Tee(sinkList...)), tickflow.Config{
 		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
 		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
 		Workers: cfg.Async.CPUThreadPoolSize, BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
-		Overflow: streamOverflow(feed), // a live feed is never slowed: overload drops the oldest, counted
+		Overflow: bs.overflow(streamOverflow(feed)), // a live feed is never slowed: overload drops the oldest, counted
 		Observer: m, DrainTimeout: 10 * time.Second,
 	})
 	if err != nil {
@@ -200,7 +216,7 @@ func streamAction(c *cli.Context) error {
 		ln.Close()
 		return usageError("stream.listen %s is reachable from other machines: set stream.token (--token or TICKFLOW_STREAM_TOKEN) so that every route requires it", cfg.Stream.Listen)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "tickflow: streaming %s; dashboard on http://%s/\n", feedName(feed, cfg), ln.Addr())
+	fmt.Fprintf(c.App.ErrWriter, "tickflow: streaming %s; dashboard on http://%s/\n", bs.name(feedName(feed, cfg)), ln.Addr())
 
 	// The server outlives the pipeline's drain, so /healthz can tell; it
 	// stops when the pipeline has stopped, or stops the pipeline if it fails.
