@@ -277,7 +277,7 @@ func (p *Pipeline[T]) Run(ctx context.Context) error {
 			if err != nil {
 				fail(err)
 			}
-		}, func() error { return fmt.Errorf("%s (worker %d): %w", w.cur.name, w.id, ErrGoexit) })
+		}, func() error { return fmt.Errorf("%s (worker %d): %w", w.curName(), w.id, ErrGoexit) })
 	}
 	spawn(fmt.Sprintf("sink %s (%T)", p.sinkN, p.sink), func() {
 		err, cerr := p.runSink(work, newMerge(toSink, bp, 0))
@@ -594,6 +594,7 @@ type link[T any] struct {
 	keyed   KeyedStage[T] // impl, when its state is kept in the worker's slots
 	slot    int           // its slot among the key's
 	next    *link[T]
+	idx     int // its index in the worker's links
 	in, out int // since the last report
 }
 
@@ -613,13 +614,23 @@ type worker[T any] struct {
 	links  []*link[T]
 	seq    uint64
 	failed map[string]bool
-	cur    *stage[T] // the stage running now, to name it in a panic
+	// cur is the index in links of the stage running now, to name it in
+	// a panic; an int, as a pointer store per item costs a write barrier.
+	cur int
 
 	// Per-key slots of the chain's keyed stages (see KeyedStage).
 	keyed int              // how many
 	slots map[string][]any // by key
 	key   string           // of the item in the chain now
 	state []any            // its slots
+}
+
+// curName names the stage running now.
+func (w *worker[T]) curName() string {
+	if w.cur < len(w.links) {
+		return w.links[w.cur].s.name
+	}
+	return ""
 }
 
 func (l *link[T]) Emit(item T) error {
@@ -635,9 +646,9 @@ func (l *link[T]) Emit(item T) error {
 	if len(l.w.failed) > 0 && l.w.p.cfg.Key != nil && l.w.failed[l.w.p.cfg.Key(item)] {
 		return nil
 	}
-	l.w.cur = l.next.s
+	l.w.cur = l.next.idx
 	err := l.next.process(l.w.ctx, item)
-	l.w.cur = l.s
+	l.w.cur = l.idx
 	if err != nil {
 		return chainError(l.next, err)
 	}
@@ -669,7 +680,7 @@ func (p *Pipeline[T]) buildWorkers(work context.Context, toSink *edge[T], bp *po
 		workers = append(workers, w)
 		for i := len(p.stages) - 1; i >= 0; i-- {
 			s := p.stages[i]
-			l := &link[T]{w: w, s: s}
+			l := &link[T]{w: w, s: s, idx: i}
 			if i+1 < len(w.links) {
 				l.next = w.links[i+1]
 			}
@@ -787,7 +798,7 @@ func (w *worker[T]) run(m *merge[T]) error {
 		defer func() {
 			if v := recover(); v != nil {
 				r := panics.NewRecovered(1, v)
-				err = &PanicError{Component: w.cur.name, Value: v, Stack: r.Stack}
+				err = &PanicError{Component: w.curName(), Value: v, Stack: r.Stack}
 			}
 		}()
 		for {
@@ -826,7 +837,7 @@ func (w *worker[T]) run(m *merge[T]) error {
 			}
 			l := links[0]
 			l.in++
-			w.cur = l.s
+			w.cur = 0
 			if err := l.process(work, *item); err != nil {
 				return chainError(l, err)
 			}
