@@ -16,8 +16,8 @@ import (
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/server"
 	"github.com/tickflow/tickflow/signals"
-	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/store"
+	"github.com/tickflow/tickflow/webhook"
 )
 
 // Async is ADR-002's AsyncConfig.
@@ -176,8 +176,8 @@ func Default() *Config {
 			StaleAfter:       health.DefaultStaleAfter,
 			RecentSignals:    server.DefaultRecentSignals,
 		},
-		Webhook: Webhook{Rate: sinks.DefaultWebhookRate, Burst: sinks.DefaultWebhookBurst, Format: string(sinks.FormatJSON),
-			QueueSize: sinks.DefaultWebhookQueue},
+		Webhook: Webhook{Rate: webhook.DefaultRate, Burst: webhook.DefaultBurst, Format: string(webhook.FormatJSON),
+			QueueSize: webhook.DefaultQueueSize},
 	}
 }
 
@@ -306,7 +306,7 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("webhook.url", "%q is not an http or https URL", Redact(w.URL))
 		}
-		if w.Format == string(sinks.FormatTelegram) && strings.TrimSpace(w.TelegramChatID) == "" {
+		if w.Format == string(webhook.FormatTelegram) && strings.TrimSpace(w.TelegramChatID) == "" {
 			bad("webhook.telegram_chat_id", "format telegram needs the chat id")
 		}
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/server"
 	"github.com/tickflow/tickflow/signals"
-	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/store"
+	"github.com/tickflow/tickflow/webhook"
 )
 
 func writeFile(t *testing.T, text string) string {
@@ -267,10 +267,10 @@ func TestDefaultsAreTheOwners(t *testing.T) {
 		{"stream.listen", c.Stream.Listen, server.DefaultListen},
 		{"stream.stale_after", c.Stream.StaleAfter, health.DefaultStaleAfter},
 		{"stream.recent_signals", c.Stream.RecentSignals, server.DefaultRecentSignals},
-		{"webhook.rate", c.Webhook.Rate, sinks.DefaultWebhookRate},
-		{"webhook.burst", c.Webhook.Burst, sinks.DefaultWebhookBurst},
-		{"webhook.format", c.Webhook.Format, string(sinks.FormatJSON)},
-		{"webhook.queue_size", c.Webhook.QueueSize, sinks.DefaultWebhookQueue},
+		{"webhook.rate", c.Webhook.Rate, webhook.DefaultRate},
+		{"webhook.burst", c.Webhook.Burst, webhook.DefaultBurst},
+		{"webhook.format", c.Webhook.Format, string(webhook.FormatJSON)},
+		{"webhook.queue_size", c.Webhook.QueueSize, webhook.DefaultQueueSize},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s = %v, want the owner's %v", tt.key, tt.got, tt.want)

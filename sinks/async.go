@@ -17,11 +17,14 @@ const (
 	DefaultAsyncBatchSize = pipeline.DefaultBatchSize
 )
 
-// DiscardSinkFailed is the reason, passed to AsyncConfig.OnDrop, for an
-// event still queued when the inner sink had failed. The other reasons are
-// [DiscardQueueFull] (the overflow policy dropped it) and
-// [DiscardShutdown] (still queued at Close: the sink was not flushed).
-const DiscardSinkFailed = "sink_failed"
+// Reasons an [AsyncSink] gives up an event, as passed to
+// AsyncConfig.OnDrop; they are also the reason labels of the
+// tickflow_discarded_total metric.
+const (
+	DiscardQueueFull  = "queue_full"  // the overflow policy dropped it: the inner sink cannot keep up
+	DiscardShutdown   = "shutdown"    // still queued at Close: the sink was not flushed
+	DiscardSinkFailed = "sink_failed" // still queued when the inner sink had failed
+)
 
 // AsyncConfig configures [Async]. Its zero value means the defaults: a
 // queue of 1024 events that blocks when full.

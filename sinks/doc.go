@@ -7,17 +7,13 @@
 //   - [Discard] only counts, for benchmarks.
 //   - [Tee] hands every batch to several sinks in turn.
 //
-// One sink acts on signals:
+// [Async] runs a slow sink (an order API, a webhook) on its own goroutine
+// behind a bounded, counted queue, so that it never slows the pipeline.
 //
-//   - [Webhook] posts each signal as JSON, or as a Slack, Discord or
-//     Telegram message, through the I/O layer's retry policy, with a
-//     circuit breaker and a rate limit. It waits for the endpoint: run it
-//     behind [Async], whose bounded, counted queue keeps a slow endpoint
-//     from slowing the pipeline.
-//
-// They depend on nothing but the standard library, the pipeline and a
-// breaker and rate limiter: the sinks of integrations live with them,
-// package store (BarSink, Journal) and package alpaca (Orders).
+// They depend on nothing but the standard library and the pipeline, so a
+// program that imports sinks links no network stack: the sinks of
+// integrations live with them, package store (BarSink, Journal), package
+// alpaca (Orders), package nats (SignalSink) and package webhook (Sink).
 //
 // Each writing sink either writes one record per signal ([EmitSignals], the
 // default) or one record per event with its close and indicator values

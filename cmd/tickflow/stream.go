@@ -26,6 +26,7 @@ import (
 	"github.com/tickflow/tickflow/server"
 	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
+	"github.com/tickflow/tickflow/webhook"
 )
 
 func streamCommand() *cli.Command {
@@ -117,15 +118,15 @@ func streamAction(c *cli.Context) error {
 	defer bs.Close()
 
 	sinkList := []pipeline.Sink[market.Event]{m.Sink()}
-	var hook *sinks.Webhook
+	var hook *webhook.Sink
 	var hookQueue *sinks.AsyncSink
 	if cfg.Webhook.URL != "" {
 		wl, err := requestLimit(cfg, m, "webhook")
 		if err != nil {
 			return err
 		}
-		hook, err = sinks.NewWebhook(sinks.WebhookConfig{
-			URL: cfg.Webhook.URL, Format: sinks.WebhookFormat(cfg.Webhook.Format), TelegramChatID: cfg.Webhook.TelegramChatID,
+		hook, err = webhook.New(webhook.Config{
+			URL: cfg.Webhook.URL, Format: webhook.Format(cfg.Webhook.Format), TelegramChatID: cfg.Webhook.TelegramChatID,
 			Transport: limit.Transport(wl, nil), Retry: retryPolicy(cfg), Rate: cfg.Webhook.Rate, Burst: cfg.Webhook.Burst,
 			QueueSize: cfg.Webhook.QueueSize, Hook: m, Observer: obs, Logger: log,
 		})

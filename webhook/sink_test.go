@@ -1,4 +1,4 @@
-package sinks_test
+package webhook_test
 
 import (
 	"bytes"
@@ -22,9 +22,10 @@ import (
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/webhook"
 )
 
-// hook records a Webhook's observations.
+// hook records a Sink's observations.
 type hook struct {
 	mu      sync.Mutex
 	calls   []string
@@ -114,7 +115,7 @@ func (e *endpoint) requests() int {
 	return len(e.bodies)
 }
 
-func run(t *testing.T, w *sinks.Webhook, events []market.Event) {
+func run(t *testing.T, w *webhook.Sink, events []market.Event) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -126,10 +127,10 @@ func run(t *testing.T, w *sinks.Webhook, events []market.Event) {
 	}
 }
 
-// mustWebhook makes a webhook or fails the test.
-func mustWebhook(t *testing.T, cfg sinks.WebhookConfig) *sinks.Webhook {
+// mustNew makes a Sink or fails the test.
+func mustNew(t *testing.T, cfg webhook.Config) *webhook.Sink {
 	t.Helper()
-	w, err := sinks.NewWebhook(cfg)
+	w, err := webhook.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +139,11 @@ func mustWebhook(t *testing.T, cfg sinks.WebhookConfig) *sinks.Webhook {
 
 func leakCheck(t *testing.T) { t.Cleanup(func() { goleak.VerifyNone(t) }) }
 
-func TestWebhookPostsEachSignal(t *testing.T) {
+func TestPostsEachSignal(t *testing.T) {
 	leakCheck(t)
 	ep := newEndpoint(t, func(int) int { return http.StatusNoContent })
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL + "/hook", Header: http.Header{"Authorization": {"Bearer tok"}}, Hook: h, Observer: h, Rate: 1000, Burst: 100})
+	w := mustNew(t, webhook.Config{URL: ep.URL + "/hook", Header: http.Header{"Authorization": {"Bearer tok"}}, Hook: h, Observer: h, Rate: 1000, Burst: 100})
 	run(t, w, signals(3))
 	if ep.requests() != 3 || w.Delivered() != 3 {
 		t.Fatalf("%d requests, %d delivered; want 3 (one per signal, none per plain bar)", ep.requests(), w.Delivered())
@@ -167,7 +168,7 @@ func TestWebhookPostsEachSignal(t *testing.T) {
 	}
 }
 
-func TestWebhookRetriesWithBackoff(t *testing.T) {
+func TestRetriesWithBackoff(t *testing.T) {
 	leakCheck(t)
 	ep := newEndpoint(t, func(i int) int {
 		if i < 2 {
@@ -176,7 +177,7 @@ func TestWebhookRetriesWithBackoff(t *testing.T) {
 		return http.StatusOK
 	})
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Initial: time.Millisecond}, Rate: 1000})
+	w := mustNew(t, webhook.Config{URL: ep.URL, Hook: h, Observer: h, Retry: webhook.RetryPolicy{Initial: time.Millisecond}, Rate: 1000})
 	run(t, w, signals(1))
 	if ep.requests() != 3 || w.Delivered() != 1 {
 		t.Fatalf("%d requests, %d delivered; want 3 and 1", ep.requests(), w.Delivered())
@@ -186,7 +187,7 @@ func TestWebhookRetriesWithBackoff(t *testing.T) {
 	}
 }
 
-func TestWebhookGivesUp(t *testing.T) {
+func TestGivesUp(t *testing.T) {
 	tests := []struct {
 		name     string
 		status   int
@@ -203,7 +204,7 @@ func TestWebhookGivesUp(t *testing.T) {
 			leakCheck(t)
 			ep := newEndpoint(t, func(int) int { return tt.status })
 			h := &hook{}
-			w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Attempts: tt.retries, Initial: time.Millisecond}, Rate: 1000, BreakerFailures: 100})
+			w := mustNew(t, webhook.Config{URL: ep.URL, Hook: h, Observer: h, Retry: webhook.RetryPolicy{Attempts: tt.retries, Initial: time.Millisecond}, Rate: 1000, BreakerFailures: 100})
 			run(t, w, signals(1))
 			if ep.requests() != tt.requests || h.count(tt.reason) != 1 || w.DiscardedSignals() != 1 {
 				t.Errorf("%d requests (want %d), hook calls %v", ep.requests(), tt.requests, h.calls)
@@ -212,11 +213,11 @@ func TestWebhookGivesUp(t *testing.T) {
 	}
 }
 
-func TestWebhookCircuitBreakerOpens(t *testing.T) {
+func TestCircuitBreakerOpens(t *testing.T) {
 	leakCheck(t)
 	ep := newEndpoint(t, func(int) int { return http.StatusBadGateway })
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Attempts: -1}, BreakerFailures: 2, BreakerCooldown: time.Hour, Rate: 1000})
+	w := mustNew(t, webhook.Config{URL: ep.URL, Hook: h, Observer: h, Retry: webhook.RetryPolicy{Attempts: -1}, BreakerFailures: 2, BreakerCooldown: time.Hour, Rate: 1000})
 	run(t, w, signals(6))
 	if ep.requests() != 2 {
 		t.Errorf("%d requests reached the endpoint, want 2 before the breaker opens", ep.requests())
@@ -229,18 +230,18 @@ func TestWebhookCircuitBreakerOpens(t *testing.T) {
 	}
 }
 
-func TestWebhookRateLimit(t *testing.T) {
+func TestRateLimit(t *testing.T) {
 	leakCheck(t)
 	ep := newEndpoint(t, func(int) int { return http.StatusOK })
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Rate: 100, Burst: 1})
+	w := mustNew(t, webhook.Config{URL: ep.URL, Hook: h, Observer: h, Rate: 100, Burst: 1})
 	run(t, w, signals(4))
 	if w.Delivered() != 4 || h.count("ratelimited webhook") < 2 {
 		t.Errorf("delivered %d, hook calls %v; want all 4 delivered, most after a wait", w.Delivered(), h.calls)
 	}
 }
 
-func TestWebhookTimeout(t *testing.T) {
+func TestTimeout(t *testing.T) {
 	leakCheck(t)
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -252,16 +253,16 @@ func TestWebhookTimeout(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{URL: srv.URL, Hook: h, Observer: h, Retry: sinks.RetryPolicy{Timeout: 20 * time.Millisecond, Attempts: -1}, Rate: 1000})
+	w := mustNew(t, webhook.Config{URL: srv.URL, Hook: h, Observer: h, Retry: webhook.RetryPolicy{Timeout: 20 * time.Millisecond, Attempts: -1}, Rate: 1000})
 	run(t, w, signals(1))
 	if h.count("done webhook timeout") != 1 || h.count("discard webhook retries_exhausted") != 1 {
 		t.Errorf("hook calls %v", h.calls)
 	}
 }
 
-// Behind Async, a hanging endpoint neither blocks the writer nor looks
+// Behind sinks.Async, a hanging endpoint neither blocks the writer nor looks
 // healthy, and every signal it could not take is counted.
-func TestWebhookBehindAsync(t *testing.T) {
+func TestBehindAsync(t *testing.T) {
 	leakCheck(t)
 	release := make(chan struct{})
 	arrived := make(chan struct{}, 10)
@@ -275,7 +276,7 @@ func TestWebhookBehindAsync(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{URL: srv.URL, Hook: h, Observer: h, Rate: 1000, SlowAfter: time.Millisecond})
+	w := mustNew(t, webhook.Config{URL: srv.URL, Hook: h, Observer: h, Rate: 1000, SlowAfter: time.Millisecond})
 	q := sinks.Async(w, sinks.AsyncConfig{Capacity: 2, BatchSize: 1, Overflow: pipeline.DropNewest, Keep: sinks.HasSignal,
 		OnDrop: func(_ market.Event, reason string) { h.Discarded(w.Name(), reason) }})
 	ctx := context.Background()
@@ -311,7 +312,7 @@ func TestWebhookBehindAsync(t *testing.T) {
 // At 50 % failures every signal is delivered within the retry policy; when
 // every attempt fails each signal is counted, logged with the signal, and
 // Health says so.
-func TestWebhookFailingEndpoint(t *testing.T) {
+func TestFailingEndpoint(t *testing.T) {
 	tests := []struct {
 		name                 string
 		status               func(i int) int
@@ -332,8 +333,8 @@ func TestWebhookFailingEndpoint(t *testing.T) {
 			ep := newEndpoint(t, tt.status)
 			h := &hook{}
 			var logs syncLog
-			w := mustWebhook(t, sinks.WebhookConfig{URL: ep.URL, Hook: h, Observer: h, Rate: 10_000, Burst: 100, BreakerFailures: 1000,
-				Retry:  sinks.RetryPolicy{Attempts: 3, Initial: time.Microsecond, Max: time.Microsecond},
+			w := mustNew(t, webhook.Config{URL: ep.URL, Hook: h, Observer: h, Rate: 10_000, Burst: 100, BreakerFailures: 1000,
+				Retry:  webhook.RetryPolicy{Attempts: 3, Initial: time.Microsecond, Max: time.Microsecond},
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			run(t, w, signals(10))
 			if w.Delivered() != tt.delivered || w.DiscardedSignals() != tt.discarded {
@@ -373,7 +374,7 @@ func (l *syncLog) String() string {
 	return l.buf.String()
 }
 
-func TestWebhookKeepsSecretsOutOfLogs(t *testing.T) {
+func TestKeepsSecretsOutOfLogs(t *testing.T) {
 	leakCheck(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -383,10 +384,10 @@ func TestWebhookKeepsSecretsOutOfLogs(t *testing.T) {
 	ln.Close() // nothing listens: every attempt fails to connect
 	var logs bytes.Buffer
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{
+	w := mustNew(t, webhook.Config{
 		URL:    "http://bot:s3cret@" + addr + "/services/T0K3N?key=k3y",
 		Header: http.Header{"Authorization": {"Bearer b3arer"}},
-		Hook:   h, Observer: h, Retry: sinks.RetryPolicy{Attempts: 1, Initial: time.Millisecond}, Rate: 1000,
+		Hook:   h, Observer: h, Retry: webhook.RetryPolicy{Attempts: 1, Initial: time.Millisecond}, Rate: 1000,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	run(t, w, signals(1))
@@ -402,7 +403,7 @@ func TestWebhookKeepsSecretsOutOfLogs(t *testing.T) {
 		}
 	}
 	// A bad URL is refused when the sink is made, not at its first signal.
-	if _, err := sinks.NewWebhook(sinks.WebhookConfig{URL: "ftp://bot:s3cret@example.com/T0K3N"}); err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "T0K3N") {
+	if _, err := webhook.New(webhook.Config{URL: "ftp://bot:s3cret@example.com/T0K3N"}); err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "T0K3N") {
 		t.Errorf("bad URL error = %v", err)
 	}
 }

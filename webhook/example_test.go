@@ -1,4 +1,4 @@
-package sinks_test
+package webhook_test
 
 import (
 	"context"
@@ -11,9 +11,10 @@ import (
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/webhook"
 )
 
-func ExampleWebhook() {
+func ExampleSink() {
 	got := make(chan string, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -21,7 +22,7 @@ func ExampleWebhook() {
 	}))
 	defer srv.Close()
 
-	w, err := sinks.NewWebhook(sinks.WebhookConfig{URL: srv.URL, Retry: sinks.RetryPolicy{Attempts: 3, Timeout: 5 * time.Second}, Rate: 10})
+	w, err := webhook.New(webhook.Config{URL: srv.URL, Retry: webhook.RetryPolicy{Attempts: 3, Timeout: 5 * time.Second}, Rate: 10})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -39,9 +40,9 @@ func ExampleWebhook() {
 	// delivered: 1
 }
 
-// A Slack incoming webhook takes the signal as a message; behind Async, a
+// A Slack incoming webhook takes the signal as a message; behind sinks.Async, a
 // slow Slack never slows the pipeline.
-func ExampleWebhook_slack() {
+func ExampleSink_slack() {
 	got := make(chan string, 1)
 	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -50,7 +51,7 @@ func ExampleWebhook_slack() {
 	}))
 	defer slack.Close()
 
-	w, err := sinks.NewWebhook(sinks.WebhookConfig{URL: slack.URL + "/services/T0/B0/X", Format: sinks.FormatSlack})
+	w, err := webhook.New(webhook.Config{URL: slack.URL + "/services/T0/B0/X", Format: webhook.FormatSlack})
 	if err != nil {
 		fmt.Println(err)
 		return

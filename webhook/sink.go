@@ -1,4 +1,4 @@
-package sinks
+package webhook
 
 import (
 	"bytes"
@@ -19,12 +19,13 @@ import (
 	"github.com/tickflow/tickflow/internal/retry"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/sinks"
 )
 
-// WebhookHook receives a [Webhook]'s own observations, beside the I/O
-// layer's (Observer); *metrics.Metrics implements it, so the webhook's work
-// shows in the metrics without this package importing metrics.
-type WebhookHook interface {
+// Hook receives a [Sink]'s own observations, beside the I/O layer's
+// (Observer); *metrics.Metrics implements it, so the webhook's work shows
+// in the metrics without this package importing metrics.
+type Hook interface {
 	Retried(op string)                         // an attempt failed and will be retried
 	Discarded(op, reason string)               // a signal given up
 	RateLimited(op string, wait time.Duration) // a request waited for the rate limit
@@ -41,31 +42,31 @@ type RetryPolicy = retry.Policy
 // class); *metrics.Metrics and *health.Monitor implement it.
 type Observer = observe.Observer
 
-// Reasons a [Webhook] gives up a signal, as passed to WebhookHook.Discarded.
+// Reasons a [Sink] gives up a signal, as passed to Hook.Discarded. Those
+// its [sinks.Async] queue drops have the queue's reasons
+// ([sinks.DiscardQueueFull], [sinks.DiscardShutdown]).
 const (
-	DiscardQueueFull        = "queue_full"        // the queue was full: the endpoint cannot keep up ([Async])
 	DiscardBreakerOpen      = "breaker_open"      // the circuit breaker is open
 	DiscardRetriesExhausted = "retries_exhausted" // every attempt failed
 	DiscardRejected         = "rejected"          // the endpoint answered 4xx: retrying would not help
-	DiscardShutdown         = "shutdown"          // still queued at Close ([Async])
 )
 
-// Defaults of [WebhookConfig] fields left zero.
+// Defaults of [Config] fields left zero.
 const (
-	DefaultWebhookRate     = 5.0
-	DefaultWebhookBurst    = 10
-	DefaultWebhookQueue    = 1024
-	DefaultWebhookSlowness = 5 * time.Second
+	DefaultRate      = 5.0
+	DefaultBurst     = 10
+	DefaultQueueSize = 1024
+	DefaultSlowAfter = 5 * time.Second
 )
 
-// WebhookConfig configures a [Webhook]; the zero value of each field but
+// Config configures a [Sink]; the zero value of each field but
 // URL means its default.
-type WebhookConfig struct {
+type Config struct {
 	URL    string      // http or https endpoint; required
 	Header http.Header // extra request headers, e.g. Authorization
 	// Format is the request body: FormatJSON (default), FormatSlack,
-	// FormatDiscord or FormatTelegram (see [WebhookFormat]).
-	Format WebhookFormat
+	// FormatDiscord or FormatTelegram (see [Format]).
+	Format Format
 	// TelegramChatID is the chat a FormatTelegram message goes to
 	// (required with it; URL is then https://api.telegram.org/bot<token>/sendMessage).
 	TelegramChatID string
@@ -78,8 +79,8 @@ type WebhookConfig struct {
 	Rate  float64 // requests per second (default 5)
 	Burst int     // requests allowed at once above Rate (default 10)
 
-	// QueueSize is the capacity of the [Async] queue meant to run the
-	// webhook (default 1024); the Webhook itself does not queue.
+	// QueueSize is the capacity of the [sinks.Async] queue meant to run
+	// the webhook (default 1024); the Sink itself does not queue.
 	QueueSize int
 
 	BreakerFailures int           // consecutive failures that open the breaker (default 5)
@@ -91,12 +92,12 @@ type WebhookConfig struct {
 	SlowAfter time.Duration
 
 	Name     string       // operation_type and breaker name (default "webhook")
-	Hook     WebhookHook  // nil observes nothing
+	Hook     Hook         // nil observes nothing
 	Observer Observer     // told of every attempt; nil observes nothing
 	Logger   *slog.Logger // nil logs nothing
 }
 
-// Webhook is a sink that POSTs each signal to its URL, by default as JSON:
+// Sink is a sink that POSTs each signal to its URL, by default as JSON:
 //
 //	{"symbol":"AAPL","time":"2024-01-02T15:10:00Z","side":"buy","price":185.1,"reason":"...",
 //	 "ema":184.9,"stochrsi_k":23.5,"stochrsi_d":18.2}
@@ -112,17 +113,17 @@ type WebhookConfig struct {
 // the stream. Only a done ctx ends Write early, with its error.
 //
 // Since Write waits for the endpoint, a live pipeline runs the webhook
-// behind [Async], whose queue and overflow policy keep a slow endpoint off
+// behind [sinks.Async], whose queue and overflow policy keep a slow endpoint off
 // the pipeline's path:
 //
-//	Async(Webhook) ──queue──▶ Write: rate limit ─▶ breaker ─▶ POST (timeout) ─▶ retry with back-off
+//	sinks.Async(Sink) ──queue──▶ Write: rate limit ─▶ breaker ─▶ POST (timeout) ─▶ retry with back-off
 //
 // The URL and Header may hold secrets: they never appear in logs or
 // errors, which name only the URL's scheme and host.
 //
-// Make it with NewWebhook, which checks the settings.
-type Webhook struct {
-	cfg     WebhookConfig
+// Make it with [New], which checks the settings.
+type Sink struct {
+	cfg     Config
 	target  string // scheme://host, safe to print
 	http    *httpx.Client
 	limiter *rate.Limiter
@@ -135,8 +136,8 @@ type Webhook struct {
 }
 
 var (
-	_ pipeline.Sink[market.Event] = (*Webhook)(nil)
-	_ pipeline.Closer             = (*Webhook)(nil)
+	_ pipeline.Sink[market.Event] = (*Sink)(nil)
+	_ pipeline.Closer             = (*Sink)(nil)
 )
 
 type noHook struct{}
@@ -146,31 +147,31 @@ func (noHook) Discarded(string, string)          {}
 func (noHook) RateLimited(string, time.Duration) {}
 func (noHook) BreakerState(string, string)       {}
 
-// NewWebhook checks cfg (a URL that is http or https, with a host; a known
+// New checks cfg (a URL that is http or https, with a host; a known
 // Format; a chat id for Telegram) and returns the sink; nothing is sent
 // before the first Write.
-func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
+func New(cfg Config) (*Sink, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("sinks.Webhook: URL is not an http or https URL")
+		return nil, errors.New("webhook.Sink: URL is not an http or https URL")
 	}
 	if err := cfg.Format.check(cfg.TelegramChatID); err != nil {
-		return nil, fmt.Errorf("sinks.Webhook: %w", err)
+		return nil, fmt.Errorf("webhook.Sink: %w", err)
 	}
-	w := &Webhook{cfg: cfg, target: u.Scheme + "://" + u.Host}
+	w := &Sink{cfg: cfg, target: u.Scheme + "://" + u.Host}
 	w.lastGivenUp.Store("")
 	c := &w.cfg
 	if c.Rate <= 0 {
-		c.Rate = DefaultWebhookRate
+		c.Rate = DefaultRate
 	}
 	if c.Burst <= 0 {
-		c.Burst = DefaultWebhookBurst
+		c.Burst = DefaultBurst
 	}
 	if c.QueueSize <= 0 {
-		c.QueueSize = DefaultWebhookQueue
+		c.QueueSize = DefaultQueueSize
 	}
 	if c.SlowAfter <= 0 {
-		c.SlowAfter = DefaultWebhookSlowness
+		c.SlowAfter = DefaultSlowAfter
 	}
 	if c.Name == "" {
 		c.Name = "webhook"
@@ -213,50 +214,50 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	return w, nil
 }
 
-// QueueSize is the queue capacity configured for the webhook's [Async]
-// (WebhookConfig.QueueSize, defaulted).
-func (w *Webhook) QueueSize() int { return w.cfg.QueueSize }
+// QueueSize is the queue capacity configured for the webhook's [sinks.Async]
+// (Config.QueueSize, defaulted).
+func (w *Sink) QueueSize() int { return w.cfg.QueueSize }
 
 // Name is the webhook's operation_type, as passed to its hooks.
-func (w *Webhook) Name() string { return w.cfg.Name }
+func (w *Sink) Name() string { return w.cfg.Name }
 
 // BreakerState returns the circuit breaker's state: "closed", "half-open"
 // or "open".
-func (w *Webhook) BreakerState() string { return w.breaker.State() }
+func (w *Sink) BreakerState() string { return w.breaker.State() }
 
 // Health is nil while the endpoint looks healthy. It is an error when the
 // breaker is not closed, when the last signal was given up (its reason),
 // or when the delivery in flight has taken longer than SlowAfter: a
 // hanging endpoint, whose attempt has not yet timed out, is not healthy.
-func (w *Webhook) Health(context.Context) error {
+func (w *Sink) Health(context.Context) error {
 	if st := w.breaker.State(); st != "closed" {
-		return fmt.Errorf("sinks.Webhook %s: circuit breaker %s", w.target, st)
+		return fmt.Errorf("webhook.Sink %s: circuit breaker %s", w.target, st)
 	}
 	if since := w.busySince.Load(); since != 0 {
 		if d := time.Since(time.Unix(0, since)); d > w.cfg.SlowAfter {
-			return fmt.Errorf("sinks.Webhook %s: a signal has waited %v for delivery", w.target, d.Round(time.Second))
+			return fmt.Errorf("webhook.Sink %s: a signal has waited %v for delivery", w.target, d.Round(time.Second))
 		}
 	}
 	if reason := w.lastGivenUp.Load().(string); reason != "" {
-		return fmt.Errorf("sinks.Webhook %s: the last signal was given up (%s)", w.target, reason)
+		return fmt.Errorf("webhook.Sink %s: the last signal was given up (%s)", w.target, reason)
 	}
 	return nil
 }
 
 // Delivered returns how many signals the endpoint accepted.
-func (w *Webhook) Delivered() int64 { return w.delivered.Load() }
+func (w *Sink) Delivered() int64 { return w.delivered.Load() }
 
 // DiscardedSignals returns how many signals the webhook gave up (retries
-// exhausted, rejected, breaker open); those its [Async] queue dropped are
+// exhausted, rejected, breaker open); those its [sinks.Async] queue dropped are
 // in the queue's Stats.
-func (w *Webhook) DiscardedSignals() int64 { return w.discarded.Load() }
+func (w *Sink) DiscardedSignals() int64 { return w.discarded.Load() }
 
 // Write delivers the batch's signals, in order; events without a signal
 // are ignored. A signal given up is counted, not an error; a done ctx
 // stops Write with its error before the next signal.
-func (w *Webhook) Write(ctx context.Context, items []market.Event) error {
+func (w *Sink) Write(ctx context.Context, items []market.Event) error {
 	if w.closed.Load() {
-		return errors.New("sinks.Webhook: Write after Close")
+		return errors.New("webhook.Sink: Write after Close")
 	}
 	for i := range items {
 		sig := items[i].Signal
@@ -264,11 +265,11 @@ func (w *Webhook) Write(ctx context.Context, items []market.Event) error {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("sinks.Webhook: signal of %s at %s not sent: %w", sig.Symbol, sig.Time.UTC().Format(time.RFC3339), err)
+			return fmt.Errorf("webhook.Sink: signal of %s at %s not sent: %w", sig.Symbol, sig.Time.UTC().Format(time.RFC3339), err)
 		}
 		body, err := w.cfg.Format.body(sig, w.cfg.TelegramChatID)
 		if err != nil {
-			return fmt.Errorf("sinks.Webhook: encoding a signal of %s: %w", sig.Symbol, err)
+			return fmt.Errorf("webhook.Sink: encoding a signal of %s: %w", sig.Symbol, err)
 		}
 		w.busySince.Store(time.Now().UnixNano())
 		reason := w.deliver(ctx, sig, body)
@@ -277,9 +278,9 @@ func (w *Webhook) Write(ctx context.Context, items []market.Event) error {
 		case reason == "":
 			w.delivered.Add(1)
 		case ctx.Err() != nil:
-			// Cancelled, not given up: the caller (Async's Close)
+			// Cancelled, not given up: the caller (sinks.Async's Close)
 			// counts what it cut short.
-			return fmt.Errorf("sinks.Webhook: signal of %s at %s not sent: %w", sig.Symbol, sig.Time.UTC().Format(time.RFC3339), ctx.Err())
+			return fmt.Errorf("webhook.Sink: signal of %s at %s not sent: %w", sig.Symbol, sig.Time.UTC().Format(time.RFC3339), ctx.Err())
 		default:
 			w.discarded.Add(1)
 			w.cfg.Hook.Discarded(w.cfg.Name, reason)
@@ -290,14 +291,14 @@ func (w *Webhook) Write(ctx context.Context, items []market.Event) error {
 }
 
 // Close makes later Writes fail; the webhook holds nothing to release.
-func (w *Webhook) Close() error {
+func (w *Sink) Close() error {
 	w.closed.Store(true)
 	return nil
 }
 
 // deliver posts body until it is accepted ("") or given up (the reason,
 // logged with the signal).
-func (w *Webhook) deliver(ctx context.Context, sig *market.Signal, body []byte) string {
+func (w *Sink) deliver(ctx context.Context, sig *market.Signal, body []byte) string {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		return DiscardRejected
@@ -312,7 +313,7 @@ func (w *Webhook) deliver(ctx context.Context, sig *market.Signal, body []byte) 
 		return ""
 	}
 	if ctx.Err() != nil {
-		return DiscardShutdown
+		return sinks.DiscardShutdown
 	}
 	// The I/O layer drops *url.Error, which quotes the URL: err names
 	// neither the URL's path nor its credentials.

@@ -1,4 +1,4 @@
-package sinks_test
+package webhook_test
 
 import (
 	"io"
@@ -11,10 +11,10 @@ import (
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/pipeline/pipelinetest"
-	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/webhook"
 )
 
-func TestWebhookConforms(t *testing.T) {
+func TestSinkConforms(t *testing.T) {
 	var posted atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -35,7 +35,7 @@ func TestWebhookConforms(t *testing.T) {
 		// No keep-alive: an idle connection's server goroutine would count
 		// as a leak of the sink's.
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-		return mustWebhook(t, sinks.WebhookConfig{URL: srv.URL, Transport: client.Transport, Rate: 1000, Burst: 100})
+		return mustNew(t, webhook.Config{URL: srv.URL, Transport: client.Transport, Rate: 1000, Burst: 100})
 	}, events, func(t *testing.T, s pipeline.Sink[market.Event]) {
 		// Write delivers: every signal has been posted by now.
 		if got := posted.Load(); got != 4 {

@@ -1,4 +1,4 @@
-package sinks_test
+package webhook_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/webhook"
 )
 
 // chatService is a local fake of a chat service's webhook API: it checks
@@ -106,18 +106,18 @@ func decodeChat(c *chatService, w http.ResponseWriter, r *http.Request) (map[str
 	return m, true
 }
 
-func TestWebhookFormats(t *testing.T) {
+func TestFormats(t *testing.T) {
 	const text = "BUY SYM1 at 100 (2024-01-02T14:30:00Z): cross up"
 	tests := []struct {
-		format  sinks.WebhookFormat
+		format  webhook.Format
 		service func(*chatService) http.HandlerFunc
 		path    string
 		chatID  string
 		want    map[string]any
 	}{
-		{sinks.FormatSlack, fakeSlack, "/services/T0/B0/X", "", map[string]any{"text": text}},
-		{sinks.FormatDiscord, fakeDiscord, "/api/webhooks/1/tok", "", map[string]any{"content": text}},
-		{sinks.FormatTelegram, fakeTelegram, "/bot123:ABC/sendMessage", "-100", map[string]any{"chat_id": "-100", "text": text}},
+		{webhook.FormatSlack, fakeSlack, "/services/T0/B0/X", "", map[string]any{"text": text}},
+		{webhook.FormatDiscord, fakeDiscord, "/api/webhooks/1/tok", "", map[string]any{"content": text}},
+		{webhook.FormatTelegram, fakeTelegram, "/bot123:ABC/sendMessage", "-100", map[string]any{"chat_id": "-100", "text": text}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.format), func(t *testing.T) {
@@ -126,8 +126,8 @@ func TestWebhookFormats(t *testing.T) {
 			srv := httptest.NewServer(tt.service(svc))
 			defer srv.Close()
 			h := &hook{}
-			w := mustWebhook(t, sinks.WebhookConfig{URL: srv.URL + tt.path, Format: tt.format, TelegramChatID: tt.chatID,
-				Hook: h, Observer: h, Rate: 1000, Retry: sinks.RetryPolicy{Attempts: -1}})
+			w := mustNew(t, webhook.Config{URL: srv.URL + tt.path, Format: tt.format, TelegramChatID: tt.chatID,
+				Hook: h, Observer: h, Rate: 1000, Retry: webhook.RetryPolicy{Attempts: -1}})
 			run(t, w, signals(1))
 			if w.Delivered() != 1 || w.DiscardedSignals() != 0 {
 				t.Fatalf("delivered %d, discarded %d; hook calls %v", w.Delivered(), w.DiscardedSignals(), h.calls)
@@ -145,7 +145,7 @@ func TestWebhookFormats(t *testing.T) {
 	}
 }
 
-func TestWebhookFormatSettings(t *testing.T) {
+func TestFormatSettings(t *testing.T) {
 	tests := []struct {
 		format  string
 		chatID  string
@@ -161,9 +161,9 @@ func TestWebhookFormatSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.format+"/"+tt.chatID, func(t *testing.T) {
-			f, err := sinks.ParseWebhookFormat(tt.format)
+			f, err := webhook.ParseFormat(tt.format)
 			if err == nil {
-				_, err = sinks.NewWebhook(sinks.WebhookConfig{URL: "https://example.com/hook", Format: f, TelegramChatID: tt.chatID})
+				_, err = webhook.New(webhook.Config{URL: "https://example.com/hook", Format: f, TelegramChatID: tt.chatID})
 			}
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("error = %v, want %q", err, tt.wantErr)
@@ -172,13 +172,13 @@ func TestWebhookFormatSettings(t *testing.T) {
 	}
 }
 
-func TestWebhookTelegramRejectionIsCounted(t *testing.T) {
+func TestTelegramRejectionIsCounted(t *testing.T) {
 	leakCheck(t)
 	svc := &chatService{}
 	srv := httptest.NewServer(fakeTelegram(svc))
 	defer srv.Close()
 	h := &hook{}
-	w := mustWebhook(t, sinks.WebhookConfig{URL: srv.URL + "/botWRONG/sendMessage", Format: sinks.FormatTelegram, TelegramChatID: "-100",
+	w := mustNew(t, webhook.Config{URL: srv.URL + "/botWRONG/sendMessage", Format: webhook.FormatTelegram, TelegramChatID: "-100",
 		Hook: h, Observer: h, Rate: 1000})
 	run(t, w, signals(2))
 	if w.Delivered() != 0 || h.count("discard webhook rejected") != 2 {
@@ -189,19 +189,19 @@ func TestWebhookTelegramRejectionIsCounted(t *testing.T) {
 	}
 }
 
-func FuzzParseWebhookFormat(f *testing.F) {
+func FuzzParseFormat(f *testing.F) {
 	for _, s := range []string{"", "json", "Slack", " discord ", "telegram", "teams", "\x00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := sinks.ParseWebhookFormat(s)
+		got, err := webhook.ParseFormat(s)
 		if err != nil {
 			if !strings.Contains(err.Error(), "is not json, slack, discord or telegram") {
 				t.Fatalf("%q: error %v names neither the value nor the choices", s, err)
 			}
 			return
 		}
-		if !slices.Contains(sinks.WebhookFormats, got) {
+		if !slices.Contains(webhook.Formats, got) {
 			t.Fatalf("%q parsed as %q, not a format", s, got)
 		}
 	})

@@ -1,4 +1,4 @@
-package sinks_test
+package webhook_test
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/webhook"
 )
 
-// BenchmarkWebhookWrite is the time the pipeline's sink step spends on a
+// BenchmarkWrite is the time the pipeline's sink step spends on a
 // batch of 256 bars holding 4 signals, when the endpoint takes 1 ms to
-// answer: direct, the step waits for every POST; behind Async it only
+// answer: direct, the step waits for every POST; behind sinks.Async it only
 // queues (a full queue drops the newest, counted).
-func BenchmarkWebhookWrite(b *testing.B) {
+func BenchmarkWrite(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := time.NewTimer(time.Millisecond)
 		defer t.Stop()
@@ -35,7 +36,7 @@ func BenchmarkWebhookWrite(b *testing.B) {
 	}
 	for _, mode := range []string{"direct", "async"} {
 		b.Run(mode, func(b *testing.B) {
-			w, err := sinks.NewWebhook(sinks.WebhookConfig{URL: srv.URL, Rate: 1e6, Burst: 1e6, Retry: sinks.RetryPolicy{Attempts: -1}})
+			w, err := webhook.New(webhook.Config{URL: srv.URL, Rate: 1e6, Burst: 1e6, Retry: webhook.RetryPolicy{Attempts: -1}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package sinks
+package webhook
 
 import (
 	"encoding/json"
@@ -10,29 +10,29 @@ import (
 	"github.com/tickflow/tickflow/market"
 )
 
-// WebhookFormat is the body a [Webhook] posts for a signal, so that chat
+// Format is the body a [Sink] posts for a signal, so that chat
 // services take it without a relay.
-type WebhookFormat string
+type Format string
 
-// The formats of [WebhookConfig.Format].
+// The formats of [Config.Format].
 const (
 	// FormatJSON posts market.Signal's JSON form (the default).
-	FormatJSON WebhookFormat = "json"
+	FormatJSON Format = "json"
 	// FormatSlack posts a Slack incoming-webhook message: {"text": ...}.
-	FormatSlack WebhookFormat = "slack"
+	FormatSlack Format = "slack"
 	// FormatDiscord posts a Discord webhook message: {"content": ...}.
-	FormatDiscord WebhookFormat = "discord"
+	FormatDiscord Format = "discord"
 	// FormatTelegram posts a Telegram Bot API sendMessage request:
 	// {"chat_id": ..., "text": ...}, to https://api.telegram.org/bot<token>/sendMessage.
-	FormatTelegram WebhookFormat = "telegram"
+	FormatTelegram Format = "telegram"
 )
 
-// WebhookFormats lists the formats, for help texts and validation.
-var WebhookFormats = []WebhookFormat{FormatJSON, FormatSlack, FormatDiscord, FormatTelegram}
+// Formats lists the formats, for help texts and validation.
+var Formats = []Format{FormatJSON, FormatSlack, FormatDiscord, FormatTelegram}
 
-// ParseWebhookFormat returns the format named s ("" means FormatJSON).
-func ParseWebhookFormat(s string) (WebhookFormat, error) {
-	f := WebhookFormat(strings.ToLower(strings.TrimSpace(s)))
+// ParseFormat returns the format named s ("" means FormatJSON).
+func ParseFormat(s string) (Format, error) {
+	f := Format(strings.ToLower(strings.TrimSpace(s)))
 	if err := f.check("-"); err != nil {
 		return "", err
 	}
@@ -42,7 +42,7 @@ func ParseWebhookFormat(s string) (WebhookFormat, error) {
 	return f, nil
 }
 
-func (f WebhookFormat) check(chatID string) error {
+func (f Format) check(chatID string) error {
 	switch f {
 	case "", FormatJSON, FormatSlack, FormatDiscord:
 		return nil
@@ -56,7 +56,7 @@ func (f WebhookFormat) check(chatID string) error {
 }
 
 // body encodes sig in format f.
-func (f WebhookFormat) body(sig *market.Signal, chatID string) ([]byte, error) {
+func (f Format) body(sig *market.Signal, chatID string) ([]byte, error) {
 	switch f {
 	case FormatSlack:
 		return json.Marshal(struct {
