@@ -26,9 +26,9 @@ import (
 //
 // Times are UTC to the second; values are rounded for reading (prices to 10
 // significant digits, EMA to 4 decimals, %K and %D to 2) and "-" while
-// undefined. Columns are
-// fixed-width, so that rows can be written as they come; a longer symbol
-// shifts its row. Use [JSONL] or [CSV] for exact values.
+// undefined. Columns are fixed-width, so that rows can be written as they
+// come: the symbol column fits the first row's symbol (at least 10 wide),
+// and a longer symbol later widens it from its row on, whatever the batches. Use [JSONL] or [CSV] for exact values.
 //
 // The zero value writes signals to os.Stdout.
 type Table struct {
@@ -41,12 +41,13 @@ type Table struct {
 
 	out    output
 	header bool
+	width  int // of the symbol column
 }
 
 const (
 	tableTime      = "2006-01-02 15:04:05"
-	tableSignals   = "SYMBOL     TIME                 SIDE        PRICE  REASON\n"
-	tableIndicator = "SYMBOL     TIME                        CLOSE           EMA      %K      %D\n"
+	tableSignals   = "TIME                 SIDE        PRICE  REASON\n"
+	tableIndicator = "TIME                        CLOSE           EMA      %K      %D\n"
 )
 
 // Write formats the rows of items.
@@ -63,17 +64,20 @@ func (s *Table) Write(_ context.Context, items []market.Event) error {
 		}
 		if !s.header {
 			s.header = true
+			s.width = max(10, len(e.Symbol)+1)
+			b := pad(o.buf(), "SYMBOL", s.width)
 			if s.Emit == EmitSignals {
-				o.write(append(o.buf(), tableSignals...))
+				o.write(append(b, tableSignals...))
 			} else {
-				o.write(append(o.buf(), tableIndicator...))
+				o.write(append(b, tableIndicator...))
 			}
 		}
+		s.width = max(s.width, len(e.Symbol)+1)
 		b := o.buf()
 		if s.Emit == EmitSignals {
 			sig := e.Signal
 			symbol, t := signalKey(e)
-			b = pad(b, symbol, 10)
+			b = pad(b, symbol, s.width)
 			b = t.AppendFormat(b, tableTime)
 			b = append(b, "  "...)
 			b = pad(b, sig.Side.String(), 4)
@@ -83,7 +87,7 @@ func (s *Table) Write(_ context.Context, items []market.Event) error {
 			b = appendOneLine(b, sig.Reason)
 		} else {
 			ind := &e.Indicators
-			b = pad(b, e.Symbol, 10)
+			b = pad(b, e.Symbol, s.width)
 			b = e.Time.UTC().AppendFormat(b, tableTime)
 			n := len(b)
 			b = alignRight(readable(b, e.Close), n, 14)

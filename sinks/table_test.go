@@ -2,7 +2,12 @@ package sinks
 
 import (
 	"bytes"
+	"context"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
 )
 
 func TestTable(t *testing.T) {
@@ -40,4 +45,29 @@ BRK.B      2024-01-02 14:30:00         1e-07       -0.0000   12.50  100.00
 
 func BenchmarkTableIndicators(b *testing.B) {
 	benchSink(b, &Table{W: discardWriter{}, Emit: EmitIndicators})
+}
+
+// TestTableAlignsLongSymbols: a symbol over 10 characters (BTCUSDT-PERP)
+// used to push its rows out of line with the header.
+func TestTableAlignsLongSymbols(t *testing.T) {
+	var b bytes.Buffer
+	tab := &Table{W: &b, Emit: EmitIndicators, FlushInterval: -1}
+	t0 := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
+	var events []market.Event
+	for i := range 3 {
+		events = append(events, market.Event{Bar: market.Bar{Symbol: "BTCUSDT-PERP", Time: t0.Add(time.Duration(i) * time.Minute), Close: 46000}})
+	}
+	if err := tab.Write(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	col := strings.Index(lines[0], "TIME")
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l[col:], "2022-01-01") {
+			t.Errorf("row %q: its time does not start under TIME (column %d)", l, col)
+		}
+	}
 }
