@@ -14,11 +14,12 @@ import (
 	"github.com/tickflow/tickflow/sources"
 )
 
-// Defaults of tickflow sample: small enough to write in a blink, long
-// enough for every indicator to warm up and signals to appear.
+// Defaults of tickflow sample are those of run's built-in data, so that
+// "tickflow run --csv data/" prints, symbol by symbol, what "tickflow run" does. The bounds are
+// lower than run's since the sample is held in memory before it is written.
 const (
-	defaultSampleSymbols = 4
-	defaultSampleBars    = 2000
+	defaultSampleSymbols = 5
+	defaultSampleBars    = 5000
 	defaultSampleSeed    = 1
 	maxSampleSymbols     = 1000
 	maxSampleBars        = 1_000_000
@@ -29,9 +30,10 @@ func sampleCommand() *cli.Command {
 		Name:  "sample",
 		Usage: "write sample CSV files of synthetic bars (the data of the README's examples)",
 		Description: `Writes one CSV file per symbol, DIR/SYM1.csv, DIR/SYM2.csv, ..., of seeded
-synthetic minute bars (the walks "tickflow run" uses without input), in the
-format "tickflow run --csv" reads. The same flags always write the same bytes,
-so a fresh clone has data for every example:
+synthetic minute bars, in the format "tickflow run --csv" reads. They are the
+walks "tickflow run" uses without input (same --synthetic-symbols,
+--synthetic-bars, --seed and defaults), so the two commands below print the
+same signals for each symbol, and the same flags always write the same bytes:
 
   tickflow sample --out data/
   tickflow run --csv data/
@@ -41,8 +43,8 @@ existing file is replaced whole or not at all; the folder is created if
 missing.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "data", Usage: "write the files into folder `DIR`"},
-			&cli.IntFlag{Name: "symbols", Value: defaultSampleSymbols, Usage: fmt.Sprintf("how many symbols (1 to %d)", maxSampleSymbols)},
-			&cli.IntFlag{Name: "bars", Value: defaultSampleBars, Usage: fmt.Sprintf("bars per symbol (1 to %d)", maxSampleBars)},
+			&cli.IntFlag{Name: "synthetic-symbols", Value: defaultSampleSymbols, Usage: fmt.Sprintf("how many symbols: 1 to %d", maxSampleSymbols)},
+			&cli.IntFlag{Name: "synthetic-bars", Value: defaultSampleBars, Usage: fmt.Sprintf("bars per symbol: 1 to %d", maxSampleBars)},
 			&cli.Uint64Flag{Name: "seed", Value: defaultSampleSeed, Usage: "seed of the random walks"},
 		},
 		Action: sampleAction,
@@ -53,12 +55,12 @@ func sampleAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageError("sample takes no arguments, got %q (did you mean --out %s?)", c.Args().First(), c.Args().First())
 	}
-	n, bars := c.Int("symbols"), c.Int("bars")
+	n, bars := c.Int("synthetic-symbols"), c.Int("synthetic-bars")
 	if n < 1 || n > maxSampleSymbols {
-		return usageError("--symbols: must be between 1 and %d, got %d", maxSampleSymbols, n)
+		return usageError("--synthetic-symbols: must be from 1 to %d, got %d", maxSampleSymbols, n)
 	}
 	if bars < 1 || bars > maxSampleBars {
-		return usageError("--bars: must be between 1 and %d, got %d", maxSampleBars, bars)
+		return usageError("--synthetic-bars: must be from 1 to %d, got %d", maxSampleBars, bars)
 	}
 	dir := c.String("out")
 	if dir == "" {
