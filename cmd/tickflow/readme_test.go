@@ -241,3 +241,36 @@ func outputTail(b []byte, n int) string {
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// FuzzShellWords: any line either is refused or splits into words that,
+// each quoted again, split back the same.
+func FuzzShellWords(f *testing.F) {
+	for _, s := range []string{`tickflow run --where "fast<slow" # x`, `a 'b c' "d"`, `x # (not run: y)`, `"`, `a|b`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words, _, err := shellWords(s)
+		if err != nil {
+			return
+		}
+		var quoted []string
+		for _, w := range words {
+			if strings.ContainsRune(w, '\'') {
+				quoted = append(quoted, `"`+w+`"`)
+			} else {
+				quoted = append(quoted, `'`+w+`'`)
+			}
+		}
+		again, comment, err := shellWords(strings.Join(quoted, " "))
+		if strings.ContainsRune(strings.Join(words, ""), '\'') && strings.ContainsRune(strings.Join(words, ""), '"') {
+			return // a word with both quotes cannot be quoted whole by this minimal syntax
+		}
+		require.NoError(t, err)
+		assert.Empty(t, comment)
+		if len(words) == 0 {
+			assert.Empty(t, again)
+			return
+		}
+		assert.Equal(t, words, again)
+	})
+}
