@@ -187,6 +187,7 @@ func commands() []*cli.Command {
 		indicatorsCommand(), // indicators.go
 		backtestCommand(),
 		ingestCommand(), // ingest.go; run --bus is in bus.go
+		sampleCommand(), // sample.go
 	}
 }
 
