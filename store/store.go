@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -193,21 +194,29 @@ func DefaultPath() (string, error) {
 	return filepath.Join(d, "tickflow", "tickflow.db"), nil
 }
 
-// Redact returns rawURL with any password (user:PASSWORD@ or a password=
-// parameter) replaced by "xxxxx". Strings that are not URLs are returned with
-// nothing after a "password=" kept.
+// keywordPassword is the password of a key=value connection string
+// ("host=db password=s3cret", or the value quoted), which PostgreSQL accepts
+// besides URLs.
+var keywordPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.|'')*'|[^\s&]*)`)
+
+// Redact returns rawURL with any password (user:PASSWORD@, a password=
+// parameter, or a key=value connection string's password) replaced by
+// "xxxxx".
 func Redact(rawURL string) string {
+	if !strings.Contains(rawURL, "://") {
+		return keywordPassword.ReplaceAllString(rawURL, "${1}xxxxx")
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// Not a URL: mask the user info by hand.
 		if at := strings.LastIndex(rawURL, "@"); at >= 0 {
 			if i := strings.Index(rawURL, "://"); i >= 0 && i < at {
 				if c := strings.Index(rawURL[i+3:at], ":"); c >= 0 {
-					return rawURL[:i+3+c+1] + "xxxxx" + rawURL[at:]
+					return keywordPassword.ReplaceAllString(rawURL[:i+3+c+1]+"xxxxx"+rawURL[at:], "${1}xxxxx")
 				}
 			}
 		}
-		return rawURL
+		return keywordPassword.ReplaceAllString(rawURL, "${1}xxxxx")
 	}
 	if u.User != nil {
 		if _, ok := u.User.Password(); ok {

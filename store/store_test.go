@@ -467,6 +467,10 @@ func TestRedact(t *testing.T) {
 		"postgres://ann@db/x":                         "postgres://ann@db/x",
 		"postgres://db/x?password=pw&user=ann":        "postgres://db/x?password=xxxxx&user=ann",
 		"sqlite:/tmp/x.db":                            "sqlite:/tmp/x.db",
+		// PostgreSQL's key=value form: its password was once echoed in the
+		// bad-URL error.
+		"host=db port=5432 password=hunter2 dbname=x": "host=db port=5432 password=xxxxx dbname=x",
+		"host=db PASSWORD = 'it is secret' user=ann":  "host=db PASSWORD = xxxxx user=ann",
 	} {
 		if got := store.Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
