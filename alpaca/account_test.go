@@ -80,12 +80,15 @@ func TestTradeUpdatesSurviveDroppedConnections(t *testing.T) {
 	if err := rec.waitN(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	// Broken mid-stream; an order fills while no stream is open.
+	// Broken mid-stream; an order fills while no stream is open (the
+	// reconnection is held: it would otherwise race the order).
+	srv.HoldTradeStreams()
 	srv.DropTradeStreams(true)
 	if err := srv.Wait(ctx, func(s alpacatest.Stats) bool { return s.TradeStreamsOpen == 0 }); err != nil {
 		t.Fatal(err)
 	}
 	order("o2", sdk.Sell)
+	srv.ReleaseTradeStreams()
 	waitStreams(2)
 	if err := rec.waitN(ctx, 4); err != nil {
 		t.Fatal(err)

@@ -64,6 +64,27 @@ func (s *Server) DropTradeStreams(abort bool) {
 	}
 }
 
+// HoldTradeStreams makes new trade-update streams wait, unopened, until
+// ReleaseTradeStreams: with DropTradeStreams, a test can have events happen
+// while certainly no stream is open.
+func (s *Server) HoldTradeStreams() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sseHold == nil {
+		s.sseHold = make(chan struct{})
+	}
+}
+
+// ReleaseTradeStreams lets the held trade-update streams open.
+func (s *Server) ReleaseTradeStreams() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sseHold != nil {
+		close(s.sseHold)
+		s.sseHold = nil
+	}
+}
+
 func (s *Server) handleTradeEvents(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(r) {
 		apiError(w, http.StatusUnauthorized, 40110000, "request is not authorized")
@@ -80,6 +101,16 @@ func (s *Server) handleTradeEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
+	s.mu.Lock()
+	hold := s.sseHold
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	c := &sseConn{ch: make(chan []byte, 1024)}
 	s.mu.Lock()
 	var backlog [][]byte

@@ -145,6 +145,7 @@ type Server struct {
 	positions map[string]float64
 	events    []tradeEvent
 	sse       map[*sseConn]struct{}
+	sseHold   chan struct{} // while non-nil, new trade-update streams wait (HoldTradeStreams)
 	postCount int
 	refusals  int // upgrades still to refuse
 }
