@@ -454,27 +454,40 @@ func (m *merge[T]) retire(i int) {
 }
 
 func (m *merge[T]) receive(ctx context.Context, i int) error {
+	// Try first without waiting: only a real wait is timed, as two clock
+	// reads per batch would cost small batches more than the batch itself.
+	select {
+	case b, open := <-m.ins[i]:
+		m.got(i, b, open)
+		return nil
+	default:
+	}
 	if m.timed {
 		defer m.timeWaited(time.Now())
 	}
 	select {
 	case b, open := <-m.ins[i]:
-		if !open {
-			m.done[i] = true
-			return nil
-		}
-		if len(b.items) == 0 {
-			if b.mark > m.mark[i] {
-				m.mark[i] = b.mark
-			}
-			m.pool.put(b)
-			return nil
-		}
-		m.cur[i], m.pos[i] = b, 0
+		m.got(i, b, open)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// got takes in the batch b received from input i (open false: i has ended).
+func (m *merge[T]) got(i int, b *batch[T], open bool) {
+	if !open {
+		m.done[i] = true
+		return
+	}
+	if len(b.items) == 0 {
+		if b.mark > m.mark[i] {
+			m.mark[i] = b.mark
+		}
+		m.pool.put(b)
+		return
+	}
+	m.cur[i], m.pos[i] = b, 0
 }
 
 // discardCurrent counts the items of the batches being read that next has
