@@ -47,13 +47,17 @@ func TestStochDeciderEqualsSignals(t *testing.T) {
 					for j := range s.Close {
 						e := market.Event{Bar: market.Bar{Symbol: s.Symbol, Close: s.Close[j]}}
 						in := &e.Indicators
-						in.EMA, in.HasEMA, in.StochK, in.StochD, in.HasStoch = set.Update(s.Close[j])
+						in.Schema = market.DefaultSchema
+						in.SetDefault(set.Update(s.Close[j]))
+						ema, hasEMA := in.Get(market.DefaultEMA)
+						k, hasStoch := in.Get(market.DefaultStochK)
+						d := in.Value(market.DefaultStochD)
 						var want market.Side
 						if sig := strat.Decide(e); sig != nil {
 							want = sig.Side
 							signalsSeen++
 						}
-						if got := dec.decide(s.Close[j], in.EMA, in.HasEMA, in.StochK, in.StochD, in.HasStoch); got != want {
+						if got := dec.decide(s.Close[j], ema, hasEMA, k, d, hasStoch); got != want {
 							t.Fatalf("%s %s %v %+v bar %d: decider %v, signals %v", name, s.Symbol, th, ic, j, got, want)
 						}
 					}

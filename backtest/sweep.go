@@ -580,8 +580,8 @@ func (e *engine) single(ctx context.Context) (*Result, []*account, error) {
 			return f
 		}
 		fill = func(_ []float64, k, j int, in *market.Indicators) {
-			in.EMA, in.HasEMA = ema[k].v[j], ema[k].ok[j]
-			in.StochK, in.StochD, in.HasStoch = stoch[k].k[j], stoch[k].d[j], stoch[k].ok[j]
+			in.Schema = market.DefaultSchema
+			in.SetDefault(ema[k].v[j], ema[k].ok[j], stoch[k].k[j], stoch[k].d[j], stoch[k].ok[j])
 		}
 	}
 	e.runCombo(w, v, factory, fill)

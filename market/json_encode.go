@@ -112,9 +112,10 @@ func AppendJSONTime(b []byte, t time.Time) []byte {
 //
 //	{"symbol":"AAPL","time":"2024-01-02T14:30:00Z","close":185.64,"ema":185.2,"stochrsi_k":null,"stochrsi_d":null}
 //
-// ema is null until Indicators.HasEMA, stochrsi_k and stochrsi_d until
-// Indicators.HasStoch. This is the form of `tickflow run --emit
-// indicators` and of the server's "bars" events.
+// then every other value of the record's schema, by name, in the schema's
+// order; a value is null while it is not defined. A record without a schema
+// is written with the default schema's names, all null. This is the form of
+// `tickflow run --emit indicators` and of the server's "bars" events.
 func AppendEventJSON(b []byte, e *Event) []byte {
 	b = append(b, `{"symbol":`...)
 	b = AppendJSONString(b, e.Symbol)
@@ -127,19 +128,22 @@ func AppendEventJSON(b []byte, e *Event) []byte {
 }
 
 func appendIndicators(b []byte, in *Indicators) []byte {
-	b = append(b, `,"ema":`...)
-	b = appendOptFloat(b, in.EMA, in.HasEMA)
-	b = append(b, `,"stochrsi_k":`...)
-	b = appendOptFloat(b, in.StochK, in.HasStoch)
-	b = append(b, `,"stochrsi_d":`...)
-	return appendOptFloat(b, in.StochD, in.HasStoch)
+	s := in.Schema
+	if s == nil {
+		s = DefaultSchema
+	}
+	for i, key := range s.keys {
+		b = append(b, key...)
+		b = appendOptFloat(b, in.values[i], in.defined&(1<<i) != 0)
+	}
+	return b
 }
 
 // AppendSignalJSON appends s in the form [Signal.MarshalJSON] writes:
 //
 //	{"symbol":"AAPL","time":"2024-01-02T14:30:00Z","side":"buy","price":185.64,"reason":"...","ema":185.2,"stochrsi_k":12.5,"stochrsi_d":10}
 //
-// With indicators false it stops after reason: the form of `tickflow run
+// followed by the other values of its record, as [AppendEventJSON]. With indicators false it stops after reason: the form of `tickflow run
 // --emit signals`.
 func AppendSignalJSON(b []byte, s *Signal, indicators bool) []byte {
 	b = append(b, `{"symbol":`...)

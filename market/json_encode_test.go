@@ -66,14 +66,20 @@ type shortSignalRecord struct {
 
 func eventStd(e *market.Event) eventRecord {
 	in := e.Indicators
+	ema, hasEMA := in.Get(market.DefaultEMA)
+	k, hasStoch := in.Get(market.DefaultStochK)
+	d, _ := in.Get(market.DefaultStochD)
 	return eventRecord{e.Symbol, e.Time.UTC(), finite(e.Close, true),
-		finite(in.EMA, in.HasEMA), finite(in.StochK, in.HasStoch), finite(in.StochD, in.HasStoch)}
+		finite(ema, hasEMA), finite(k, hasStoch), finite(d, hasStoch)}
 }
 
 func signalStd(s *market.Signal) signalRecord {
 	in := s.Indicators
+	ema, hasEMA := in.Get(market.DefaultEMA)
+	k, hasStoch := in.Get(market.DefaultStochK)
+	d, _ := in.Get(market.DefaultStochD)
 	return signalRecord{s.Symbol, s.Time.UTC(), s.Side.String(), finite(s.Price, true), s.Reason,
-		finite(in.EMA, in.HasEMA), finite(in.StochK, in.HasStoch), finite(in.StochD, in.HasStoch)}
+		finite(ema, hasEMA), finite(k, hasStoch), finite(d, hasStoch)}
 }
 
 // The cases the server's former encoder got wrong, and the awkward ones.
@@ -99,7 +105,7 @@ func TestJSONEncode(t *testing.T) {
 		{"event warming up", market.AppendEventJSON(nil, &market.Event{Bar: market.Bar{Symbol: "AAPL", Time: t0, Close: 1e6}}),
 			`{"symbol":"AAPL","time":"2024-01-02T14:30:00Z","close":1000000,"ema":null,"stochrsi_k":null,"stochrsi_d":null}`},
 		{"signal", market.AppendSignalJSON(nil, &market.Signal{Symbol: "AAPL", Time: t0, Side: market.Sell, Price: 185.5, Reason: "r",
-			Indicators: market.Indicators{EMA: 185, HasEMA: true}}, true),
+			Indicators: market.DefaultRecord(185, true, 0, 0, false)}, true),
 			`{"symbol":"AAPL","time":"2024-01-02T14:30:00Z","side":"sell","price":185.5,"reason":"r","ema":185,"stochrsi_k":null,"stochrsi_d":null}`},
 		{"short signal", market.AppendSignalJSON(nil, &market.Signal{Symbol: "AAPL", Time: t0, Side: market.Buy, Price: math.NaN()}, false),
 			`{"symbol":"AAPL","time":"2024-01-02T14:30:00Z","side":"buy","price":null,"reason":""}`},
@@ -166,7 +172,7 @@ func FuzzJSONEncodeRecords(f *testing.F) {
 	f.Add("", "", int64(0), 1e21, -0.0, 5e-324, math.MaxFloat64, false, true, uint8(0))
 	f.Fuzz(func(t *testing.T, sym, reason string, nanos int64, price, ema, k, d float64, hasEMA, hasStoch bool, side uint8) {
 		tm := time.Unix(0, nanos).In(time.FixedZone("X", 3600))
-		in := market.Indicators{EMA: ema, StochK: k, StochD: d, HasEMA: hasEMA, HasStoch: hasStoch}
+		in := market.DefaultRecord(ema, hasEMA, k, d, hasStoch)
 		e := market.Event{Bar: market.Bar{Symbol: sym, Time: tm, Close: price}, Indicators: in}
 		s := market.Signal{Symbol: sym, Time: tm, Side: market.Side(side % 3), Price: price, Reason: reason, Indicators: in}
 
@@ -220,7 +226,7 @@ func sameFloat(p *float64, v float64, ok bool) bool {
 func ExampleAppendEventJSON() {
 	e := market.Event{
 		Bar:        market.Bar{Symbol: "AAPL", Time: time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC), Close: 1e6},
-		Indicators: market.Indicators{EMA: 999999.5, HasEMA: true},
+		Indicators: market.DefaultRecord(999999.5, true, 0, 0, false),
 	}
 	b := append([]byte("data: "), "["...)
 	b = market.AppendEventJSON(b, &e)
@@ -232,7 +238,7 @@ func ExampleAppendEventJSON() {
 func BenchmarkAppendEventJSON(b *testing.B) {
 	e := market.Event{
 		Bar:        market.Bar{Symbol: "SYM0042", Time: time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC), Close: 185.64},
-		Indicators: market.Indicators{EMA: 185.2123, StochK: 12.5123, StochD: 10.25, HasEMA: true, HasStoch: true},
+		Indicators: market.DefaultRecord(185.2123, true, 12.5123, 10.25, true),
 	}
 	buf := make([]byte, 0, 256)
 	b.ReportAllocs()

@@ -16,17 +16,6 @@ type Bar struct {
 	Volume float64
 }
 
-// Indicators are the indicator values known after a bar. A value is
-// meaningful only when its flag is set: go-talib reports 0 during warm-up and
-// real zeros occur later, so zero cannot mark "undefined".
-type Indicators struct {
-	EMA      float64
-	StochK   float64
-	StochD   float64
-	HasEMA   bool
-	HasStoch bool // StochK and StochD are defined together
-}
-
 // Side is the direction of a signal.
 type Side uint8
 
@@ -70,9 +59,9 @@ type Signal struct {
 	Indicators Indicators
 }
 
-// Event is the item that flows through the StochRSI/EMA pipeline: a source
-// fills Bar, the indicator stage fills Indicators, the strategy stage sets
-// Signal when it decides to act on this bar.
+// Event is the item that flows through the pipeline: a source fills Bar,
+// the indicator stage fills Indicators (the values its schema names), the
+// strategy stage sets Signal when it decides to act on this bar.
 type Event struct {
 	Bar
 	Indicators Indicators

@@ -37,9 +37,9 @@ func TestSignalJSON(t *testing.T) {
 	t0 := time.Date(2024, 1, 2, 14, 30, 0, 0, time.FixedZone("EST", -5*3600))
 	for _, s := range []market.Signal{
 		{Symbol: "AAPL", Time: t0, Side: market.Buy, Price: 185.64, Reason: "cross up",
-			Indicators: market.Indicators{EMA: 184.9, StochK: 12.5, StochD: 8.31, HasEMA: true, HasStoch: true}},
+			Indicators: market.DefaultRecord(184.9, true, 12.5, 8.31, true)},
 		{Symbol: "BTC/USD", Time: t0, Side: market.Sell, Price: 42000.5, Reason: `close "below" ema`,
-			Indicators: market.Indicators{EMA: 1, HasEMA: true}},
+			Indicators: market.DefaultRecord(1, true, 0, 0, false)},
 	} {
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -56,7 +56,7 @@ func TestSignalJSON(t *testing.T) {
 		}
 	}
 	b, _ := json.Marshal(market.Signal{Symbol: "X", Side: market.Buy, Time: t0,
-		Indicators: market.Indicators{EMA: math.NaN(), HasEMA: true}})
+		Indicators: market.DefaultRecord(math.NaN(), true, 0, 0, false)})
 	if want := `{"symbol":"X","time":"2024-01-02T19:30:00Z","side":"buy","price":0,"reason":"","ema":null,"stochrsi_k":null,"stochrsi_d":null}`; string(b) != want {
 		t.Errorf("got %s, want %s", b, want)
 	}

@@ -155,9 +155,8 @@ func serveDashboard(t *testing.T, ctx context.Context) (url string, stop func())
 				p := price[sym] * (1 + 0.01*float64((i*7+len(sym))%11-5)/5)
 				price[sym] = p
 				e := market.Event{
-					Bar: market.Bar{Symbol: sym, Time: t0.Add(time.Duration(i) * time.Minute), Open: p, High: p * 1.01, Low: p * 0.99, Close: p, Volume: 1000},
-					Indicators: market.Indicators{EMA: p * 0.995, HasEMA: i > 3,
-						StochK: float64(i * 13 % 100), StochD: float64(i*13%100+50) / 2, HasStoch: i > 5},
+					Bar:        market.Bar{Symbol: sym, Time: t0.Add(time.Duration(i) * time.Minute), Open: p, High: p * 1.01, Low: p * 0.99, Close: p, Volume: 1000},
+					Indicators: market.DefaultRecord(p*0.995, i > 3, float64(i*13%100), float64(i*13%100+50)/2, i > 5),
 				}
 				if i%8 == 7 {
 					side := market.Buy

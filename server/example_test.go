@@ -20,7 +20,7 @@ func ExampleServer() {
 	t := time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC)
 	_ = s.Feed().Write(context.Background(), []market.Event{{
 		Bar:        market.Bar{Symbol: "AAPL", Time: t, Open: 185, High: 186, Low: 184.5, Close: 185.5, Volume: 1200},
-		Indicators: market.Indicators{EMA: 184.9, HasEMA: true},
+		Indicators: market.DefaultRecord(184.9, true, 0, 0, false),
 	}})
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://localhost/api/symbols", nil))

@@ -18,7 +18,7 @@ func benchBatch(n, symbols int) []market.Event {
 	for i := range batch {
 		batch[i] = market.Event{
 			Bar:        market.Bar{Symbol: fmt.Sprintf("SYM%04d", i%symbols), Time: t0.Add(time.Duration(i) * time.Minute), Close: 100 + float64(i%7)},
-			Indicators: market.Indicators{EMA: 100.5, StochK: 15, StochD: 12, HasEMA: true, HasStoch: true},
+			Indicators: market.DefaultRecord(100.5, true, 15, 12, true),
 		}
 	}
 	batch[n/2].Signal = &market.Signal{Symbol: batch[n/2].Symbol, Time: batch[n/2].Time, Side: market.Buy, Price: 100, Reason: "bench"}

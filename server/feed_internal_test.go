@@ -12,7 +12,7 @@ import (
 func TestAppendUpdateIsJSON(t *testing.T) {
 	e := market.Event{
 		Bar:        market.Bar{Symbol: "BTC/USD", Time: time.Date(2024, 1, 2, 14, 30, 0, 5e8, time.FixedZone("x", 3600)), Close: 42000.5},
-		Indicators: market.Indicators{EMA: math.NaN(), HasEMA: true, StochK: math.Inf(1), HasStoch: true},
+		Indicators: market.DefaultRecord(math.NaN(), true, math.Inf(1), 0, true),
 		Signal:     &market.Signal{Symbol: "BTC/USD", Side: market.Sell, Reason: "close \"below\" ema"},
 	}
 	var u map[string]any

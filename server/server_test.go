@@ -33,7 +33,7 @@ var t0 = time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC)
 func event(sym string, i int, side market.Side) market.Event {
 	e := market.Event{
 		Bar:        market.Bar{Symbol: sym, Time: t0.Add(time.Duration(i) * time.Minute), Open: 100, High: 101, Low: 99, Close: 100 + float64(i%7), Volume: 1000},
-		Indicators: market.Indicators{EMA: 100.5, StochK: 15, StochD: 12, HasEMA: true, HasStoch: true},
+		Indicators: market.DefaultRecord(100.5, true, 15, 12, true),
 	}
 	if side != 0 {
 		e.Signal = &market.Signal{Symbol: sym, Time: e.Time, Side: side, Price: e.Close, Reason: "cross up below 20", Indicators: e.Indicators}
@@ -200,7 +200,7 @@ func TestSSEClientSeesSignalsAndUpdates(t *testing.T) {
 	if err := json.Unmarshal([]byte(data), &sig); ev != "signal" || err != nil {
 		t.Fatalf("event %q data %q: %v", ev, data, err)
 	}
-	if sig.Symbol != "SYM2" || sig.Side != market.Buy || sig.Price != 101 || sig.Reason != "cross up below 20" || sig.Indicators.StochD != 12 {
+	if sig.Symbol != "SYM2" || sig.Side != market.Buy || sig.Price != 101 || sig.Reason != "cross up below 20" || sig.Indicators.Value(market.DefaultStochD) != 12 {
 		t.Errorf("signal = %+v", sig)
 	}
 }

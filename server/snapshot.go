@@ -51,7 +51,7 @@ func (f *Feed) symbolsJSON() []byte {
 		b, in := st.Bar, st.Indicators
 		out[i] = Symbol{
 			Symbol: b.Symbol, Time: b.Time.UTC(), Open: b.Open, High: b.High, Low: b.Low, Close: b.Close, Volume: b.Volume,
-			EMA: opt(in.EMA, in.HasEMA), StochRSIK: opt(in.StochK, in.HasStoch), StochRSID: opt(in.StochD, in.HasStoch),
+			EMA: opt(in.Get(market.DefaultEMA)), StochRSIK: opt(in.Get(market.DefaultStochK)), StochRSID: opt(in.Get(market.DefaultStochD)),
 			Bars: st.Bars, LastSignal: st.LastSignal,
 		}
 	}

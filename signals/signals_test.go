@@ -56,7 +56,7 @@ func reference(bars []market.Bar, ema, rsi, stoch, d int, oversold, overbought f
 			continue
 		}
 		out = append(out, market.Signal{Symbol: bars[t].Symbol, Time: bars[t].Time, Side: side, Price: closes[t],
-			Indicators: market.Indicators{EMA: e[t], StochK: k[t], StochD: dd[t], HasEMA: true, HasStoch: true}})
+			Indicators: market.DefaultRecord(e[t], true, k[t], dd[t], true)})
 	}
 	return out
 }
@@ -160,7 +160,7 @@ func TestSignalsEqualBatchReference(t *testing.T) {
 func TestStochRSIEMARules(t *testing.T) {
 	ev := func(close, ema, k, d float64) market.Event {
 		return market.Event{Bar: market.Bar{Symbol: "X", Close: close},
-			Indicators: market.Indicators{EMA: ema, StochK: k, StochD: d, HasEMA: true, HasStoch: true}}
+			Indicators: market.DefaultRecord(ema, true, k, d, true)}
 	}
 	for _, tc := range []struct {
 		name  string

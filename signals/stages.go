@@ -34,7 +34,10 @@ func (s *indicatorStage) Process(_ context.Context, e market.Event, out pipeline
 		s.sets[e.Symbol] = set
 	}
 	in := &e.Indicators
-	in.EMA, in.HasEMA, in.StochK, in.StochD, in.HasStoch = set.Update(e.Close)
+	if in.Schema == nil {
+		in.Schema = market.DefaultSchema
+	}
+	in.SetDefault(set.Update(e.Close))
 	return out.Emit(e)
 }
 
@@ -97,7 +100,10 @@ func (s *fusedStage) Process(_ context.Context, e market.Event, out pipeline.Emi
 		s.symbols[e.Symbol] = st
 	}
 	in := &e.Indicators
-	in.EMA, in.HasEMA, in.StochK, in.StochD, in.HasStoch = st.set.Update(e.Close)
+	if in.Schema == nil {
+		in.Schema = market.DefaultSchema
+	}
+	in.SetDefault(st.set.Update(e.Close))
 	e.Signal = st.strategy.Decide(e)
 	if s.onlySignals && e.Signal == nil {
 		return nil

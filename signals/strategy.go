@@ -66,9 +66,12 @@ func NewStochRSIEMA(oversold, overbought float64) (Factory, error) {
 // Decide implements Strategy.
 func (s *StochRSIEMA) Decide(e market.Event) *Signal {
 	in := &e.Indicators
+	k, hasStoch := in.Get(market.DefaultStochK)
+	d := in.Value(market.DefaultStochD)
+	ema, hasEMA := in.Get(market.DefaultEMA)
 	prevK, prevD, hasPrev := s.prevK, s.prevD, s.hasPrev
-	s.prevK, s.prevD, s.hasPrev = in.StochK, in.StochD, in.HasStoch
-	if !in.HasEMA || !in.HasStoch || !hasPrev {
+	s.prevK, s.prevD, s.hasPrev = k, d, hasStoch
+	if !hasEMA || !hasStoch || !hasPrev {
 		return nil
 	}
 	oversold, overbought := s.Oversold, s.Overbought
@@ -78,7 +81,7 @@ func (s *StochRSIEMA) Decide(e market.Event) *Signal {
 	if overbought == 0 {
 		overbought = DefaultOverbought
 	}
-	k, d, c, ema := in.StochK, in.StochD, e.Close, in.EMA
+	c := e.Close
 	crossUp := prevK <= prevD && k > d
 	crossDown := prevK >= prevD && k < d
 	var side market.Side

@@ -16,6 +16,9 @@ import (
 //	symbol,time,close,ema,stochrsi_k,stochrsi_d   (EmitIndicators)
 //	symbol,time,side,price,reason                 (EmitSignals)
 //
+// With indicators, the columns after close are the values of the first
+// record's schema, by name (the default schema's when no record comes).
+//
 // Times and numbers are written as JSONL writes them; an undefined (or
 // non-finite) value is an empty field. A field holding a comma, a double
 // quote, a line break or surrounding spaces is quoted as RFC 4180 says. The
@@ -31,12 +34,12 @@ type CSV struct {
 	FlushInterval time.Duration
 
 	out    output
-	header bool // written
+	header bool           // written
+	schema *market.Schema // of the indicator columns
 }
 
 const (
-	csvIndicatorsHeader = "symbol,time,close,ema,stochrsi_k,stochrsi_d\n"
-	csvSignalsHeader    = "symbol,time,side,price,reason\n"
+	csvSignalsHeader = "symbol,time,side,price,reason\n"
 )
 
 // Write encodes the rows of items.
@@ -46,6 +49,9 @@ func (s *CSV) Write(_ context.Context, items []market.Event) error {
 	}
 	o := &s.out
 	o.init(s.W, s.FlushInterval)
+	if s.Emit == EmitIndicators && !s.header && len(items) > 0 {
+		s.schema = items[0].Indicators.Schema
+	}
 	s.writeHeader()
 	if s.Emit == EmitIndicators {
 		for i := range items {
@@ -56,17 +62,12 @@ func (s *CSV) Write(_ context.Context, items []market.Event) error {
 			b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 			b = append(b, ',')
 			b = appendNumber(b, e.Close, "")
-			b = append(b, ',')
-			if e.Indicators.HasEMA {
-				b = appendNumber(b, e.Indicators.EMA, "")
-			}
-			b = append(b, ',')
-			if e.Indicators.HasStoch {
-				b = appendNumber(b, e.Indicators.StochK, "")
+			in := &e.Indicators
+			for h := range max(s.schema.Len(), market.DefaultSchema.Len()) {
 				b = append(b, ',')
-				b = appendNumber(b, e.Indicators.StochD, "")
-			} else {
-				b = append(b, ',')
+				if v, ok := in.Get(market.Handle(h)); ok {
+					b = appendNumber(b, v, "")
+				}
 			}
 			b = append(b, '\n')
 			o.write(b)
@@ -104,7 +105,16 @@ func (s *CSV) writeHeader() {
 	}
 	s.header = true
 	if s.Emit == EmitIndicators {
-		s.out.write(append(s.out.buf(), csvIndicatorsHeader...))
+		b := append(s.out.buf(), "symbol,time,close"...)
+		names := s.schema
+		if names == nil {
+			names = market.DefaultSchema
+		}
+		for i := range names.Len() {
+			b = append(b, ',')
+			b = append(b, names.Name(i)...)
+		}
+		s.out.write(append(b, '\n'))
 	} else {
 		s.out.write(append(s.out.buf(), csvSignalsHeader...))
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickflow/tickflow/market"
 )
 
 func TestCSVSink(t *testing.T) {
@@ -51,7 +53,7 @@ func TestCSVSinkEmpty(t *testing.T) {
 	var buf bytes.Buffer
 	writeAll(t, &CSV{W: &buf}, nil, 1)
 	writeAll(t, &CSV{W: &buf, Emit: EmitIndicators}, sampleEvents()[:0], 1)
-	if want := csvSignalsHeader + csvIndicatorsHeader; buf.String() != want {
+	if want := csvSignalsHeader + "symbol,time,close,ema,stochrsi_k,stochrsi_d\n"; buf.String() != want {
 		t.Errorf("got %q, want %q", buf.String(), want)
 	}
 }
@@ -72,8 +74,8 @@ func TestCSVSinkRoundTrip(t *testing.T) {
 		for j := range vals {
 			vals[j], _ = strconv.ParseFloat(r[2+j], 64)
 		}
-		if r[0] != e.Symbol || !tm.Equal(e.Time) || vals[0] != e.Close || vals[1] != e.Indicators.EMA ||
-			vals[2] != e.Indicators.StochK || vals[3] != e.Indicators.StochD {
+		if r[0] != e.Symbol || !tm.Equal(e.Time) || vals[0] != e.Close || vals[1] != e.Indicators.Value(market.DefaultEMA) ||
+			vals[2] != e.Indicators.Value(market.DefaultStochK) || vals[3] != e.Indicators.Value(market.DefaultStochD) {
 			t.Errorf("row %d %q does not read back as %+v", i, r, e)
 		}
 	}

@@ -49,8 +49,8 @@ func ParseEmit(s string) (Emit, error) {
 //
 //	{"symbol":"AAPL","time":"2024-01-02T14:30:00Z","close":185.64,"ema":185.2,"stochrsi_k":null,"stochrsi_d":null}
 //
-// ema is null until Indicators.HasEMA, stochrsi_k and stochrsi_d are null
-// until Indicators.HasStoch. With EmitSignals (the default) it writes one
+// then the other values of the record's schema by name; a value is null
+// while it is not defined. With EmitSignals (the default) it writes one
 // object per event whose Signal is set:
 //
 //	{"symbol":"AAPL","time":"2024-01-02T14:30:00Z","side":"buy","price":185.64,"reason":"..."}

@@ -17,9 +17,9 @@ func exampleEvents() []market.Event {
 	return []market.Event{
 		{Bar: market.Bar{Symbol: "AAPL", Time: t, Close: 185.64}},
 		{Bar: market.Bar{Symbol: "AAPL", Time: t.Add(time.Minute), Close: 185.5},
-			Indicators: market.Indicators{EMA: 185.52, HasEMA: true, StochK: 12.5, StochD: 15.25, HasStoch: true}},
+			Indicators: market.DefaultRecord(185.52, true, 12.5, 15.25, true)},
 		{Bar: market.Bar{Symbol: "AAPL", Time: t.Add(2 * time.Minute), Close: 185.9},
-			Indicators: market.Indicators{EMA: 185.56, HasEMA: true, StochK: 18.75, StochD: 16, HasStoch: true},
+			Indicators: market.DefaultRecord(185.56, true, 18.75, 16, true),
 			Signal: &market.Signal{Symbol: "AAPL", Time: t.Add(2 * time.Minute), Side: market.Buy, Price: 185.9,
 				Reason: "stochrsi K crossed above D below 20, close above EMA"}},
 	}

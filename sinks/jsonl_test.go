@@ -37,15 +37,15 @@ func sampleEvents() []market.Event {
 	return []market.Event{
 		{Bar: market.Bar{Symbol: "AAPL", Time: t0, Close: 185.64}},
 		{Bar: market.Bar{Symbol: "AAPL", Time: t0.Add(time.Minute).In(ny), Close: 185.7},
-			Indicators: market.Indicators{EMA: 185.66999999999999, HasEMA: true}},
+			Indicators: market.DefaultRecord(185.66999999999999, true, 0, 0, false)},
 		{Bar: market.Bar{Symbol: "MSFT", Time: t0.Add(1500 * time.Millisecond), Close: 1e21},
-			Indicators: market.Indicators{EMA: pointOne + pointTwo, StochK: 0, StochD: 100, HasEMA: true, HasStoch: true},
+			Indicators: market.DefaultRecord(pointOne+pointTwo, true, 0, 100, true),
 			Signal:     &market.Signal{Symbol: "MSFT", Time: t0.Add(1500 * time.Millisecond), Side: market.Buy, Price: 375.25, Reason: "K crossed above D below 20, close above EMA"}},
 		{Bar: market.Bar{Symbol: "BRK.B \"q\" \\ \n\t\x01\u2028é\xff", Time: t0.Add(time.Nanosecond), Close: 1e-7},
-			Indicators: market.Indicators{EMA: negZero, StochK: 12.5, StochD: 99.99999999999999, HasEMA: true, HasStoch: true},
+			Indicators: market.DefaultRecord(negZero, true, 12.5, 99.99999999999999, true),
 			Signal:     &market.Signal{Side: market.Sell, Price: 123456789.125, Reason: "a, \"quoted\" reason\r\n<&>"}},
 		{Bar: market.Bar{Symbol: "NAN", Time: t0, Close: math.NaN()},
-			Indicators: market.Indicators{EMA: math.Inf(1), HasEMA: true}},
+			Indicators: market.DefaultRecord(math.Inf(1), true, 0, 0, false)},
 	}
 }
 
@@ -85,7 +85,7 @@ func encodeStd(t *testing.T, emit Emit, events []market.Event) string {
 		if emit == EmitIndicators {
 			ind := e.Indicators
 			rec = indicatorRecord{e.Symbol, e.Time.UTC().Format(time.RFC3339Nano), finite(e.Close, true),
-				finite(ind.EMA, ind.HasEMA), finite(ind.StochK, ind.HasStoch), finite(ind.StochD, ind.HasStoch)}
+				finite(ind.Get(market.DefaultEMA)), finite(ind.Get(market.DefaultStochK)), finite(ind.Get(market.DefaultStochD))}
 		} else {
 			if e.Signal == nil {
 				continue
@@ -170,9 +170,9 @@ func TestJSONLRoundTrip(t *testing.T) {
 		}
 		wantSym := strings.ToValidUTF8(e.Symbol, "\uFFFD")
 		if r.Symbol != wantSym || !r.Time.Equal(e.Time) || r.Time.Location() != time.UTC || r.Close != e.Close ||
-			(r.EMA != nil) != e.Indicators.HasEMA || r.EMA != nil && math.Float64bits(*r.EMA) != math.Float64bits(e.Indicators.EMA) ||
-			(r.K != nil) != e.Indicators.HasStoch || (r.D != nil) != e.Indicators.HasStoch ||
-			r.K != nil && (*r.K != e.Indicators.StochK || *r.D != e.Indicators.StochD) {
+			(r.EMA != nil) != e.Indicators.Defined(market.DefaultEMA) || r.EMA != nil && math.Float64bits(*r.EMA) != math.Float64bits(e.Indicators.Value(market.DefaultEMA)) ||
+			(r.K != nil) != e.Indicators.Defined(market.DefaultStochK) || (r.D != nil) != e.Indicators.Defined(market.DefaultStochD) ||
+			r.K != nil && (*r.K != e.Indicators.Value(market.DefaultStochK) || *r.D != e.Indicators.Value(market.DefaultStochD)) {
 			t.Errorf("record %d decodes to %+v, want %+v", i, r, e)
 		}
 	}
@@ -323,7 +323,7 @@ func benchEvents() []market.Event {
 		p := 100 + float64(i)*0.37
 		events[i] = market.Event{
 			Bar:        market.Bar{Symbol: "SYM0042", Time: t0.Add(time.Duration(i) * time.Minute), Close: p},
-			Indicators: market.Indicators{EMA: p * 0.999123, StochK: float64(i) * 1.5123, StochD: float64(i) * 1.4987, HasEMA: true, HasStoch: true},
+			Indicators: market.DefaultRecord(p*0.999123, true, float64(i)*1.5123, float64(i)*1.4987, true),
 		}
 	}
 	events[10].Signal = &market.Signal{Symbol: "SYM0042", Time: events[10].Time, Side: market.Buy, Price: events[10].Close, Reason: "stochrsi cross up"}
@@ -364,7 +364,7 @@ func BenchmarkEncodingJSON(b *testing.B) {
 			e := &events[i]
 			ind := e.Indicators
 			_ = enc.Encode(indicatorRecord{e.Symbol, e.Time.UTC().Format(time.RFC3339Nano), finite(e.Close, true),
-				finite(ind.EMA, ind.HasEMA), finite(ind.StochK, ind.HasStoch), finite(ind.StochD, ind.HasStoch)})
+				finite(ind.Get(market.DefaultEMA)), finite(ind.Get(market.DefaultStochK)), finite(ind.Get(market.DefaultStochD))})
 		}
 	}
 	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")

@@ -24,8 +24,11 @@ import (
 //	SYMBOL     TIME                        CLOSE           EMA  %K      %D
 //	AAPL       2024-01-02 15:10:00        185.1      184.9377   12.50   8.31
 //
+// With indicators, the values after the default ones (the first record's
+// schema) follow as columns headed by their names.
+//
 // Times are UTC to the second; values are rounded for reading (prices to 10
-// significant digits, EMA to 4 decimals, %K and %D to 2) and "-" while
+// significant digits, EMA and other values to 4 decimals, %K and %D to 2) and "-" while
 // undefined. Columns are fixed-width, so that rows can be written as they
 // come: the symbol column fits the first row's symbol (at least 10 wide),
 // and a longer symbol later widens it from its row on, whatever the batches. Use [JSONL] or [CSV] for exact values.
@@ -42,6 +45,14 @@ type Table struct {
 	out    output
 	header bool
 	width  int // of the symbol column
+	// extra are the columns of the values after the default ones: their
+	// names and widths, from the first record's schema.
+	extra []tableColumn
+}
+
+type tableColumn struct {
+	name  string
+	width int
 }
 
 const (
@@ -69,7 +80,16 @@ func (s *Table) Write(_ context.Context, items []market.Event) error {
 			if s.Emit == EmitSignals {
 				o.write(append(b, tableSignals...))
 			} else {
-				o.write(append(b, tableIndicator...))
+				b = append(b, tableIndicator[:len(tableIndicator)-1]...)
+				if sc := e.Indicators.Schema; sc != nil {
+					for i := market.DefaultSchema.Len(); i < sc.Len(); i++ {
+						c := tableColumn{name: sc.Name(i), width: max(14, len(sc.Name(i))+2)}
+						s.extra = append(s.extra, c)
+						start := len(b)
+						b = alignRight(append(b, c.name...), start, c.width)
+					}
+				}
+				o.write(append(b, '\n'))
 			}
 		}
 		s.width = max(s.width, len(e.Symbol)+1)
@@ -92,11 +112,19 @@ func (s *Table) Write(_ context.Context, items []market.Event) error {
 			n := len(b)
 			b = alignRight(readable(b, e.Close), n, 14)
 			n = len(b)
-			b = alignRight(fixed(b, ind.HasEMA, ind.EMA, 4), n, 14)
+			v, ok := ind.Get(market.DefaultEMA)
+			b = alignRight(fixed(b, ok, v, 4), n, 14)
 			n = len(b)
-			b = alignRight(fixed(b, ind.HasStoch, ind.StochK, 2), n, 8)
+			v, ok = ind.Get(market.DefaultStochK)
+			b = alignRight(fixed(b, ok, v, 2), n, 8)
 			n = len(b)
-			b = alignRight(fixed(b, ind.HasStoch, ind.StochD, 2), n, 8)
+			v, ok = ind.Get(market.DefaultStochD)
+			b = alignRight(fixed(b, ok, v, 2), n, 8)
+			for i, c := range s.extra {
+				n = len(b)
+				v, ok = ind.Get(market.Handle(market.DefaultSchema.Len() + i))
+				b = alignRight(fixed(b, ok, v, 4), n, c.width)
+			}
 		}
 		b = append(b, '\n')
 		o.write(b)

@@ -145,7 +145,7 @@ func signalEvents(n int) []market.Event {
 				side = market.Sell
 			}
 			e.Signal = &market.Signal{Symbol: e.Symbol, Time: e.Time, Side: side, Price: e.Close,
-				Reason: fmt.Sprintf("test %d", i), Indicators: market.Indicators{EMA: e.Close - 0.5, StochK: 0.3, StochD: 0.2, HasEMA: true, HasStoch: i%2 == 0}}
+				Reason: fmt.Sprintf("test %d", i), Indicators: market.DefaultRecord(e.Close-0.5, true, 0.3, 0.2, i%2 == 0)}
 		}
 	}
 	return evs

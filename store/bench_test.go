@@ -125,7 +125,7 @@ func BenchmarkWriteSignals(b *testing.B) {
 					for i := range sigs {
 						sigs[i] = market.Signal{Symbol: "SYM", Time: t0.Add(time.Duration(n+i) * time.Second), Side: market.Buy,
 							Price: 101.5, Reason: "cross up below 20, close above EMA",
-							Indicators: market.Indicators{EMA: 100, StochK: 0.15, StochD: 0.12, HasEMA: true, HasStoch: true}}
+							Indicators: market.DefaultRecord(100, true, 0.15, 0.12, true)}
 					}
 					added, err := st.WriteSignals(ctx, "bench", sigs)
 					if err != nil || added != batch {

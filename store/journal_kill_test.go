@@ -42,7 +42,7 @@ func markSignals(e market.Event) market.Event {
 			side = market.Sell
 		}
 		e.Signal = &market.Signal{Symbol: e.Symbol, Time: e.Time, Side: side, Price: e.Close, Reason: "every fourth minute",
-			Indicators: market.Indicators{EMA: e.Open, HasEMA: true}}
+			Indicators: market.DefaultRecord(e.Open, true, 0, 0, false)}
 	}
 	return e
 }

@@ -364,12 +364,8 @@ func (s *pgStore) WriteSignals(ctx context.Context, strategy string, signals []m
 	for i := range signals {
 		g := &signals[i]
 		syms[i], sides[i], reasons[i], times[i], prices[i] = g.Symbol, g.Side.String(), g.Reason, g.Time, g.Price
-		if g.Indicators.HasEMA {
-			emas[i] = &g.Indicators.EMA
-		}
-		if g.Indicators.HasStoch {
-			ks[i], ds[i] = &g.Indicators.StochK, &g.Indicators.StochD
-		}
+		emas[i], ks[i], ds[i] = optValue(&g.Indicators, market.DefaultEMA), optValue(&g.Indicators, market.DefaultStochK),
+			optValue(&g.Indicators, market.DefaultStochD)
 	}
 	// One statement, one round trip: the arrays are unnested into rows.
 	tag, err := s.pool.Exec(ctx, `INSERT INTO signals (symbol, time, side, strategy, price, reason, ema, stoch_k, stoch_d)
@@ -410,12 +406,7 @@ func (s *pgStore) Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entry, e
 			}
 			e.Signal.Time, e.Recorded = e.Signal.Time.UTC(), e.Recorded.UTC()
 			e.Signal.Side, _ = market.ParseSide(side)
-			if ema != nil {
-				e.Signal.Indicators.EMA, e.Signal.Indicators.HasEMA = *ema, true
-			}
-			if k != nil && d != nil {
-				e.Signal.Indicators.StochK, e.Signal.Indicators.StochD, e.Signal.Indicators.HasStoch = *k, *d, true
-			}
+			e.Signal.Indicators = market.DefaultRecord(deref(ema), ema != nil, deref(k), deref(d), k != nil && d != nil)
 			if !yield(e, nil) {
 				return
 			}
@@ -424,4 +415,19 @@ func (s *pgStore) Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entry, e
 			yield(Entry{}, s.wrap("read journal", err))
 		}
 	}
+}
+
+// optValue is value h of r, nil while it is not defined.
+func optValue(r *market.Indicators, h market.Handle) *float64 {
+	if v, ok := r.Get(h); ok {
+		return &v
+	}
+	return nil
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

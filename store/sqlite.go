@@ -396,7 +396,7 @@ func (s *sqliteStore) WriteSignals(ctx context.Context, strategy string, signals
 		g := &signals[i]
 		ind := &g.Indicators
 		res, err := stmt.ExecContext(ctx, g.Symbol, g.Time.UnixNano(), g.Side.String(), strategy, g.Price, g.Reason,
-			nullable(ind.EMA, ind.HasEMA), nullable(ind.StochK, ind.HasStoch), nullable(ind.StochD, ind.HasStoch), now)
+			nullable(ind.Get(market.DefaultEMA)), nullable(ind.Get(market.DefaultStochK)), nullable(ind.Get(market.DefaultStochD)), now)
 		if err != nil {
 			return 0, s.wrap("journal signals", err)
 		}
@@ -438,8 +438,7 @@ func (s *sqliteStore) Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entr
 			e.Signal.Time = time.Unix(0, ns).UTC()
 			e.Recorded = time.Unix(0, rec).UTC()
 			e.Signal.Side, _ = market.ParseSide(side)
-			e.Signal.Indicators = market.Indicators{EMA: ema.Float64, HasEMA: ema.Valid,
-				StochK: k.Float64, StochD: d.Float64, HasStoch: k.Valid && d.Valid}
+			e.Signal.Indicators = market.DefaultRecord(ema.Float64, ema.Valid, k.Float64, d.Float64, k.Valid && d.Valid)
 			if !yield(e, nil) {
 				return
 			}

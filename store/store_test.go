@@ -209,11 +209,12 @@ func makeSignals(n int) []market.Signal {
 		}
 		s.Price = 100 + float64(i)
 		s.Reason = fmt.Sprintf("reason %d", i)
-		if i%5 != 0 {
-			s.Indicators = market.Indicators{EMA: 99.5 + float64(i), StochK: 0.1, StochD: float64(i%7) / 10, HasEMA: true, HasStoch: i%4 != 0}
-		}
-		if !s.Indicators.HasStoch {
-			s.Indicators.StochK, s.Indicators.StochD = 0, 0
+		// Undefined values are stored as NULL, so they read back as zeros.
+		s.Indicators = market.DefaultRecord(99.5+float64(i), i%5 != 0, 0.1, float64(i%7)/10, i%5 != 0 && i%4 != 0)
+		if i%5 == 0 {
+			s.Indicators = market.DefaultRecord(0, false, 0, 0, false)
+		} else if i%4 == 0 {
+			s.Indicators = market.DefaultRecord(99.5+float64(i), true, 0, 0, false)
 		}
 	}
 	return out

@@ -73,7 +73,7 @@ func signals(n int) []market.Event {
 	for i := range n {
 		e := market.Event{Bar: market.Bar{Symbol: "SYM1", Time: day.Add(time.Duration(i) * time.Minute), Close: 100 + float64(i)}}
 		out = append(out, e) // a bar without a signal: not posted
-		e.Indicators = market.Indicators{EMA: 99.5, StochK: 25, StochD: 15, HasEMA: true, HasStoch: true}
+		e.Indicators = market.DefaultRecord(99.5, true, 25, 15, true)
 		e.Signal = &market.Signal{Symbol: "SYM1", Time: e.Time, Side: market.Buy, Price: e.Close, Reason: "cross up", Indicators: e.Indicators}
 		out = append(out, e)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/store"
 )
 
@@ -55,12 +56,13 @@ func newJournalRecord(e store.Entry) journalRecord {
 	s := e.Signal
 	r := journalRecord{Strategy: e.Strategy, Symbol: s.Symbol, Time: s.Time.UTC().Format(time.RFC3339Nano),
 		Side: s.Side.String(), Price: s.Price, Reason: s.Reason, Recorded: e.Recorded.UTC().Format(time.RFC3339Nano)}
-	if s.Indicators.HasEMA {
-		r.EMA = &s.Indicators.EMA
+	opt := func(h market.Handle) *float64 {
+		if v, ok := s.Indicators.Get(h); ok {
+			return &v
+		}
+		return nil
 	}
-	if s.Indicators.HasStoch {
-		r.K, r.D = &s.Indicators.StochK, &s.Indicators.StochD
-	}
+	r.EMA, r.K, r.D = opt(market.DefaultEMA), opt(market.DefaultStochK), opt(market.DefaultStochD)
 	return r
 }
 

@@ -29,10 +29,11 @@ type meanReversion struct {
 }
 
 func (m *meanReversion) Decide(e market.Event) *signals.Signal {
-	if !e.Indicators.HasStoch {
+	k, ok := e.Indicators.Get(market.DefaultStochK)
+	if !ok {
 		return nil
 	}
-	k, prev, primed := e.Indicators.StochK, m.prevK, m.primed
+	prev, primed := m.prevK, m.primed
 	m.prevK, m.primed = k, true
 	switch {
 	case primed && !m.long && prev <= 10 && k > 10:
