@@ -206,7 +206,7 @@ func streamAction(c *cli.Context) error {
 	p, err = tickflow.New(src, bs.sink(sinks.Tee(watched.sinks()...)), tickflow.Config{
 		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
 		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
-		Workers: cfg.Async.CPUThreadPoolSize, BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
+		Workers: cfg.Async.Indicators(), BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
 		Overflow: bs.overflow(streamOverflow(feed)), // a live feed is never slowed: overload drops the oldest, counted
 		Observer: m, DrainTimeout: streamDrainTimeout,
 	})
@@ -377,12 +377,13 @@ func slowSink(m *metrics.Metrics, log *slog.Logger, inner pipeline.Sink[market.E
 	return q
 }
 
-// requestLimit is the adaptive bound on op's requests in flight, at most
-// async.max_concurrent_requests, its limit exported as a gauge.
+// requestLimit is the adaptive bound on the requests in flight of op, an
+// action (the webhook), at most async.actions_concurrency (by default
+// async.max_concurrent_requests), its limit exported as a gauge.
 func requestLimit(cfg *config.Config, m *metrics.Metrics, op string) (*limit.Limiter, error) {
-	l, err := limit.New(limit.Config{Max: cfg.Async.MaxConcurrentRequests, OnLimit: func(n int) { m.ConcurrencyLimit(op, n) }})
+	l, err := limit.New(limit.Config{Max: cfg.Async.Actions(), OnLimit: func(n int) { m.ConcurrencyLimit(op, n) }})
 	if err != nil {
-		return nil, usageError("async.max_concurrent_requests: %v", err)
+		return nil, usageError("async.actions_concurrency: %v", err)
 	}
 	return l, nil
 }
