@@ -107,6 +107,10 @@ type fetchSpec struct {
 	stall                            bool
 	attemptTimeout                   time.Duration // the client's per-attempt timeout (default 10 s)
 	workers                          int           // pipeline workers (default 4)
+	// adr: the client's retries and circuit breaker at their defaults (the
+	// ADR's 3 retries), not the generous ones the tests use to count every
+	// fault's retry.
+	adr bool
 }
 
 type fetchResult struct {
@@ -144,14 +148,18 @@ func fetch(tb testing.TB, spec fetchSpec) fetchResult {
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
-	client, err := alpaca.NewClient(alpaca.Config{
+	cfg := alpaca.Config{
 		KeyID: alpacatest.Key, SecretKey: alpacatest.Secret, DataURL: dataURL, TradingURL: srv.TradingURL,
 		RequestsPerMinute: 1_000_000, Logger: quiet, MaxConcurrentRequests: 4,
 		// Retries are under test here, not the circuit breaker, which
 		// would open after 5 consecutive failed attempts.
 		BreakerFailures: 1000,
 		Retry:           alpaca.RetryPolicy{Attempts: 20, Initial: time.Millisecond, Max: 10 * time.Millisecond, Timeout: timeout},
-	})
+	}
+	if spec.adr {
+		cfg.BreakerFailures, cfg.Retry.Attempts = 0, 0
+	}
+	client, err := alpaca.NewClient(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
