@@ -2,6 +2,7 @@ package chaos_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -22,29 +23,34 @@ import (
 
 // BenchmarkSuccessRateUnderFaults is the ADR's "async operation success
 // rate under the injected faults" (goal 99.9 % after retries): history
-// fetched through 429s on every third request, delays and connections
-// reset part-way through an answer, with the client's default retries (3)
-// and circuit breaker. A request succeeds when one of its attempts does;
-// success-% counts requests, attempt-fail-% the attempts that failed, and
-// bars-% the bars that reached the sink.
+// fetched through 429s on every n-th request, a millisecond's delay on
+// each, and every 2n-th connection (up to 20) reset part-way through an
+// answer, with the client's default retries (3) and circuit breaker. A
+// request succeeds when one of its attempts does: success-% counts
+// requests, attempt-fail-% the attempts that failed, bars-% the bars that
+// reached the sink (a request given up on fails its symbol).
 func BenchmarkSuccessRateUnderFaults(b *testing.B) {
-	var requests, failedAttempts, exhausted, bars, want int64
-	for b.Loop() {
-		res := fetch(b, fetchSpec{symbols: 20, bars: 2000, adr: true,
-			faults:     alpacatest.Faults{FailEvery: 3, FailStatus: 429, Delay: time.Millisecond},
-			proxyEvery: 5, proxyAfter: 1000, proxyMax: 20})
-		logical := res.stats.Requests - res.stats.Retries // attempts that were not retries
-		requests += logical
-		failedAttempts += res.stats.Retries + res.stats.Exhausted
-		exhausted += res.stats.Exhausted
-		got, _, _, _ := res.sink.barCounts(res.want)
-		bars += int64(got)
-		want += int64(len(res.want))
+	for _, every := range []int{3, 10} {
+		b.Run(fmt.Sprintf("429-every=%d", every), func(b *testing.B) {
+			var requests, failedAttempts, exhausted, bars, want int64
+			for b.Loop() {
+				res := fetch(b, fetchSpec{symbols: 20, bars: 2000, adr: true,
+					faults:     alpacatest.Faults{FailEvery: every, FailStatus: 429, Delay: time.Millisecond},
+					proxyEvery: 2 * every, proxyAfter: 1000, proxyMax: 20})
+				requests += res.stats.Requests - res.stats.Retries // attempts that were not retries
+				failedAttempts += res.stats.Retries + res.stats.Exhausted
+				exhausted += res.stats.Exhausted
+				got, _, _, _ := res.sink.barCounts(res.want)
+				bars += int64(got)
+				want += int64(len(res.want))
+			}
+			b.ReportMetric(100*float64(requests-exhausted)/float64(requests), "success-%")
+			b.ReportMetric(100*float64(failedAttempts)/float64(requests+failedAttempts-exhausted), "attempt-fail-%")
+			b.ReportMetric(100*float64(bars)/float64(want), "bars-%")
+			b.ReportMetric(float64(requests), "requests")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
-	b.ReportMetric(100*float64(requests-exhausted)/float64(requests), "success-%")
-	b.ReportMetric(100*float64(failedAttempts)/float64(requests+failedAttempts-exhausted), "attempt-fail-%")
-	b.ReportMetric(100*float64(bars)/float64(want), "bars-%")
-	b.ReportMetric(0, "ns/op")
 }
 
 // batchRun runs a batch of synthetic history (symbols × bars) through the
