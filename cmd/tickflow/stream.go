@@ -276,8 +276,12 @@ func streamAction(c *cli.Context) error {
 		return nil // stopped as asked: drained and flushed
 	}
 	msg := runErr.Error()
-	if stuck := watched.stuck(); len(stuck) > 0 {
-		msg += "; the sink that did not return: " + strings.Join(stuck, "; ")
+	switch stuck := watched.stuck(); len(stuck) {
+	case 0:
+	case 1:
+		msg += "; the sink that did not return: " + stuck[0]
+	default:
+		msg += "; the sinks that did not return: " + strings.Join(stuck, "; ")
 	}
 	return cli.Exit(msg, exitFailure)
 }
