@@ -39,7 +39,9 @@ func TestStreamStuckStdoutSIGTERM(t *testing.T) {
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	defer r.Close() // held open and never read: the writer blocks once the pipe is full
-	size, err := unix.FcntlInt(r.Fd(), unix.F_GETPIPE_SZ, 0)
+	// The smallest pipe (a page), whatever the system's default, so that
+	// the warm-up's output is sure to fill it.
+	size, err := unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, 4096)
 	require.NoError(t, err)
 
 	cmd := exec.Command(os.Args[0], "stream", "--source", "alpaca", "--symbols", strings.Join(syms, ","),
