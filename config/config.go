@@ -40,6 +40,41 @@ type Async struct {
 	RetryAttempts int
 	// BackoffFactor multiplies the wait between retries.
 	BackoffFactor float64
+
+	// Per-operation concurrency, the ADR's "ability to disable async for
+	// specific operations": each bounds one kind of operation and may be
+	// set to 1, which makes that operation sequential and gives the same
+	// output. Zero means the general setting above it refines; read them
+	// with [Async.Fetch], [Async.Indicators] and [Async.Actions].
+	//
+	// FetchConcurrency is how many symbols a history fetch (Alpaca) or a
+	// database read handles at once (0: MaxConcurrentSymbols).
+	FetchConcurrency int
+	// IndicatorsConcurrency is how many pipeline workers compute
+	// indicators and signals (0: CPUThreadPoolSize).
+	IndicatorsConcurrency int
+	// ActionsConcurrency bounds the requests in flight that act on
+	// signals: orders and webhook deliveries (0: MaxConcurrentRequests).
+	ActionsConcurrency int
+}
+
+// Fetch is the effective fetch concurrency: FetchConcurrency, or
+// MaxConcurrentSymbols when it is 0.
+func (a Async) Fetch() int { return orGeneral(a.FetchConcurrency, a.MaxConcurrentSymbols) }
+
+// Indicators is the effective number of pipeline workers:
+// IndicatorsConcurrency, or CPUThreadPoolSize when it is 0.
+func (a Async) Indicators() int { return orGeneral(a.IndicatorsConcurrency, a.CPUThreadPoolSize) }
+
+// Actions is the effective bound on action requests in flight:
+// ActionsConcurrency, or MaxConcurrentRequests when it is 0.
+func (a Async) Actions() int { return orGeneral(a.ActionsConcurrency, a.MaxConcurrentRequests) }
+
+func orGeneral(specific, general int) int {
+	if specific > 0 {
+		return specific
+	}
+	return general
 }
 
 // Retries is RetryAttempts in the form of the library's retry fields

@@ -38,7 +38,7 @@ func TestDefaultsAreTheADRs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Async{10, 50, 4, 20, 30 * time.Second, 3, 2.0}
+	want := Async{10, 50, 4, 20, 30 * time.Second, 3, 2.0, 0, 0, 0} // per-operation: 0, the general settings
 	if c.Async != want {
 		t.Errorf("Async = %+v, want %+v", c.Async, want)
 	}
@@ -404,7 +404,7 @@ func FuzzSet(f *testing.F) {
 	}
 	f.Add(0, "1e300")
 	f.Add(4, "9223372036s")
-	f.Add(11, "NaN")
+	f.Add(14, "NaN") // strategy.oversold
 	f.Fuzz(func(t *testing.T, i int, text string) {
 		all := Fields()
 		if i < 0 || i >= len(all) {

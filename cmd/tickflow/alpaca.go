@@ -127,7 +127,7 @@ func alpacaBars(c *cli.Context, cfg *config.Config) (*alpaca.Bars, error) {
 		return nil, err
 	}
 	return &alpaca.Bars{Client: client, Symbols: syms, TimeFrame: c.String("timeframe"), Start: r.Start, End: r.Last(),
-		MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}, nil
+		MaxConcurrentSymbols: cfg.Async.Fetch()}, nil
 }
 
 func stderrLogger(w io.Writer) *slog.Logger {
@@ -217,7 +217,7 @@ func streamFeed(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca
 		return nil, err
 	}
 	return &alpaca.Stream{Client: client, Symbols: syms, WarmupBars: warm, StaleAfter: c.Duration("alpaca-stale-after"),
-		MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}, nil
+		MaxConcurrentSymbols: cfg.Async.Fetch()}, nil
 }
 
 // replayFeed is stream's --csv: the files' bars replayed as a live feed at
@@ -272,7 +272,7 @@ func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpa
 	ocfg := alpaca.OrdersConfig{Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log,
 		OnFailure: func(*market.Signal, error) { m.Discarded(alpaca.OpOrder, discardOrderFailed) }}
 	ccfg := alpaca.Config{KeyID: c.String("key"), SecretKey: c.String("secret"), TradingURL: c.String("base-url"),
-		Logger: log, Retry: retryPolicy(cfg), Observer: obs, MaxConcurrentRequests: cfg.Async.MaxConcurrentRequests}
+		Logger: log, Retry: retryPolicy(cfg), Observer: obs, MaxConcurrentRequests: cfg.Async.Actions()}
 	switch mode {
 	case "", "off":
 		return nil, nil

@@ -157,7 +157,7 @@ func parseBacktest(c *cli.Context, cfg *config.Config) (backtestRequest, error) 
 		return req, usageError("--strategy: %q is not %s or %s", strategy, backtest.StrategyStochRSIEMA, backtest.StrategyEMACross)
 	}
 	req.sweep = backtest.SweepConfig{Config: sim, Strategy: strategy, Where: c.String("where"),
-		Rank: c.String("rank"), Workers: cfg.Async.CPUThreadPoolSize}
+		Rank: c.String("rank"), Workers: cfg.Async.Indicators()}
 	for _, p := range paramUsage {
 		if !c.IsSet(p.name) {
 			continue

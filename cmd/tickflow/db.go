@@ -68,7 +68,7 @@ func storeInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Even
 		return nil, nil, err
 	}
 	return &ownedSource{Source: store.Source{DB: st, Symbols: splitSymbols(c.String("symbols")),
-		Timeframe: timeframeOf(c), Start: r.Start, End: r.End, MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}}, nil, nil
+		Timeframe: timeframeOf(c), Start: r.Start, End: r.End, MaxConcurrentSymbols: cfg.Async.Fetch()}}, nil, nil
 }
 
 // The two ways a command opens a database.

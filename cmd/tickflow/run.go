@@ -143,7 +143,7 @@ func pipelineConfig(cfg *config.Config) tickflow.Config {
 	return tickflow.Config{
 		Indicators: indicators.Config{EMA: in.EMA, RSI: in.RSI, Stoch: in.Stoch, D: in.D},
 		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
-		Workers:   cfg.Async.CPUThreadPoolSize,
+		Workers:   cfg.Async.Indicators(),
 		BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
 	}
 }

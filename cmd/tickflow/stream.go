@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -117,7 +119,10 @@ func streamAction(c *cli.Context) error {
 	}
 	defer bs.Close()
 
-	sinkList := []pipeline.Sink[market.Event]{m.Sink()}
+	// Each sink is watched, so that a drain given up on because one of them
+	// does not return (stdout piped to a reader that never reads) names it.
+	var watched watchedSinks
+	watched.add("metrics", m.Sink())
 	var hook *webhook.Sink
 	var hookQueue *sinks.AsyncSink
 	if cfg.Webhook.URL != "" {
@@ -136,7 +141,7 @@ func streamAction(c *cli.Context) error {
 		// A full queue drops the newest signals: the queued ones are
 		// delivered in order, and each drop is counted and logged.
 		hookQueue = slowSink(m, log, hook, hook.Name(), hook.QueueSize(), pipeline.DropNewest)
-		sinkList = append(sinkList, hookQueue)
+		watched.add("the queue of "+hook.Name(), hookQueue)
 	}
 
 	feed, err := bs.feed(c, cfg, log, obs)
@@ -169,10 +174,11 @@ func streamAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	sinkList = append(sinkList, srv.Feed(), out)
+	watched.add("the dashboard feed", srv.Feed())
+	watched.add(fmt.Sprintf("stdout (%T)", out), out)
 	var orderQueues []*sinks.AsyncSink
 	if broker != nil {
-		sinkList = append(sinkList, broker) // --orders sim: the paper wallet is fast, no queue
+		watched.add("the paper wallet", broker) // --orders sim: the paper wallet is fast, no queue
 	} else {
 		orders, err := alpacaOrders(c, cfg, log, obs, m, feed) // --orders: none unless asked
 		if err != nil {
@@ -193,16 +199,16 @@ func streamAction(c *cli.Context) error {
 			}
 			q := slowSink(m, log, o, alpaca.OpOrder, ordersQueue, policy)
 			orderQueues = append(orderQueues, q)
-			sinkList = append(sinkList, q)
+			watched.add("the queue of "+alpaca.OpOrder, q)
 		}
 	}
 
-	p, err = tickflow.New(src, bs.sink(sinks.Tee(sinkList...)), tickflow.Config{
+	p, err = tickflow.New(src, bs.sink(sinks.Tee(watched.sinks()...)), tickflow.Config{
 		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
 		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
-		Workers: cfg.Async.CPUThreadPoolSize, BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
+		Workers: cfg.Async.Indicators(), BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
 		Overflow: bs.overflow(streamOverflow(feed)), // a live feed is never slowed: overload drops the oldest, counted
-		Observer: m, DrainTimeout: 10 * time.Second,
+		Observer: m, DrainTimeout: streamDrainTimeout,
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -269,7 +275,81 @@ func streamAction(c *cli.Context) error {
 	case runErr == nil, errors.Is(runErr, context.Canceled), errors.Is(runErr, context.DeadlineExceeded):
 		return nil // stopped as asked: drained and flushed
 	}
-	return cli.Exit(runErr.Error(), exitFailure)
+	msg := runErr.Error()
+	switch stuck := watched.stuck(); len(stuck) {
+	case 0:
+	case 1:
+		msg += "; the sink that did not return: " + stuck[0]
+	default:
+		msg += "; the sinks that did not return: " + strings.Join(stuck, "; ")
+	}
+	return cli.Exit(msg, exitFailure)
+}
+
+// streamDrainTimeout bounds stream's shutdown: after an interrupt or
+// --duration, the pipeline drains for at most this long, then gives up on
+// what has not stopped (counted and named) and the command exits 1.
+const streamDrainTimeout = 10 * time.Second
+
+// watchedSink is one of stream's sinks under a name, noting when the call
+// it is in began, so that a sink that never returns can be named.
+type watchedSink struct {
+	name  string
+	inner pipeline.Sink[market.Event]
+	since atomic.Int64 // Unix nanoseconds when the current call began; 0 between calls
+}
+
+func (w *watchedSink) enter() { w.since.Store(time.Now().UnixNano()) }
+func (w *watchedSink) leave() { w.since.Store(0) }
+
+func (w *watchedSink) Write(ctx context.Context, items []market.Event) error {
+	w.enter()
+	defer w.leave()
+	return w.inner.Write(ctx, items)
+}
+
+func (w *watchedSink) Flush(ctx context.Context) error {
+	f, ok := w.inner.(pipeline.Flusher)
+	if !ok {
+		return nil
+	}
+	w.enter()
+	defer w.leave()
+	return f.Flush(ctx)
+}
+
+func (w *watchedSink) Close() error {
+	if c, ok := w.inner.(pipeline.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// watchedSinks are stream's sinks, each under its name.
+type watchedSinks []*watchedSink
+
+func (ws *watchedSinks) add(name string, s pipeline.Sink[market.Event]) {
+	*ws = append(*ws, &watchedSink{name: name, inner: s})
+}
+
+func (ws watchedSinks) sinks() []pipeline.Sink[market.Event] {
+	out := make([]pipeline.Sink[market.Event], len(ws))
+	for i, w := range ws {
+		out[i] = w
+	}
+	return out
+}
+
+// stuck describes the sinks still in a call, e.g. "stdout (*sinks.JSONL),
+// in a call for 10s".
+func (ws watchedSinks) stuck() []string {
+	var out []string
+	for _, w := range ws {
+		if t := w.since.Load(); t != 0 {
+			out = append(out, fmt.Sprintf("%s, in a call for %v", w.name, time.Since(time.Unix(0, t)).Round(100*time.Millisecond)))
+		}
+	}
+	return out
 }
 
 // ordersQueue is how many signals wait for the order sink. A few minutes
@@ -301,12 +381,13 @@ func slowSink(m *metrics.Metrics, log *slog.Logger, inner pipeline.Sink[market.E
 	return q
 }
 
-// requestLimit is the adaptive bound on op's requests in flight, at most
-// async.max_concurrent_requests, its limit exported as a gauge.
+// requestLimit is the adaptive bound on the requests in flight of op, an
+// action (the webhook), at most async.actions_concurrency (by default
+// async.max_concurrent_requests), its limit exported as a gauge.
 func requestLimit(cfg *config.Config, m *metrics.Metrics, op string) (*limit.Limiter, error) {
-	l, err := limit.New(limit.Config{Max: cfg.Async.MaxConcurrentRequests, OnLimit: func(n int) { m.ConcurrencyLimit(op, n) }})
+	l, err := limit.New(limit.Config{Max: cfg.Async.Actions(), OnLimit: func(n int) { m.ConcurrencyLimit(op, n) }})
 	if err != nil {
-		return nil, usageError("async.max_concurrent_requests: %v", err)
+		return nil, usageError("async.actions_concurrency: %v", err)
 	}
 	return l, nil
 }
