@@ -239,3 +239,18 @@ func TestRunCSVReaderFlags(t *testing.T) {
 		})
 	}
 }
+
+// linesBySymbol groups JSON lines by their "symbol" field, in order.
+func linesBySymbol(out string) map[string][]string {
+	m := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var rec struct{ Symbol string }
+		if json.Unmarshal([]byte(line), &rec) == nil {
+			m[rec.Symbol] = append(m[rec.Symbol], line)
+		}
+	}
+	return m
+}
