@@ -14,10 +14,7 @@ import (
 	"github.com/tickflow/tickflow/indicators"
 	"github.com/tickflow/tickflow/internal/retry"
 	"github.com/tickflow/tickflow/pipeline"
-	"github.com/tickflow/tickflow/server"
 	"github.com/tickflow/tickflow/signals"
-	"github.com/tickflow/tickflow/store"
-	"github.com/tickflow/tickflow/webhook"
 )
 
 // Async is ADR-002's AsyncConfig.
@@ -187,6 +184,18 @@ const (
 	DefaultRate                  = 20.0
 )
 
+// The integrations' defaults, repeated here so that the settings (which the
+// CLI's offline core reads) link no database driver or HTTP stack; a test
+// checks each against its package.
+const (
+	defaultStoreBatchSize   = 5000             // store.DefaultBatchSize
+	defaultListen           = "127.0.0.1:7321" // server.DefaultListen
+	defaultRecentSignals    = 100              // server.DefaultRecentSignals
+	defaultWebhookRate      = 5.0              // webhook.DefaultRate
+	defaultWebhookBurst     = 10               // webhook.DefaultBurst
+	defaultWebhookQueueSize = 1024             // webhook.DefaultQueueSize
+)
+
 // Default returns the default configuration.
 func Default() *Config {
 	return &Config{
@@ -203,16 +212,16 @@ func Default() *Config {
 		Strategy:   Strategy{Oversold: signals.DefaultOversold, Overbought: signals.DefaultOverbought},
 		Pipeline:   Pipeline{BatchSize: pipeline.DefaultBatchSize, Buffer: pipeline.DefaultBuffer},
 		Output:     Output{Format: "auto", Emit: "signals"},
-		Store:      Store{BatchSize: store.DefaultBatchSize},
+		Store:      Store{BatchSize: defaultStoreBatchSize},
 		Stream: Stream{
 			SyntheticSymbols: DefaultSyntheticSymbols,
 			Rate:             DefaultRate,
-			Listen:           server.DefaultListen,
+			Listen:           defaultListen,
 			StaleAfter:       health.DefaultStaleAfter,
-			RecentSignals:    server.DefaultRecentSignals,
+			RecentSignals:    defaultRecentSignals,
 		},
-		Webhook: Webhook{Rate: webhook.DefaultRate, Burst: webhook.DefaultBurst, Format: string(webhook.FormatJSON),
-			QueueSize: webhook.DefaultQueueSize},
+		Webhook: Webhook{Rate: defaultWebhookRate, Burst: defaultWebhookBurst, Format: "json",
+			QueueSize: defaultWebhookQueueSize},
 	}
 }
 
@@ -341,7 +350,7 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("webhook.url", "%q is not an http or https URL", Redact(w.URL))
 		}
-		if w.Format == string(webhook.FormatTelegram) && strings.TrimSpace(w.TelegramChatID) == "" {
+		if w.Format == "telegram" && strings.TrimSpace(w.TelegramChatID) == "" {
 			bad("webhook.telegram_chat_id", "format telegram needs the chat id")
 		}
 	}

@@ -1,3 +1,5 @@
+//go:build full
+
 package main
 
 import (
@@ -400,4 +402,14 @@ func feedName(feed pipeline.Source[market.Event], cfg *config.Config) string {
 		return fmt.Sprintf("a replay of the CSV bars at %gx", r.Speed)
 	}
 	return fmt.Sprintf("%d synthetic symbols at %g bars/s", cfg.Stream.SyntheticSymbols, cfg.Stream.Rate)
+}
+
+// streamSymbols lists the symbols of an Alpaca live feed, for the paper
+// wallet of stream --orders sim.
+func streamSymbols(feed pipeline.Source[market.Event]) ([]string, bool) {
+	s, ok := feed.(*alpaca.Stream)
+	if !ok {
+		return nil, false
+	}
+	return s.Symbols, true
 }

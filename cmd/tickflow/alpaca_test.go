@@ -1,10 +1,11 @@
+//go:build full
+
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -193,21 +194,6 @@ func (w *lineWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
-}
-
-// linesBySymbol groups JSON lines by their "symbol" field, in order.
-func linesBySymbol(out string) map[string][]string {
-	m := map[string][]string{}
-	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
-		if line == "" {
-			continue
-		}
-		var rec struct{ Symbol string }
-		if json.Unmarshal([]byte(line), &rec) == nil {
-			m[rec.Symbol] = append(m[rec.Symbol], line)
-		}
-	}
-	return m
 }
 
 // stream --source alpaca: warm-up from REST, then live bars from the

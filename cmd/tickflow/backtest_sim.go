@@ -7,7 +7,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/backtest"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
@@ -79,10 +78,11 @@ func simBroker(c *cli.Context, feed pipeline.Source[market.Event]) (*backtest.Br
 			f.Names = syntheticNames(f.Symbols)
 		}
 		symbols = f.Names
-	case *alpaca.Stream:
-		symbols = f.Symbols
 	default:
-		return nil, usageError("--orders sim: the feed %T does not list its symbols", feed)
+		var ok bool
+		if symbols, ok = streamSymbols(feed); !ok {
+			return nil, usageError("--orders sim: the feed %T does not list its symbols", feed)
+		}
 	}
 	b, err := backtest.NewBroker(cfg, symbols)
 	if err != nil {

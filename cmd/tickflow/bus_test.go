@@ -1,3 +1,5 @@
+//go:build full
+
 package main
 
 import (
@@ -62,7 +64,7 @@ func (b *testBus) args() []string { return []string{"--bus", b.url, "--bus-names
 func buildTickflow(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "tickflow")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-tags", "full", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 	return bin
 }

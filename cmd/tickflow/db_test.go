@@ -1,3 +1,5 @@
+//go:build full
+
 package main
 
 import (
@@ -192,7 +194,7 @@ func TestStoreCommandErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"import", "--db", "sqlite:" + filepath.Join(dir, "a.db")}, exitUsage, "needs --csv"},
-		{[]string{"import", "--csv", "testdata/bad_close.csv", "--db", "sqlite:" + filepath.Join(dir, "b.db")}, exitFailure, `AAA: sources.CSV: testdata/bad_close.csv:4: close: "abc" is not a number`},
+		{[]string{"import", "--csv", "testdata/bad_close.csv", "--db", "sqlite:" + filepath.Join(dir, "b.db")}, exitFailure, `AAA: 1 bar of it stored, the rest not: sources.CSV: testdata/bad_close.csv:4: close: "abc" is not a number`},
 		{[]string{"import", "--csv", "testdata/bad_close.csv", "--db", "postgres://ann:s3cret@127.0.0.1:1/x?connect_timeout=2"}, exitFailure, "database unavailable"},
 		{[]string{"run", "--db", "mysql://x"}, exitUsage, "bad database URL"},
 		{[]string{"import", "--csv", "testdata/bad_close.csv", "--db", "postgres://%zz"}, exitUsage, "--db: store: bad database URL"},

@@ -1,3 +1,5 @@
+//go:build full
+
 package main
 
 import (
@@ -6,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -131,17 +132,4 @@ func fetchResult(c *cli.Context, runErr error) error {
 		return interruptedError("the bars fetched before were written")
 	}
 	return cli.Exit(runErr.Error(), exitFailure)
-}
-
-// appendBarCSV appends one CSV row; numbers in the shortest form that
-// reads back to the same float64.
-func appendBarCSV(b []byte, bar market.Bar) []byte {
-	b = append(b, bar.Symbol...)
-	b = append(b, ',')
-	b = bar.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-	for _, v := range []float64{bar.Open, bar.High, bar.Low, bar.Close, bar.Volume} {
-		b = append(b, ',')
-		b = strconv.AppendFloat(b, v, 'f', -1, 64)
-	}
-	return append(b, '\n')
 }

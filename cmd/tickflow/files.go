@@ -4,6 +4,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/tickflow/tickflow/market"
 )
 
 // writeFileAtomic writes path through a temporary file beside it, renamed
@@ -30,4 +34,17 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// appendBarCSV appends one CSV row; numbers in the shortest form that
+// reads back to the same float64.
+func appendBarCSV(b []byte, bar market.Bar) []byte {
+	b = append(b, bar.Symbol...)
+	b = append(b, ',')
+	b = bar.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	for _, v := range []float64{bar.Open, bar.High, bar.Low, bar.Close, bar.Volume} {
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, v, 'f', -1, 64)
+	}
+	return append(b, '\n')
 }

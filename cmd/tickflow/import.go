@@ -1,6 +1,9 @@
+//go:build full
+
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -8,6 +11,7 @@ import (
 
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/sources"
 	"github.com/tickflow/tickflow/store"
 )
 
@@ -69,5 +73,30 @@ func importAction(c *cli.Context) (err error) {
 	fmt.Fprintf(c.App.ErrWriter, "tickflow: imported %s into %s, %d failed, %s, %.0f bars/s\n",
 		plural(int(sink.Written()), "bar"), st, len(p.Failures()), elapsed.Round(time.Millisecond), float64(sink.Written())/elapsed.Seconds())
 	reportSkipped(c, src)
-	return exitFor(c, err, "failed (their bars before the error were stored, counted above)", "interrupted; the bars read before were stored")
+	return exitFor(c, storedBefore(err, src), "failed", "interrupted; the bars read before were stored")
+}
+
+// storedBefore says, in each failed symbol's error, how many of its bars
+// were stored before it: the bars read before a symbol's bad row are
+// imported (the pipeline keeps what a key emitted before it failed), so
+// "failed" alone would wrongly read as "nothing stored". Errors other than
+// per-symbol failures are returned as they are.
+func storedBefore(err error, src *sources.CSV) error {
+	var failures pipeline.Failures
+	if !errors.As(err, &failures) {
+		return err
+	}
+	bars := map[string]int64{}
+	for _, f := range src.Stats() {
+		for _, s := range f.Symbols {
+			bars[s.Symbol] += s.Bars
+		}
+	}
+	out := make(pipeline.Failures, len(failures))
+	for i, f := range failures {
+		e := *f
+		e.Err = fmt.Errorf("%s of it stored, the rest not: %w", plural(int(bars[f.Key]), "bar"), f.Err)
+		out[i] = &e
+	}
+	return out
 }

@@ -1,3 +1,5 @@
+//go:build full
+
 package main
 
 import (
@@ -163,8 +165,11 @@ func TestReadmeCommandsParse(t *testing.T) {
 // folder as the working directory (so the files the examples write land
 // there), Alpaca's URLs and keys pointing at the fake alpacatest server
 // through the environment the flags read. Each must exit 0. "go get",
-// "go install" and "go test" lines are checked for shape only; "go run
-// ./cmd/tickflow ARGS" runs the built CLI with ARGS.
+// "go install" and "go test" lines are checked for shape only. "go run
+// ./cmd/tickflow ARGS" runs the default build (the offline core) with ARGS,
+// so a README example that needs an integration without saying so fails;
+// "go run -tags full ./cmd/tickflow ARGS" and "tickflow ARGS" (installed
+// with -tags full, as Set up says) run the full build.
 func TestReadmeCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the CLI and runs every README example; skipped with -short")
@@ -175,10 +180,12 @@ func TestReadmeCommands(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, cmds)
 
-	bin := filepath.Join(t.TempDir(), "tickflow")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	dir := t.TempDir()
+	lite, bin := filepath.Join(dir, "tickflow-default"), filepath.Join(dir, "tickflow")
+	for _, b := range [][]string{{"-o", lite}, {"-tags", "full", "-o", bin}} {
+		out, err := exec.Command("go", append(append([]string{"build"}, b...), ".")...).CombinedOutput()
+		require.NoError(t, err, "go build %q: %s", b, out)
+	}
 
 	// The fake serves minute bars of the symbols the examples name, over the
 	// README's dates, and its clock stands a day after them so that the live
@@ -200,19 +207,30 @@ func TestReadmeCommands(t *testing.T) {
 	ran := 0
 	for _, c := range cmds {
 		name := fmt.Sprintf("README.md:%d", c.line)
-		args := c.args
+		args, exe := c.args, bin
 		if args[0] == "go" {
 			require.GreaterOrEqual(t, len(args), 2, "%s: %q", name, args)
-			switch args[1] {
+			verb, full, rest := args[1], false, args[2:]
+			if len(rest) >= 2 && rest[0] == "-tags" {
+				require.Equal(t, "full", rest[1], "%s: the only build tag is full: %q", name, args)
+				full, rest = true, rest[2:]
+			}
+			switch verb {
 			case "get", "install":
-				require.Len(t, args, 3, "%s: %q", name, args)
-				assert.True(t, strings.HasPrefix(args[2], "github.com/tickflow/tickflow") && strings.HasSuffix(args[2], "@latest"), "%s: %q", name, args)
+				require.Len(t, rest, 1, "%s: %q", name, args)
+				assert.True(t, strings.HasPrefix(rest[0], "github.com/tickflow/tickflow") && strings.HasSuffix(rest[0], "@latest"), "%s: %q", name, args)
+				if verb == "install" {
+					assert.True(t, full, "%s: the README's tickflow commands need the full build: %q", name, args)
+				}
 				continue
 			case "test":
 				continue
 			case "run":
-				require.True(t, len(args) >= 3 && args[2] == "./cmd/tickflow", "%s: go run of something else: %q", name, args)
-				args = append([]string{"tickflow"}, args[3:]...)
+				require.True(t, len(rest) >= 1 && rest[0] == "./cmd/tickflow", "%s: go run of something else: %q", name, args)
+				args = append([]string{"tickflow"}, rest[1:]...)
+				if !full {
+					exe = lite
+				}
 			default:
 				t.Errorf("%s: go %s is neither get, install, run nor test", name, args[1])
 				continue
@@ -224,7 +242,7 @@ func TestReadmeCommands(t *testing.T) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		cmd := exec.CommandContext(ctx, bin, args[1:]...)
+		cmd := exec.CommandContext(ctx, exe, args[1:]...)
 		cmd.Dir, cmd.Env = work, env
 		out, err := cmd.CombinedOutput()
 		cancel()

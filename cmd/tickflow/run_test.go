@@ -169,9 +169,14 @@ func TestSharedDataParallelEqualsSequential(t *testing.T) {
 }
 
 // BenchmarkRunCSV measures `tickflow run --csv` on a 2,000,000-row file
-// (1,000 symbols x 2,000 bars), signals written as JSON lines.
+// (1,000 symbols x 2,000 bars), signals written as JSON lines; or on the
+// file TICKFLOW_BENCH_CSV names (sources' BenchmarkCSV writes one), to
+// profile the file of the side-by-side comparison (bench/run).
 func BenchmarkRunCSV(b *testing.B) {
-	path := writeSynthetic(b, b.TempDir(), 1000, 2000)
+	path := os.Getenv("TICKFLOW_BENCH_CSV")
+	if path == "" {
+		path = writeSynthetic(b, b.TempDir(), 1000, 2000)
+	}
 	b.ResetTimer()
 	for b.Loop() {
 		_, errOut, code := cmdline(b, "run", "--csv", path, "--format", "jsonl")
@@ -238,4 +243,19 @@ func TestRunCSVReaderFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// linesBySymbol groups JSON lines by their "symbol" field, in order.
+func linesBySymbol(out string) map[string][]string {
+	m := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var rec struct{ Symbol string }
+		if json.Unmarshal([]byte(line), &rec) == nil {
+			m[rec.Symbol] = append(m[rec.Symbol], line)
+		}
+	}
+	return m
 }
