@@ -356,4 +356,3 @@ func waitReady(t testing.TB, ctx context.Context, p *chromiumtest.Tab) {
 		t.Fatalf("the page failed: %s", strings.Join(errs, "; "))
 	}
 }
-

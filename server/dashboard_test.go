@@ -307,4 +307,3 @@ func TestDashboardServesTheReportsChart(t *testing.T) {
 		t.Error("app.js should draw with TickflowChart.TimeChart, not a chart of its own")
 	}
 }
-

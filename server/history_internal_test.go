@@ -10,9 +10,9 @@ import (
 // holds at most the kept bars and two blocks more, and keeps every one of
 // the kept bars.
 func TestHistoryLetsOldBlocksGo(t *testing.T) {
-	for _, keep := range []int{1, 63, 64, 65, 500} {
+	for _, keep := range []int{1, 63, 64, 65, 200} {
 		var h *history
-		for n := int64(0); n < 5000; n++ {
+		for n := int64(0); n < 1500; n++ {
 			h = h.add(n, keep, histBar{bar: market.Bar{Close: float64(n)}})
 			if held := len(h.blocks) * histChunk; held > keep+2*histChunk {
 				t.Fatalf("keep %d, after bar %d: %d blocks held", keep, n, len(h.blocks))

@@ -652,10 +652,12 @@ type Stats struct {
 	FeedStats
 	UptimeSeconds float64      `json:"uptime_seconds"`
 	Stages        []StageStats `json:"stages"`
+	// Wallet tells whether /api/positions has a wallet to show.
+	Wallet bool `json:"wallet"`
 }
 
 func (s *Server) apiStats(w http.ResponseWriter, _ *http.Request) {
-	st := Stats{FeedStats: s.feed.Stats(), UptimeSeconds: time.Since(s.start).Seconds(), Stages: []StageStats{}}
+	st := Stats{FeedStats: s.feed.Stats(), UptimeSeconds: time.Since(s.start).Seconds(), Stages: []StageStats{}, Wallet: s.o.Wallet != nil}
 	if s.o.Stats != nil {
 		for _, p := range s.o.Stats() {
 			st.Stages = append(st.Stages, StageStats{
