@@ -89,14 +89,11 @@ func (f *Feed) Write(_ context.Context, items []market.Event) error {
 			prev := en.state.Load()
 			st.last, st.count = prev.last, prev.count+1
 		}
-		var side market.Side
-		var price float64
 		if e.Signal != nil {
 			sig := *e.Signal
 			st.last = &sig
 			f.keepSignal(sig)
 			nsig++
-			side, price = sig.Side, sig.Price
 		}
 		fresh := en == nil
 		if fresh {
@@ -106,7 +103,7 @@ func (f *Feed) Write(_ context.Context, items []market.Event) error {
 			}
 		}
 		if en.track {
-			en.hist = en.hist.add(en.histN, f.keep, histBar{bar: e.Bar, ind: e.Indicators, side: side, price: price})
+			en.hist = en.hist.add(en.histN, f.keep, e)
 			en.histN++
 			st.hist, st.histEnd = en.hist, en.histN
 		}
@@ -232,15 +229,7 @@ func (f *Feed) History(symbol string, limit int) ([]market.Event, bool) {
 			if s.hist == nil {
 				return nil, false
 			}
-			hs := s.hist.last(s.histEnd, f.keep, limit)
-			out := make([]market.Event, len(hs))
-			for i, h := range hs {
-				out[i] = market.Event{Bar: h.bar, Indicators: h.ind}
-				if h.side != 0 {
-					out[i].Signal = &market.Signal{Symbol: h.bar.Symbol, Time: h.bar.Time, Side: h.side, Price: h.price, Indicators: h.ind}
-				}
-			}
-			return out, true
+			return s.hist.last(symbol, s.histEnd, f.keep, limit), true
 		}
 	}
 	return nil, false

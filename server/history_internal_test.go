@@ -13,13 +13,13 @@ func TestHistoryLetsOldBlocksGo(t *testing.T) {
 	for _, keep := range []int{1, 63, 64, 65, 200} {
 		var h *history
 		for n := int64(0); n < 1500; n++ {
-			h = h.add(n, keep, histBar{bar: market.Bar{Close: float64(n)}})
+			h = h.add(n, keep, &market.Event{Bar: market.Bar{Close: float64(n)}})
 			if held := len(h.blocks) * histChunk; held > keep+2*histChunk {
 				t.Fatalf("keep %d, after bar %d: %d blocks held", keep, n, len(h.blocks))
 			}
-			got := h.last(n+1, keep, 0)
-			if want := min(int(n)+1, keep); len(got) != want || got[len(got)-1].bar.Close != float64(n) || got[0].bar.Close != float64(int(n)+1-want) {
-				t.Fatalf("keep %d, after bar %d: %d bars from %v to %v", keep, n, len(got), got[0].bar.Close, got[len(got)-1].bar.Close)
+			got := h.last("X", n+1, keep, 0)
+			if want := min(int(n)+1, keep); len(got) != want || got[len(got)-1].Close != float64(n) || got[0].Close != float64(int(n)+1-want) {
+				t.Fatalf("keep %d, after bar %d: %d bars from %v to %v", keep, n, len(got), got[0].Close, got[len(got)-1].Close)
 			}
 		}
 	}
