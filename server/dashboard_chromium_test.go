@@ -347,6 +347,20 @@ func TestDashboardShowsUserIndicatorsInChromium(t *testing.T) {
 			break
 		}
 	}
+	// Choosing another symbol fills the chart with its history.
+	var clicked bool
+	page.Eval(t, ctx, `(() => { const tr = document.querySelector('#symbols tbody tr[data-symbol="SYM2"]'); if (tr) tr.click(); return !!tr; })()`, &clicked)
+	if !clicked {
+		t.Fatal("no SYM2 row to click")
+	}
+	chromiumtest.WaitFor(t, ctx, "SYM2's history on the chart", func() bool {
+		var v struct {
+			Name string
+			Bars int
+		}
+		_ = page.TryEval(t, ctx, `({name: tickflow.chart.panels[0].name, bars: tickflow.bars})`, &v)
+		return v.Name == "SYM2" && v.Bars >= later.Bars
+	})
 	if path := os.Getenv("TICKFLOW_TEST_SCREENSHOT"); path != "" {
 		page.Screenshot(t, ctx, strings.TrimSuffix(path, ".png")+"-indicators.png")
 	}
