@@ -1,22 +1,15 @@
 package report_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
+	"github.com/tickflow/tickflow/internal/chromiumtest"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/report"
 )
@@ -45,13 +38,11 @@ func writeReport(t testing.TB, dir string, d report.Data) (string, int64) {
 	return path, st.Size()
 }
 
-func chromiumBin(t testing.TB) string {
-	bin := os.Getenv("TICKFLOW_TEST_CHROMIUM")
-	if bin == "" {
-		t.Skip("set TICKFLOW_TEST_CHROMIUM=/usr/bin/chromium to open a report in headless Chromium")
-	}
-	return bin
-}
+func chromiumBin(t testing.TB) string { return chromiumtest.Bin(t, "a report") }
+
+// problems are what the pages logged as errors or warnings: a report logs
+// neither.
+func problems(b *chromiumtest.Browser) []string { return append(b.Errors(), b.Warnings()...) }
 
 // TestReportInChromium opens a report of a million bars in headless
 // Chromium over the DevTools protocol and checks that it logs no error,
@@ -68,9 +59,9 @@ func TestReportInChromium(t *testing.T) {
 	path, size := writeReport(t, t.TempDir(), d)
 	t.Logf("%d bars: %.1f MB", bigBars, float64(size)/1e6)
 
-	b := launch(t, ctx, bin)
-	defer b.close()
-	p := b.open(t, ctx, "file://"+path)
+	b := chromiumtest.Launch(t, ctx, bin)
+	defer b.Close()
+	p := b.Open(t, ctx, "file://"+path)
 	waitReady(t, ctx, p)
 
 	var stats struct {
@@ -78,11 +69,11 @@ func TestReportInChromium(t *testing.T) {
 		Interactive                                    float64
 		Width                                          float64
 	}
-	p.evalInto(t, ctx, `(() => { const s = tickflowReport.stats();
+	p.Eval(t, ctx, `(() => { const s = tickflowReport.stats();
 		s.interactive = tickflowReport.interactiveMs; s.width = document.querySelector("canvas").clientWidth; return s; })()`, &stats)
 	t.Logf("stats %+v", stats)
 	var marks map[string]float64
-	p.evalInto(t, ctx, `Object.fromEntries(performance.getEntriesByType("mark").map(m => [m.name, Math.round(m.startTime)])
+	p.Eval(t, ctx, `Object.fromEntries(performance.getEntriesByType("mark").map(m => [m.name, Math.round(m.startTime)])
 		.concat([["responseEnd", Math.round(performance.getEntriesByType("navigation")[0].responseEnd)]]))`, &marks)
 	t.Logf("ms after navigation: %v", marks)
 	if stats.Charts != 3 {
@@ -108,14 +99,14 @@ func TestReportInChromium(t *testing.T) {
 		lo, hi = math.Min(lo, m.Price), math.Max(hi, m.Price)
 	}
 	var span struct{ Lo, Hi float64 }
-	p.evalInto(t, ctx, `(() => { const s = tickflowReport.charts[0].summaries[0]; return {lo: s.lo, hi: s.hi}; })()`, &span)
+	p.Eval(t, ctx, `(() => { const s = tickflowReport.charts[0].summaries[0]; return {lo: s.lo, hi: s.hi}; })()`, &span)
 	if pad := (hi - lo) * 0.06; math.Abs(span.Lo-(lo-pad)) > 1e-9 || math.Abs(span.Hi-(hi+pad)) > 1e-9 {
 		t.Errorf("price panel spans %v to %v, want %v to %v (the extremes and 6%% padding)", span.Lo, span.Hi, lo-pad, hi+pad)
 	}
 
 	// Every canvas has drawn pixels: at least 2% differ from the background.
 	var inked []float64
-	p.evalInto(t, ctx, `[...document.querySelectorAll("canvas")].map(c => {
+	p.Eval(t, ctx, `[...document.querySelectorAll("canvas")].map(c => {
 		const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
 		let ink = 0;
 		for (let i = 0; i < px.length; i += 4) if (px[i] !== 22 || px[i+1] !== 33 || px[i+2] !== 44) ink++;
@@ -135,7 +126,7 @@ func TestReportInChromium(t *testing.T) {
 		First, Mid, End float64
 		Time            float64
 	}
-	p.evalInto(t, ctx, `(() => { const s = JSON.parse(document.getElementById("tickflow-data").textContent).symbols[0];
+	p.Eval(t, ctx, `(() => { const s = JSON.parse(document.getElementById("tickflow-data").textContent).symbols[0];
 		const c = TickflowChart.decodeColumn(s.c), t = TickflowChart.decodeColumn(s.t);
 		return {n: c.length, first: c[0], mid: c[c.length >> 1], end: c[c.length - 1], time: t[t.length - 1]}; })()`, &got)
 	bars := d.Symbols[0].Bars
@@ -149,12 +140,12 @@ func TestReportInChromium(t *testing.T) {
 	// cursor shows the values under it.
 	type view struct{ From, To float64 }
 	var box struct{ X, Y, W, H float64 }
-	p.evalInto(t, ctx, `(() => { const c = document.querySelector("canvas"); c.scrollIntoView();
+	p.Eval(t, ctx, `(() => { const c = document.querySelector("canvas"); c.scrollIntoView();
 		const r = c.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; })()`, &box)
 	cx, cy := box.X+box.W/2, box.Y+box.H/4
 	readView := func() view {
 		var v view
-		p.evalInto(t, ctx, `tickflowReport.charts[0].view`, &v)
+		p.Eval(t, ctx, `tickflowReport.charts[0].view`, &v)
 		return v
 	}
 	mouse := func(kind string, x, y float64, extra map[string]any) {
@@ -162,12 +153,12 @@ func TestReportInChromium(t *testing.T) {
 		for k, v := range extra {
 			params[k] = v
 		}
-		p.call(t, ctx, "Input.dispatchMouseEvent", params, nil)
+		p.Call(t, ctx, "Input.dispatchMouseEvent", params, nil)
 	}
 	before := readView()
 	mouse("mouseWheel", cx, cy, map[string]any{"deltaX": 0, "deltaY": -1500})
 	var zoomed view
-	waitFor(t, ctx, "the wheel to zoom in 20-fold", func() bool {
+	chromiumtest.WaitFor(t, ctx, "the wheel to zoom in 20-fold", func() bool {
 		zoomed = readView()
 		return zoomed.To-zoomed.From < (before.To-before.From)/5
 	})
@@ -176,7 +167,7 @@ func TestReportInChromium(t *testing.T) {
 	mouse("mouseMoved", cx+300, cy, map[string]any{"button": "left", "buttons": 1})
 	mouse("mouseReleased", cx+300, cy, map[string]any{"button": "left", "buttons": 0, "clickCount": 1})
 	var panned view
-	waitFor(t, ctx, "a drag to the right to show earlier bars", func() bool {
+	chromiumtest.WaitFor(t, ctx, "a drag to the right to show earlier bars", func() bool {
 		panned = readView()
 		return panned.From < zoomed.From
 	})
@@ -184,9 +175,9 @@ func TestReportInChromium(t *testing.T) {
 		t.Errorf("drag: view %+v, then %+v: the span changed", zoomed, panned)
 	}
 	// Keys: "0" shows every bar again.
-	p.call(t, ctx, "Runtime.evaluate", map[string]any{"expression": `document.querySelector("canvas").focus()`}, nil)
-	p.call(t, ctx, "Input.dispatchKeyEvent", map[string]any{"type": "keyDown", "key": "0", "code": "Digit0", "text": "0"}, nil)
-	waitFor(t, ctx, `the "0" key to show every bar`, func() bool {
+	p.Call(t, ctx, "Runtime.evaluate", map[string]any{"expression": `document.querySelector("canvas").focus()`}, nil)
+	p.Call(t, ctx, "Input.dispatchKeyEvent", map[string]any{"type": "keyDown", "key": "0", "code": "Digit0", "text": "0"}, nil)
+	chromiumtest.WaitFor(t, ctx, `the "0" key to show every bar`, func() bool {
 		v := readView()
 		return v.From == 0 && v.To == float64(len(bars))
 	})
@@ -194,22 +185,22 @@ func TestReportInChromium(t *testing.T) {
 		Index  int
 		Frames int
 	}
-	waitFor(t, ctx, "a frame with the crosshair", func() bool {
-		p.evalInto(t, ctx, `({index: (tickflowReport.charts[0].hover || {index: -1}).index, frames: tickflowReport.charts[0].last.frames})`, &hover)
+	chromiumtest.WaitFor(t, ctx, "a frame with the crosshair", func() bool {
+		p.Eval(t, ctx, `({index: (tickflowReport.charts[0].hover || {index: -1}).index, frames: tickflowReport.charts[0].last.frames})`, &hover)
 		return hover.Index >= 0 && hover.Frames > 1
 	})
 	if path := os.Getenv("TICKFLOW_TEST_SCREENSHOT"); path != "" {
 		var shot struct{ Data []byte }
-		p.call(t, ctx, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
+		p.Call(t, ctx, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
 		if err := os.WriteFile(path, shot.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if errs := b.errors(); len(errs) > 0 {
+	if errs := problems(b); len(errs) > 0 {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 	t.Logf("interactive after %.0f ms (BenchmarkReportInChromium measures it)", stats.Interactive)
-	t.Logf("main thread CPU until now, the interaction included: %v", p.cpu(t, ctx))
+	t.Logf("main thread CPU until now, the interaction included: %v", p.CPU(t, ctx))
 }
 
 // TestGoldenReportInChromium opens testdata/small.html, where every bar is
@@ -224,16 +215,16 @@ func TestGoldenReportInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := sample(160, "BTCUSDT", "SPY")
-	b := launch(t, ctx, bin)
-	defer b.close()
-	p := b.open(t, ctx, "file://"+path)
+	b := chromiumtest.Launch(t, ctx, bin)
+	defer b.Close()
+	p := b.Open(t, ctx, "file://"+path)
 	waitReady(t, ctx, p)
 	var got struct {
 		Charts, Candles, Markers, Cells int
 		Trades, Sweep                   int
 		Sections                        []string
 	}
-	p.evalInto(t, ctx, `(() => { const s = tickflowReport.stats();
+	p.Eval(t, ctx, `(() => { const s = tickflowReport.stats();
 		s.trades = document.querySelector("section.symbol table.trades").tBodies[0].rows.length;
 		s.sweep = document.querySelector("table.combinations").tBodies[0].rows.length;
 		s.sections = [...document.querySelectorAll("h2")].map(h => h.textContent); return s; })()`, &got)
@@ -258,7 +249,7 @@ func TestGoldenReportInChromium(t *testing.T) {
 	if want := []string{"Portfolio", "BTCUSDT", "SPY", "Parameter sweep"}; strings.Join(got.Sections, ",") != strings.Join(want, ",") {
 		t.Errorf("sections %q, want %q", got.Sections, want)
 	}
-	if errs := b.errors(); len(errs) > 0 {
+	if errs := problems(b); len(errs) > 0 {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
@@ -278,8 +269,8 @@ func TestEdgeReportsInChromium(t *testing.T) {
 	oneParam.Sweep = &report.Sweep{Params: []string{"n"}, Metrics: []string{"sharpe"}, Rank: "sharpe",
 		Rows: []report.SweepRow{{Params: []float64{1}, Metrics: []float64{math.NaN()}}, {Params: []float64{2}, Metrics: []float64{0.5}}}}
 	dir := t.TempDir()
-	b := launch(t, ctx, bin)
-	defer b.close()
+	b := chromiumtest.Launch(t, ctx, bin)
+	defer b.Close()
 	for _, tc := range []struct {
 		name string
 		d    report.Data
@@ -295,17 +286,17 @@ func TestEdgeReportsInChromium(t *testing.T) {
 				t.Fatal(err)
 			}
 			path, _ := writeReport(t, sub, tc.d)
-			p := b.open(t, ctx, "file://"+path)
+			p := b.Open(t, ctx, "file://"+path)
 			waitReady(t, ctx, p)
 			var frames int
-			p.evalInto(t, ctx, `tickflowReport.stats().frames`, &frames)
+			p.Eval(t, ctx, `tickflowReport.stats().frames`, &frames)
 			if want := len(tc.d.Symbols); frames < want {
 				t.Errorf("%d frames drawn, want at least %d", frames, want)
 			}
-			p.closeTarget(t, ctx)
+			p.Close(t, ctx)
 		})
 	}
-	if errs := b.errors(); len(errs) > 0 {
+	if errs := problems(b); len(errs) > 0 {
 		t.Errorf("the pages logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
@@ -321,313 +312,47 @@ func BenchmarkReportInChromium(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	path, size := writeReport(b, b.TempDir(), sample(bigBars, "BTCUSDT"))
-	br := launch(b, ctx, bin)
-	defer br.close()
+	br := chromiumtest.Launch(b, ctx, bin)
+	defer br.Close()
 	var total, frame float64
 	var cpu, frameCPU time.Duration
 	b.ResetTimer()
 	for b.Loop() {
-		p := br.open(b, ctx, "file://"+path)
+		p := br.Open(b, ctx, "file://"+path)
 		waitReady(b, ctx, p)
 		var ms float64
-		p.evalInto(b, ctx, `tickflowReport.interactiveMs`, &ms)
+		p.Eval(b, ctx, `tickflowReport.interactiveMs`, &ms)
 		total += ms
-		cpu += p.cpu(b, ctx)
+		cpu += p.CPU(b, ctx)
 		// A pan frame over all million bars: aggregate, draw, rasterize.
 		var f float64
-		c0 := p.cpu(b, ctx)
-		p.evalInto(b, ctx, `(() => { const c = tickflowReport.charts[0], t0 = performance.now();
+		c0 := p.CPU(b, ctx)
+		p.Eval(b, ctx, `(() => { const c = tickflowReport.charts[0], t0 = performance.now();
 			c.summaryKey = ""; c.draw(); c.ctx.getImageData(0, 0, 1, 1); return performance.now() - t0; })()`, &f)
 		frame += f
-		frameCPU += p.cpu(b, ctx) - c0
-		p.closeTarget(b, ctx)
+		frameCPU += p.CPU(b, ctx) - c0
+		p.Close(b, ctx)
 	}
 	b.ReportMetric(frame/float64(b.N), "ms-per-full-view-frame")
 	b.ReportMetric(float64(frameCPU.Milliseconds())/float64(b.N), "ms-cpu-per-full-view-frame")
 	b.ReportMetric(total/float64(b.N), "ms-to-interactive")
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "ms-cpu-main-thread")
 	b.ReportMetric(float64(size)/1e6, "MB")
-	if errs := br.errors(); len(errs) > 0 {
+	if errs := problems(br); len(errs) > 0 {
 		b.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
 
-func waitReady(t testing.TB, ctx context.Context, p *tab) {
+func waitReady(t testing.TB, ctx context.Context, p *chromiumtest.Tab) {
 	t.Helper()
-	waitFor(t, ctx, "window.tickflowReport", func() bool {
+	chromiumtest.WaitFor(t, ctx, "window.tickflowReport", func() bool {
 		var ready bool
-		p.evalInto(t, ctx, `typeof tickflowReport === "object" || (window.tickflowErrors || []).length > 0`, &ready)
+		p.Eval(t, ctx, `typeof tickflowReport === "object" || (window.tickflowErrors || []).length > 0`, &ready)
 		return ready
 	})
 	var errs []string
-	p.evalInto(t, ctx, `window.tickflowErrors`, &errs)
+	p.Eval(t, ctx, `window.tickflowErrors`, &errs)
 	if len(errs) > 0 {
 		t.Fatalf("the page failed: %s", strings.Join(errs, "; "))
-	}
-}
-
-// waitFor polls ok until it holds; a real browser process is on the other
-// side, so there is nothing to synchronise with but its answers.
-func waitFor(t testing.TB, ctx context.Context, what string, ok func() bool) {
-	t.Helper()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !ok() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
-		}
-	}
-}
-
-// browser is a headless Chromium driven over the DevTools protocol.
-type browser struct {
-	cmd  *exec.Cmd
-	ws   *websocket.Conn
-	wg   sync.WaitGroup
-	next atomic.Int64
-
-	mu      sync.Mutex
-	pending map[int64]chan cdpMessage
-	logged  []string
-}
-
-type cdpMessage struct {
-	ID        int64           `json:"id,omitempty"`
-	SessionID string          `json:"sessionId,omitempty"`
-	Method    string          `json:"method,omitempty"`
-	Params    json.RawMessage `json:"params,omitempty"`
-	Result    json.RawMessage `json:"result,omitempty"`
-	Error     *struct {
-		Message string `json:"message"`
-	} `json:"error,omitempty"`
-}
-
-func launch(t testing.TB, ctx context.Context, bin string) *browser {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--window-size=1280,900",
-		"--user-data-dir="+t.TempDir(), "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-		"about:blank")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	b := &browser{cmd: cmd, pending: map[int64]chan cdpMessage{}}
-	found := make(chan string, 1)
-	b.wg.Go(func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if _, url, ok := strings.Cut(sc.Text(), "DevTools listening on "); ok {
-				select {
-				case found <- url:
-				default:
-				}
-			}
-		}
-	})
-	select {
-	case url := <-found:
-		ws, _, err := websocket.Dial(ctx, url, nil)
-		if err != nil {
-			b.close()
-			t.Fatal(err)
-		}
-		ws.SetReadLimit(256 << 20)
-		b.ws = ws
-	case <-ctx.Done():
-		b.close()
-		t.Fatal("Chromium did not print its DevTools address")
-	}
-	b.wg.Go(b.read)
-	return b
-}
-
-// read hands replies to their callers and keeps what the pages report as
-// errors.
-func (b *browser) read() {
-	for {
-		_, data, err := b.ws.Read(context.Background())
-		if err != nil {
-			return
-		}
-		var msg cdpMessage
-		if json.Unmarshal(data, &msg) != nil {
-			continue
-		}
-		b.mu.Lock()
-		if ch := b.pending[msg.ID]; msg.ID != 0 && ch != nil {
-			delete(b.pending, msg.ID)
-			ch <- msg
-		} else if e := pageError(msg); e != "" {
-			b.logged = append(b.logged, e)
-		}
-		b.mu.Unlock()
-	}
-}
-
-func pageError(msg cdpMessage) string {
-	switch msg.Method {
-	case "Runtime.exceptionThrown":
-		return "exception: " + string(msg.Params)
-	case "Runtime.consoleAPICalled":
-		var p struct{ Type string }
-		if json.Unmarshal(msg.Params, &p) == nil && (p.Type == "error" || p.Type == "assert" || p.Type == "warning") {
-			return "console." + p.Type + ": " + string(msg.Params)
-		}
-	case "Log.entryAdded":
-		var p struct {
-			Entry struct{ Level, Text, URL string }
-		}
-		if json.Unmarshal(msg.Params, &p) == nil && (p.Entry.Level == "error" || p.Entry.Level == "warning") {
-			return "log: " + p.Entry.Text + " " + p.Entry.URL
-		}
-	}
-	return ""
-}
-
-func (b *browser) errors() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.logged...)
-}
-
-// call sends a command (to a page's session if session is set) and decodes
-// its result into out.
-func (b *browser) call(t testing.TB, ctx context.Context, session, method string, params, out any) {
-	t.Helper()
-	raw, err := json.Marshal(params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := b.next.Add(1)
-	data, err := json.Marshal(cdpMessage{ID: id, SessionID: session, Method: method, Params: raw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := make(chan cdpMessage, 1)
-	b.mu.Lock()
-	b.pending[id] = ch
-	b.mu.Unlock()
-	if err := b.ws.Write(ctx, websocket.MessageText, data); err != nil {
-		t.Fatalf("%s: %v", method, err)
-	}
-	select {
-	case msg := <-ch:
-		if msg.Error != nil {
-			t.Fatalf("%s: %s", method, msg.Error.Message)
-		}
-		if out != nil {
-			if err := json.Unmarshal(msg.Result, out); err != nil {
-				t.Fatalf("%s: %v", method, err)
-			}
-		}
-	case <-ctx.Done():
-		t.Fatalf("%s: no reply", method)
-	}
-}
-
-func (b *browser) close() {
-	if b.ws != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		data, _ := json.Marshal(cdpMessage{ID: b.next.Add(1), Method: "Browser.close"})
-		_ = b.ws.Write(ctx, websocket.MessageText, data)
-		cancel()
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = b.cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-done
-	}
-	if b.ws != nil {
-		_ = b.ws.CloseNow()
-	}
-	b.wg.Wait()
-}
-
-// tab is one page of the browser.
-type tab struct {
-	b               *browser
-	target, session string
-}
-
-func (b *browser) open(t testing.TB, ctx context.Context, url string) *tab {
-	t.Helper()
-	var target struct{ TargetID string }
-	b.call(t, ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
-	var attached struct{ SessionID string }
-	b.call(t, ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &attached)
-	p := &tab{b: b, target: target.TargetID, session: attached.SessionID}
-	for _, m := range []string{"Runtime.enable", "Log.enable", "Page.enable"} {
-		p.call(t, ctx, m, map[string]any{}, nil)
-	}
-	p.call(t, ctx, "Performance.enable", map[string]any{"timeDomain": "threadTicks"}, nil)
-	p.call(t, ctx, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil)
-	var nav struct{ ErrorText string }
-	p.call(t, ctx, "Page.navigate", map[string]any{"url": url}, &nav)
-	if nav.ErrorText != "" {
-		t.Fatalf("navigating to %s: %s", url, nav.ErrorText)
-	}
-	return p
-}
-
-func (p *tab) call(t testing.TB, ctx context.Context, method string, params, out any) {
-	t.Helper()
-	p.b.call(t, ctx, p.session, method, params, out)
-}
-
-// cpu is the CPU time the page's main thread has used since it opened,
-// which unlike wall time does not grow with the machine's load.
-func (p *tab) cpu(t testing.TB, ctx context.Context) time.Duration {
-	t.Helper()
-	var r struct {
-		Metrics []struct {
-			Name  string
-			Value float64
-		}
-	}
-	p.call(t, ctx, "Performance.getMetrics", map[string]any{}, &r)
-	for _, m := range r.Metrics {
-		if m.Name == "ThreadTime" {
-			return time.Duration(m.Value * float64(time.Second))
-		}
-	}
-	t.Fatal("Performance.getMetrics has no ThreadTime")
-	return 0
-}
-
-func (p *tab) closeTarget(t testing.TB, ctx context.Context) {
-	t.Helper()
-	p.b.call(t, ctx, "", "Target.closeTarget", map[string]any{"targetId": p.target}, nil)
-}
-
-// evalInto evaluates a JavaScript expression and decodes its value into out.
-func (p *tab) evalInto(t testing.TB, ctx context.Context, expr string, out any) {
-	t.Helper()
-	var r struct {
-		Result           struct{ Value json.RawMessage }
-		ExceptionDetails *struct {
-			Text      string
-			Exception struct{ Description string }
-		}
-	}
-	p.call(t, ctx, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &r)
-	if r.ExceptionDetails != nil {
-		t.Fatalf("evaluating %.60q: %s %s", expr, r.ExceptionDetails.Text, r.ExceptionDetails.Exception.Description)
-	}
-	if err := json.Unmarshal(r.Result.Value, out); err != nil {
-		t.Fatalf("evaluating %.60q: %v (value %s)", expr, err, fmt.Sprint(string(r.Result.Value)))
 	}
 }

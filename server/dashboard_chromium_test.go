@@ -1,24 +1,21 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"fmt"
+	"math"
 	"net"
 	"os"
-	"os/exec"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tickflow/tickflow/health"
+	"github.com/tickflow/tickflow/internal/chromiumtest"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/metrics"
 	"github.com/tickflow/tickflow/server"
@@ -33,19 +30,16 @@ import (
 // chromium package: /usr/bin/chromium); TICKFLOW_TEST_SCREENSHOT, if set,
 // is where a PNG of the page is written.
 func TestDashboardInChromium(t *testing.T) {
-	bin := os.Getenv("TICKFLOW_TEST_CHROMIUM")
-	if bin == "" {
-		t.Skip("set TICKFLOW_TEST_CHROMIUM=/usr/bin/chromium to open the dashboard in headless Chromium")
-	}
+	bin := chromiumtest.Bin(t, "the dashboard")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
 	url, stop := serveDashboard(t, ctx)
 	defer stop()
 
-	b := launchChromium(t, ctx, bin)
-	defer b.close()
-	page := b.openPage(t, ctx, url)
+	b := chromiumtest.Launch(t, ctx, bin)
+	defer b.Close()
+	page := b.Open(t, ctx, url)
 
 	// Wait for the first live data, then for it to change.
 	type view struct {
@@ -60,7 +54,7 @@ func TestDashboardInChromium(t *testing.T) {
 		Signals   int    `json:"signals"`
 		Bars      string `json:"bars"`
 	}
-	const probe = `JSON.stringify({
+	const probe = `({
 		updates: window.tickflow.updates, connected: window.tickflow.connected, drawn: window.tickflow.drawn,
 		rows: document.querySelectorAll("#symbols tbody tr").length,
 		first: (document.querySelector("#symbols tbody tr") || {innerText: ""}).innerText,
@@ -71,18 +65,16 @@ func TestDashboardInChromium(t *testing.T) {
 		bars: document.getElementById("f-bars").textContent })`
 	look := func() view {
 		var v view
-		if err := json.Unmarshal([]byte(page.eval(t, ctx, probe)), &v); err != nil {
-			t.Fatal(err)
-		}
+		_ = page.TryEval(t, ctx, probe, &v) // the page may not have run its script yet: nothing to see
 		return v
 	}
 	var first view
-	waitFor(t, ctx, "live data on the page", func() bool {
+	chromiumtest.WaitFor(t, ctx, "live data on the page", func() bool {
 		first = look()
 		return first.Connected && first.Updates >= 3 && first.Rows >= 1 && first.Drawn >= 1 && first.Checks == 4
 	})
 	var later view
-	waitFor(t, ctx, "the page to update", func() bool {
+	chromiumtest.WaitFor(t, ctx, "the page to update", func() bool {
 		later = look()
 		return later.Updates >= first.Updates+10 && later.First != first.First && later.Title != first.Title && later.Signals > 0
 	})
@@ -94,25 +86,20 @@ func TestDashboardInChromium(t *testing.T) {
 	if later.Health != "healthy" {
 		t.Errorf("health badge %q", later.Health)
 	}
-	if href := page.eval(t, ctx, "location.href"); strings.Contains(href, dashboardToken) || !strings.HasSuffix(href, "/") {
+	var href, cookie string
+	page.Eval(t, ctx, "location.href", &href)
+	page.Eval(t, ctx, "document.cookie", &cookie)
+	if strings.Contains(href, dashboardToken) || !strings.HasSuffix(href, "/") {
 		t.Errorf("the page is at %s: want the token gone from the address", href)
 	}
-	if c := page.eval(t, ctx, "document.cookie"); strings.Contains(c, "tickflow_session") {
-		t.Errorf("the session cookie is readable by scripts: %q", c)
+	if strings.Contains(cookie, "tickflow_session") {
+		t.Errorf("the session cookie is readable by scripts: %q", cookie)
 	}
 
 	if path := os.Getenv("TICKFLOW_TEST_SCREENSHOT"); path != "" {
-		var shot struct{ Data string }
-		page.call(t, ctx, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
-		png, err := base64.StdEncoding.DecodeString(shot.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		page.Screenshot(t, ctx, path)
 	}
-	if errs := b.consoleErrors(); len(errs) > 0 {
+	if errs := b.Errors(); len(errs) > 0 {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
@@ -187,256 +174,197 @@ type fresh struct{}
 func (fresh) LastBar() time.Time       { return time.Now() }
 func (fresh) LastProcessed() time.Time { return time.Now() }
 
-func waitFor(t *testing.T, ctx context.Context, what string, ok func() bool) {
-	t.Helper()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for !ok() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
+// TestDashboardShowsUserIndicatorsInChromium feeds the dashboard events of
+// a schema with user-added indicators (macd(12,26,9)'s three outputs and
+// slow=sma(200)) and a paper wallet, opens it in headless Chromium, and
+// checks that the page fills its chart from the server's history on load
+// (300 bars before the page opened), lists and plots the user's
+// indicators by name (slow over the candles, macd in a panel of its own),
+// draws candles and the signals' markers with the report's renderer,
+// shows the wallet, follows the live bars, and logs no error.
+func TestDashboardShowsUserIndicatorsInChromium(t *testing.T) {
+	bin := chromiumtest.Bin(t, "the dashboard")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	schema := market.MustSchema("ema", "stochrsi_k", "stochrsi_d", "macd", "macd_signal", "macd_hist", "slow")
+	handle := func(name string) market.Handle { h, _ := schema.Lookup(name); return h }
+	macd, macdSignal, macdHist, slow := handle("macd"), handle("macd_signal"), handle("macd_hist"), handle("slow")
+	ev := func(sym string, i int) market.Event {
+		p := 100 + 10*math.Sin(float64(i)/15) + float64(len(sym))
+		rec := market.Indicators{Schema: schema}
+		rec.SetDefault(p*0.99, i > 3, float64(i*13%100), float64(i*7%100), i > 5)
+		m := math.Cos(float64(i) / 15)
+		rec.Set(macd, m)
+		rec.Set(macdSignal, m*0.8)
+		rec.Set(macdHist, m*0.2)
+		if i >= 20 {
+			rec.Set(slow, p*1.02)
 		}
+		e := market.Event{
+			Bar:        market.Bar{Symbol: sym, Time: t0.Add(time.Duration(i) * time.Minute), Open: p - 0.5, High: p + 1, Low: p - 1, Close: p, Volume: 1000},
+			Indicators: rec,
+		}
+		if i%20 == 19 {
+			side := market.Buy
+			if i%40 == 39 {
+				side = market.Sell
+			}
+			e.Signal = &market.Signal{Symbol: sym, Time: e.Time, Side: side, Price: p, Reason: "synthetic", Indicators: rec}
+		}
+		return e
 	}
-}
-
-// browser is a headless Chromium driven over the DevTools protocol.
-type browser struct {
-	cmd  *exec.Cmd
-	ws   *websocket.Conn
-	wg   sync.WaitGroup
-	next atomic.Int64
-
-	mu      sync.Mutex
-	pending map[int64]chan cdpMessage
-	errors  []string
-}
-
-type cdpMessage struct {
-	ID        int64           `json:"id,omitempty"`
-	SessionID string          `json:"sessionId,omitempty"`
-	Method    string          `json:"method,omitempty"`
-	Params    json.RawMessage `json:"params,omitempty"`
-	Result    json.RawMessage `json:"result,omitempty"`
-	Error     *struct {
-		Message string `json:"message"`
-	} `json:"error,omitempty"`
-}
-
-func launchChromium(t *testing.T, ctx context.Context, bin string) *browser {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--window-size=1280,900",
-		"--user-data-dir="+t.TempDir(), "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-		"about:blank")
-	stderr, err := cmd.StderrPipe()
+	wallet := server.Wallet{Cash: 5000, Equity: 10100, Realized: 40, Unrealized: 60, Positions: []server.Position{
+		{Symbol: "SYM1", Qty: 48.5, EntryPrice: 103, LastPrice: 104.2, LastTime: t0, Equity: 5060, Unrealized: 60, Trades: 3},
+		{Symbol: "SYM2", Cash: 5040, Equity: 5040, Realized: 40, Trades: 4, Pending: "buy"},
+	}}
+	mon := health.New(health.Options{Activity: fresh{}})
+	mon.Start()
+	s, err := server.New(server.Options{Health: mon, Wallet: func() server.Wallet { return wallet }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	const before = 300
+	for i := range before {
+		if err := s.Feed().Write(ctx, []market.Event{ev("SYM1", i), ev("SYM2", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	b := &browser{cmd: cmd, pending: map[int64]chan cdpMessage{}}
-	found := make(chan string, 1)
-	b.wg.Go(func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if _, url, ok := strings.Cut(sc.Text(), "DevTools listening on "); ok {
-				select {
-				case found <- url:
-				default:
-				}
-			}
+	sctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { stop(); wg.Wait() }()
+	wg.Go(func() {
+		if err := s.Serve(sctx, ln); err != nil {
+			t.Errorf("Serve: %v", err)
 		}
 	})
-	var url string
-	select {
-	case url = <-found:
-	case <-ctx.Done():
-		b.close()
-		t.Fatal("Chromium did not print its DevTools address")
-	}
-	ws, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		b.close()
-		t.Fatal(err)
-	}
-	ws.SetReadLimit(64 << 20)
-	b.ws = ws
-	b.wg.Go(b.read)
-	return b
-}
-
-// read dispatches replies to their callers and keeps the page's errors.
-func (b *browser) read() {
-	for {
-		_, data, err := b.ws.Read(context.Background())
-		if err != nil {
-			return
-		}
-		var msg cdpMessage
-		if json.Unmarshal(data, &msg) != nil {
-			continue
-		}
-		if msg.ID != 0 {
-			b.mu.Lock()
-			ch := b.pending[msg.ID]
-			delete(b.pending, msg.ID)
-			b.mu.Unlock()
-			if ch != nil {
-				ch <- msg
+	wg.Go(func() { // live bars every 50 ms
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for i := before; ; i++ {
+			select {
+			case <-sctx.Done():
+				return
+			case <-tick.C:
 			}
-			continue
+			_ = s.Feed().Write(sctx, []market.Event{ev("SYM1", i), ev("SYM2", i)})
 		}
-		if e := pageError(msg); e != "" {
-			b.mu.Lock()
-			b.errors = append(b.errors, e)
-			b.mu.Unlock()
+	})
+
+	b := chromiumtest.Launch(t, ctx, bin)
+	defer b.Close()
+	page := b.Open(t, ctx, "http://"+ln.Addr().String()+"/")
+
+	type panel struct {
+		Name   string   `json:"name"`
+		Lines  []string `json:"lines"`
+		Levels []int    `json:"levels"`
+	}
+	type view struct {
+		Indicators []string `json:"indicators"`
+		Legend     []string `json:"legend"`
+		Head       []string `json:"head"`
+		Row        []string `json:"row"`
+		History    int      `json:"history"`
+		Bars       int      `json:"bars"`
+		Updates    int      `json:"updates"`
+		Panels     []panel  `json:"panels"`
+		Stats      struct{ Charts, Candles, Lines, Markers, Frames int }
+		Wallet     int     `json:"wallet"`
+		WalletShow bool    `json:"walletShown"`
+		WalletSum  string  `json:"walletSum"`
+		Ink        float64 `json:"ink"`
+	}
+	const probe = `(() => { const d = window.tickflow, c = d.chart, cv = document.getElementById("chart");
+		const px = cv.getContext("2d").getImageData(0, 0, cv.width, cv.height).data;
+		let ink = 0;
+		for (let i = 0; i < px.length; i += 4) if (px[i] !== 22 || px[i+1] !== 33 || px[i+2] !== 44) ink++;
+		return {
+		indicators: d.indicators, history: d.historyBars, bars: d.bars, updates: d.updates, wallet: d.wallet,
+		legend: [...document.querySelectorAll("#legend [data-name]")].map(e => e.dataset.name),
+		head: [...document.querySelectorAll("#symbols thead th")].map(e => e.textContent),
+		row: [...document.querySelectorAll("#symbols tbody tr:first-child td")].map(e => e.textContent),
+		panels: c.panels.map(p => ({name: p.name, lines: (p.lines || []).map(l => l.name), levels: p.levels || []})),
+		stats: TickflowChart.stats(), walletShown: !document.getElementById("wallet-panel").hidden,
+		walletSum: document.getElementById("wallet-sum").textContent, ink: ink / (px.length / 4) }; })()`
+	look := func() view {
+		var v view
+		_ = page.TryEval(t, ctx, probe, &v) // the page may not have run its script yet
+		return v
+	}
+	var first view
+	chromiumtest.WaitFor(t, ctx, "the chart filled from history", func() bool {
+		first = look()
+		return first.Bars >= before && first.Stats.Candles > 0 && first.Wallet == 2
+	})
+	t.Logf("first: %+v", first)
+	if first.History < before {
+		t.Errorf("%d bars came from /api/history on load, want at least %d", first.History, before)
+	}
+	for _, name := range []string{"macd", "macd_signal", "macd_hist", "slow"} {
+		if !slices.Contains(first.Indicators, name) || !slices.Contains(first.Legend, name) || !slices.Contains(first.Head, name) {
+			t.Errorf("%s: indicators %q, legend %q, table head %q: want it in each", name, first.Indicators, first.Legend, first.Head)
 		}
 	}
-}
-
-// pageError describes an event that reports an error on the page.
-func pageError(msg cdpMessage) string {
-	switch msg.Method {
-	case "Runtime.exceptionThrown":
-		return "exception: " + string(msg.Params)
-	case "Runtime.consoleAPICalled":
-		var p struct {
-			Type string `json:"type"`
+	if i := slices.Index(first.Head, "macd"); i < 0 || i >= len(first.Row) || first.Row[i] == "–" || first.Row[i] == "" {
+		t.Errorf("table row %q under head %q: want a macd value", first.Row, first.Head)
+	}
+	want := []panel{
+		{Name: "SYM1", Lines: []string{"EMA", "slow"}, Levels: []int{}},
+		{Name: "stochrsi", Lines: []string{"K", "D"}, Levels: []int{20, 80}},
+		{Name: "macd", Lines: []string{"macd", "macd_signal", "macd_hist"}, Levels: []int{}},
+	}
+	if !reflect.DeepEqual(first.Panels, want) {
+		t.Errorf("chart panels %+v, want %+v", first.Panels, want)
+	}
+	if first.Stats.Lines == 0 || first.Stats.Markers < before/20-1 {
+		t.Errorf("chart drew %+v: want lines and the %d markers of the history", first.Stats, before/20)
+	}
+	if first.Ink < 0.02 {
+		t.Errorf("%.1f%% of the chart's pixels drawn", 100*first.Ink)
+	}
+	if !first.WalletShow || !strings.Contains(first.WalletSum, "10100.00") {
+		t.Errorf("wallet panel shown %v, sums %q", first.WalletShow, first.WalletSum)
+	}
+	var later view
+	chromiumtest.WaitFor(t, ctx, "live bars on the chart", func() bool {
+		later = look()
+		return later.Updates >= first.Updates+10 && later.Bars > first.Bars
+	})
+	// History then live, without a gap or a bar twice: the page subscribes
+	// before it reads the history.
+	var steps []float64
+	page.Eval(t, ctx, `(() => { const c = tickflow.chart, out = [];
+		for (let i = 1; i < c.n; i++) out.push((c.times[i] - c.times[i-1]) / 60000);
+		return out; })()`, &steps)
+	for i, st := range steps {
+		if st != 1 {
+			t.Errorf("the chart's bar %d comes %v minutes after the one before, want 1 (%d bars)", i+1, st, len(steps)+1)
+			break
 		}
-		if json.Unmarshal(msg.Params, &p) == nil && (p.Type == "error" || p.Type == "assert") {
-			return "console." + p.Type + ": " + string(msg.Params)
+	}
+	// Choosing another symbol fills the chart with its history.
+	var clicked bool
+	page.Eval(t, ctx, `(() => { const tr = document.querySelector('#symbols tbody tr[data-symbol="SYM2"]'); if (tr) tr.click(); return !!tr; })()`, &clicked)
+	if !clicked {
+		t.Fatal("no SYM2 row to click")
+	}
+	chromiumtest.WaitFor(t, ctx, "SYM2's history on the chart", func() bool {
+		var v struct {
+			Name string
+			Bars int
 		}
-	case "Log.entryAdded":
-		var p struct {
-			Entry struct {
-				Level string `json:"level"`
-				Text  string `json:"text"`
-				URL   string `json:"url"`
-			} `json:"entry"`
-		}
-		if json.Unmarshal(msg.Params, &p) == nil && p.Entry.Level == "error" {
-			return "log: " + p.Entry.Text + " " + p.Entry.URL
-		}
+		_ = page.TryEval(t, ctx, `({name: tickflow.chart.panels[0].name, bars: tickflow.bars})`, &v)
+		return v.Name == "SYM2" && v.Bars >= later.Bars
+	})
+	if path := os.Getenv("TICKFLOW_TEST_SCREENSHOT"); path != "" {
+		page.Screenshot(t, ctx, strings.TrimSuffix(path, ".png")+"-indicators.png")
 	}
-	return ""
-}
-
-func (b *browser) consoleErrors() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.errors...)
-}
-
-// call sends a command (to the page's session if session is set) and
-// decodes its result into out.
-func (b *browser) call(t *testing.T, ctx context.Context, session, method string, params, out any) {
-	t.Helper()
-	id := b.next.Add(1)
-	raw, err := json.Marshal(params)
-	if err != nil {
-		t.Fatal(err)
+	if errs := b.Errors(); len(errs) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}
-	data, err := json.Marshal(cdpMessage{ID: id, SessionID: session, Method: method, Params: raw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := make(chan cdpMessage, 1)
-	b.mu.Lock()
-	b.pending[id] = ch
-	b.mu.Unlock()
-	if err := b.ws.Write(ctx, websocket.MessageText, data); err != nil {
-		t.Fatalf("%s: %v", method, err)
-	}
-	select {
-	case msg := <-ch:
-		if msg.Error != nil {
-			t.Fatalf("%s: %s", method, msg.Error.Message)
-		}
-		if out != nil {
-			if err := json.Unmarshal(msg.Result, out); err != nil {
-				t.Fatalf("%s: %v", method, err)
-			}
-		}
-	case <-ctx.Done():
-		t.Fatalf("%s: no reply", method)
-	}
-}
-
-// page is one tab.
-type page struct {
-	b       *browser
-	session string
-}
-
-func (b *browser) openPage(t *testing.T, ctx context.Context, url string) *page {
-	t.Helper()
-	var target struct{ TargetID string }
-	b.call(t, ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
-	var attached struct{ SessionID string }
-	b.call(t, ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &attached)
-	p := &page{b: b, session: attached.SessionID}
-	for _, m := range []string{"Runtime.enable", "Log.enable", "Page.enable"} {
-		p.call(t, ctx, m, map[string]any{}, nil)
-	}
-	p.call(t, ctx, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil)
-	var nav struct{ ErrorText string }
-	p.call(t, ctx, "Page.navigate", map[string]any{"url": url}, &nav)
-	if nav.ErrorText != "" {
-		t.Fatalf("navigating to %s: %s", url, nav.ErrorText)
-	}
-	return p
-}
-
-func (p *page) call(t *testing.T, ctx context.Context, method string, params, out any) {
-	t.Helper()
-	p.b.call(t, ctx, p.session, method, params, out)
-}
-
-// eval evaluates a JavaScript expression that returns a string.
-func (p *page) eval(t *testing.T, ctx context.Context, expr string) string {
-	t.Helper()
-	var r struct {
-		Result struct {
-			Type  string          `json:"type"`
-			Value json.RawMessage `json:"value"`
-		} `json:"result"`
-		ExceptionDetails json.RawMessage `json:"exceptionDetails"`
-	}
-	p.call(t, ctx, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &r)
-	if len(r.ExceptionDetails) > 0 {
-		return fmt.Sprintf(`{"error": %q}`, string(r.ExceptionDetails))
-	}
-	var s string
-	if err := json.Unmarshal(r.Result.Value, &s); err != nil {
-		return "{}" // the page is not ready yet
-	}
-	return s
-}
-
-func (b *browser) close() {
-	if b.ws != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		data, _ := json.Marshal(cdpMessage{ID: b.next.Add(1), Method: "Browser.close"})
-		_ = b.ws.Write(ctx, websocket.MessageText, data)
-		cancel()
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = b.cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-done
-	}
-	if b.ws != nil {
-		_ = b.ws.CloseNow()
-	}
-	b.wg.Wait()
 }

@@ -11,20 +11,27 @@ import (
 	"github.com/tickflow/tickflow/server"
 )
 
-// The Feed is the pipeline's sink; the API shows what it was given.
+// The Feed is the pipeline's sink; the API shows what it was given: the
+// default values where they always were, and every value of the record by
+// name under "indicators", here a user's slow=sma(200) too.
 func ExampleServer() {
 	s, err := server.New(server.Options{})
 	if err != nil {
 		panic(err)
 	}
+	schema := market.MustSchema("ema", "stochrsi_k", "stochrsi_d", "slow")
+	slow, _ := schema.Lookup("slow")
+	rec := market.Indicators{Schema: schema}
+	rec.SetDefault(184.9, true, 0, 0, false)
+	rec.Set(slow, 171.25)
 	t := time.Date(2024, 1, 2, 14, 30, 0, 0, time.UTC)
 	_ = s.Feed().Write(context.Background(), []market.Event{{
 		Bar:        market.Bar{Symbol: "AAPL", Time: t, Open: 185, High: 186, Low: 184.5, Close: 185.5, Volume: 1200},
-		Indicators: market.DefaultRecord(184.9, true, 0, 0, false),
+		Indicators: rec,
 	}})
-	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://localhost/api/symbols", nil))
-	fmt.Print(rec.Body.String())
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://localhost/api/symbols", nil))
+	fmt.Print(w.Body.String())
 	// Output:
 	// [
 	//   {
@@ -39,7 +46,13 @@ func ExampleServer() {
 	//     "stochrsi_k": null,
 	//     "stochrsi_d": null,
 	//     "bars": 1,
-	//     "last_signal": null
+	//     "last_signal": null,
+	//     "indicators": {
+	//       "ema": 184.9,
+	//       "stochrsi_k": null,
+	//       "stochrsi_d": null,
+	//       "slow": 171.25
+	//     }
 	//   }
 	// ]
 }

@@ -32,6 +32,10 @@ type Feed struct {
 
 	bars, signalCount atomic.Int64
 
+	keep        int // bars of history kept per symbol (0: none)
+	keepSymbols int // symbols with a history, the first seen
+	withHistory int // symbols that have one; under mu
+
 	stream *stream
 	snap   snapshots
 }
@@ -39,6 +43,10 @@ type Feed struct {
 // entry is one symbol: its latest state, replaced on every bar.
 type entry struct {
 	state atomic.Pointer[symbolState]
+
+	hist  *history // the writer's; published in state. Under Feed.mu
+	histN int64    // bars in hist; under Feed.mu
+	track bool     // keeps a history; under Feed.mu
 }
 
 // symbolState is immutable once published.
@@ -47,12 +55,16 @@ type symbolState struct {
 	ind   market.Indicators
 	last  *market.Signal
 	count int64
+
+	hist    *history // nil: no history kept
+	histEnd int64    // bars of hist written before this state was published
 }
 
 var _ pipeline.Sink[market.Event] = (*Feed)(nil)
 
 func newFeed(recent, buffer int, snapshotEvery time.Duration) *Feed {
-	f := &Feed{index: map[string]*entry{}, recent: recent, stream: newStream(buffer, maxStreamBytes)}
+	f := &Feed{index: map[string]*entry{}, recent: recent, stream: newStream(buffer, maxStreamBytes),
+		keep: DefaultHistory, keepSymbols: DefaultHistorySymbols}
 	f.snap.every = snapshotEvery
 	f.symbols.Store(&[]*entry{})
 	f.signals.Store(&[]market.Signal{})
@@ -83,8 +95,19 @@ func (f *Feed) Write(_ context.Context, items []market.Event) error {
 			f.keepSignal(sig)
 			nsig++
 		}
-		if en == nil { // published with its state: readers never see an empty entry
-			en = &entry{}
+		fresh := en == nil
+		if fresh {
+			en = &entry{track: f.keep > 0 && f.withHistory < f.keepSymbols}
+			if en.track {
+				f.withHistory++
+			}
+		}
+		if en.track {
+			en.hist = en.hist.add(en.histN, f.keep, e)
+			en.histN++
+			st.hist, st.histEnd = en.hist, en.histN
+		}
+		if fresh { // published with its state: readers never see an empty entry
 			en.state.Store(st)
 			f.index[e.Symbol] = en
 			f.symbols.Store(appendShared(*f.symbols.Load(), en))
@@ -197,15 +220,38 @@ func (f *Feed) Symbols() []SymbolState {
 	return out
 }
 
+// History returns up to limit of the symbol's most recent bars with their
+// indicators and signals, oldest first (limit <= 0: all that are kept),
+// and false when the Feed keeps no history of the symbol.
+func (f *Feed) History(symbol string, limit int) ([]market.Event, bool) {
+	for _, en := range *f.symbols.Load() {
+		if s := en.state.Load(); s.bar.Symbol == symbol {
+			if s.hist == nil {
+				return nil, false
+			}
+			return s.hist.last(symbol, s.histEnd, f.keep, limit), true
+		}
+	}
+	return nil, false
+}
+
 // appendUpdate encodes an event as its indicator record (the shape of
-// `tickflow run --emit indicators`), plus "signal":"buy"|"sell" when the
-// event has one.
+// `tickflow run --emit indicators`: symbol, time, close, then every value
+// of the record by name), then its bar's "open", "high", "low" and
+// "volume", plus "signal":"buy"|"sell" when the event has one.
 func appendUpdate(b []byte, e *market.Event) []byte {
 	b = market.AppendEventJSON(b, e)
+	b = append(b[:len(b)-1], `,"open":`...)
+	b = market.AppendJSONFloat(b, e.Open)
+	b = append(b, `,"high":`...)
+	b = market.AppendJSONFloat(b, e.High)
+	b = append(b, `,"low":`...)
+	b = market.AppendJSONFloat(b, e.Low)
+	b = append(b, `,"volume":`...)
+	b = market.AppendJSONFloat(b, e.Volume)
 	if e.Signal != nil {
-		b = append(b[:len(b)-1], `,"signal":`...)
+		b = append(b, `,"signal":`...)
 		b = market.AppendJSONString(b, e.Signal.Side.String())
-		b = append(b, '}')
 	}
-	return b
+	return append(b, '}')
 }

@@ -44,6 +44,8 @@ const (
 	DefaultMaxConnections    = 512
 	DefaultMaxSSEClients     = 256
 	DefaultMaxAPIRequests    = 32
+	DefaultHistory           = 500
+	DefaultHistorySymbols    = 200
 )
 
 // Options configure a Server. The zero value means the defaults: loopback
@@ -75,6 +77,19 @@ type Options struct {
 	Stats func() []pipeline.StageStats
 	// RecentSignals is how many signals /api/signals keeps (default 100).
 	RecentSignals int
+	// History is how many of each symbol's latest bars /api/history keeps,
+	// with their indicators and signals, for the dashboard's chart on page
+	// load (default 500; negative: none).
+	History int
+	// HistorySymbols bounds the symbols with a history: the first this
+	// many seen (default 200), so that memory stays bounded, about 250
+	// bytes per bar kept, however many symbols the pipeline carries.
+	HistorySymbols int
+	// Wallet, if set, is what /api/positions and the dashboard's wallet
+	// panel show: a paper wallet's or a broker's cash, positions and P&L.
+	// It is called once per request, from the request's goroutine, and
+	// must be safe for concurrent use. Without it /api/positions is 404.
+	Wallet func() Wallet
 
 	// ClientBuffer is how many messages an /events client may fall behind
 	// before it is dropped (default 4096; whatever the count, at most 16 MiB
@@ -150,7 +165,7 @@ func New(o Options) (*Server, error) {
 		v   *int
 		def int
 	}{
-		{&o.RecentSignals, DefaultRecentSignals}, {&o.ClientBuffer, DefaultClientBuffer},
+		{&o.RecentSignals, DefaultRecentSignals}, {&o.ClientBuffer, DefaultClientBuffer}, {&o.HistorySymbols, DefaultHistorySymbols},
 		{&o.MaxConnections, DefaultMaxConnections}, {&o.MaxSSEClients, DefaultMaxSSEClients}, {&o.MaxAPIRequests, DefaultMaxAPIRequests},
 	} {
 		if *d.v <= 0 {
@@ -169,6 +184,12 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	// Negative means none: only zero takes the default.
+	switch {
+	case o.History == 0:
+		o.History = DefaultHistory
+	case o.History < 0:
+		o.History = 0
+	}
 	if o.FlushInterval == 0 {
 		o.FlushInterval = DefaultFlushInterval
 	}
@@ -192,6 +213,7 @@ func New(o Options) (*Server, error) {
 		}, []string{"reason"}),
 	}
 	s.feed.stream.max = o.MaxSSEClients
+	s.feed.keep, s.feed.keepSymbols = o.History, o.HistorySymbols
 	for _, r := range []string{rejectHost, rejectUnauthorized, rejectConnections, rejectSSEClients, rejectAPIBusy} {
 		s.rejected.WithLabelValues(r) // exported at 0 from the start
 	}
@@ -230,11 +252,14 @@ func New(o Options) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", s.page(static, "index.html"))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /static/chart.js", serveChartJS) // the report's renderer: one for both
 	mux.Handle("GET /favicon.ico", s.page(static, "favicon.svg"))
 	mux.HandleFunc("GET /events", s.events)
 	mux.Handle("GET /api/signals", s.bounded(http.HandlerFunc(s.apiSignals)))
 	mux.Handle("GET /api/symbols", s.bounded(http.HandlerFunc(s.apiSymbols)))
 	mux.Handle("GET /api/stats", s.bounded(http.HandlerFunc(s.apiStats)))
+	mux.Handle("GET /api/history", s.bounded(http.HandlerFunc(s.apiHistory)))
+	mux.Handle("GET /api/positions", s.bounded(http.HandlerFunc(s.apiPositions)))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if o.Gatherer != nil {
@@ -550,6 +575,36 @@ type Symbol struct {
 	StochRSID  *float64       `json:"stochrsi_d"`
 	Bars       int64          `json:"bars"`
 	LastSignal *market.Signal `json:"last_signal"` // in market.Signal's JSON form
+	// Indicators are every value of the record by name, in the schema's
+	// order (the default ones first, then those the pipeline was given):
+	// {"ema":..,"stochrsi_k":..,"stochrsi_d":..,"macd":..,"slow":..}.
+	Indicators Values `json:"indicators"`
+}
+
+// Values are a record's values, written as a JSON object of name to
+// number in the schema's order, null where a value is not defined.
+type Values struct{ Record market.Indicators }
+
+// MarshalJSON writes the object.
+func (v Values) MarshalJSON() ([]byte, error) { return appendValues(nil, &v.Record), nil }
+
+func appendValues(b []byte, r *market.Indicators) []byte {
+	b = append(b, '{')
+	first := true
+	r.Each(func(name string, x float64, ok bool) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = market.AppendJSONString(b, name)
+		b = append(b, ':')
+		if ok {
+			b = market.AppendJSONFloat(b, x) // null for a NaN
+		} else {
+			b = append(b, "null"...)
+		}
+	})
+	return append(b, '}')
 }
 
 func opt(v float64, ok bool) *float64 {
@@ -597,10 +652,12 @@ type Stats struct {
 	FeedStats
 	UptimeSeconds float64      `json:"uptime_seconds"`
 	Stages        []StageStats `json:"stages"`
+	// Wallet tells whether /api/positions has a wallet to show.
+	Wallet bool `json:"wallet"`
 }
 
 func (s *Server) apiStats(w http.ResponseWriter, _ *http.Request) {
-	st := Stats{FeedStats: s.feed.Stats(), UptimeSeconds: time.Since(s.start).Seconds(), Stages: []StageStats{}}
+	st := Stats{FeedStats: s.feed.Stats(), UptimeSeconds: time.Since(s.start).Seconds(), Stages: []StageStats{}, Wallet: s.o.Wallet != nil}
 	if s.o.Stats != nil {
 		for _, p := range s.o.Stats() {
 			st.Stages = append(st.Stages, StageStats{

@@ -465,7 +465,7 @@ func TestSSEUsesTheSharedEncoder(t *testing.T) {
 	}
 	_, bars := c.next(t)
 	want := string(market.AppendEventJSON(nil, &e))
-	want = "[" + strings.TrimSuffix(want, "}") + `,"signal":"buy"}]`
+	want = "[" + strings.TrimSuffix(want, "}") + `,"open":100,"high":101,"low":99,"volume":1000,"signal":"buy"}]`
 	if bars != want {
 		t.Errorf("bars data\n got %s\nwant %s", bars, want)
 	}

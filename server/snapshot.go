@@ -52,7 +52,7 @@ func (f *Feed) symbolsJSON() []byte {
 		out[i] = Symbol{
 			Symbol: b.Symbol, Time: b.Time.UTC(), Open: b.Open, High: b.High, Low: b.Low, Close: b.Close, Volume: b.Volume,
 			EMA: opt(in.Get(market.DefaultEMA)), StochRSIK: opt(in.Get(market.DefaultStochK)), StochRSID: opt(in.Get(market.DefaultStochD)),
-			Bars: st.Bars, LastSignal: st.LastSignal,
+			Bars: st.Bars, LastSignal: st.LastSignal, Indicators: Values{in},
 		}
 	}
 	body, err := json.MarshalIndent(out, "", "  ")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tickflow/tickflow"
 	"github.com/tickflow/tickflow/alpaca"
+	"github.com/tickflow/tickflow/backtest"
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
 	"github.com/tickflow/tickflow/indicators"
@@ -172,6 +173,7 @@ func streamAction(c *cli.Context) error {
 		Gatherer: reg, Registerer: reg, Health: mon, Stats: stats,
 		RecentSignals: cfg.Stream.RecentSignals, Logger: log,
 		Token: cfg.Stream.Token, Hosts: splitSymbols(cfg.Stream.Hosts),
+		Wallet: walletOf(broker), // --orders sim: /api/positions and the dashboard's wallet panel
 	})
 	if err != nil {
 		return err
@@ -404,5 +406,23 @@ func syntheticFeed(cfg *config.Config, seed uint64) *sources.Synthetic {
 	return &sources.Synthetic{
 		Live: true, Symbols: cfg.Stream.SyntheticSymbols, Rate: cfg.Stream.Rate, Seed: seed,
 		Start: time.Now().UTC().Truncate(time.Second), Interval: interval,
+	}
+}
+
+// walletOf shows the paper wallet b on the server; nil without one.
+func walletOf(b *backtest.Broker) func() server.Wallet {
+	if b == nil {
+		return nil
+	}
+	return func() server.Wallet {
+		s := b.Snapshot()
+		w := server.Wallet{Cash: s.Cash, Equity: s.Equity, Realized: s.Realized, Unrealized: s.Unrealized,
+			Positions: make([]server.Position, len(s.Holdings))}
+		for i, h := range s.Holdings {
+			w.Positions[i] = server.Position{Symbol: h.Symbol, Qty: h.Qty, EntryPrice: h.EntryPrice, LastPrice: h.LastPrice,
+				LastTime: h.LastTime, Cash: h.Cash, Equity: h.Equity, Realized: h.Realized, Unrealized: h.Unrealized,
+				Trades: h.Trades, Pending: h.Pending}
+		}
+		return w
 	}
 }

@@ -1,41 +1,80 @@
-// tickflow dashboard: live over server-sent events, no dependencies.
+// tickflow dashboard: live over server-sent events, no dependencies. The
+// chart is the backtest report's renderer (/static/chart.js, TickflowChart):
+// candles on a time axis, every indicator the pipeline computes by name,
+// buy and sell markers; filled from /api/history on load, then live.
 (function () {
   "use strict";
 
-  const HISTORY = 300;     // points kept per symbol for the chart
-  const TRACKED = 200;     // symbols whose history is kept
+  const HISTORY = 500;     // bars the chart keeps (the server's default history)
   const TABLE_ROWS = 50;   // symbols listed in the table
   const SIGNAL_ROWS = 50;  // signals listed
+  // The keys of a bar that are not indicators: every other key of an
+  // /events "bars" item or an /api/history bar is an indicator, by name.
+  const FIXED = new Set(["symbol", "time", "open", "high", "low", "close", "volume", "signal"]);
+  // Oscillators drawn on 0..100 with their thresholds.
+  const OSCILLATORS = { stochrsi: [20, 80], rsi: [30, 70], stoch: [20, 80], stochf: [20, 80], mfi: [20, 80], willr: null };
+  const LABELS = { ema: "EMA", stochrsi_k: "K", stochrsi_d: "D" };
 
   // window.tickflow is read by the headless-browser test.
-  const dbg = window.tickflow = { updates: 0, signals: 0, drawn: 0, symbols: 0, connected: false };
+  const dbg = window.tickflow = { updates: 0, signals: 0, drawn: 0, symbols: 0, connected: false, chart: null,
+    indicators: [], lines: [], bars: 0, historyBars: 0, wallet: 0 };
 
-  const symbols = new Map(); // symbol -> state
+  const symbols = new Map(); // symbol -> latest state
+  let names = [];            // indicator names, in the record's order
   let selected = null;
-  let dirty = true;
+  let loaded = false;        // /api/symbols read: a symbol may be selected
+  let series = null;         // the selected symbol's bars, for the chart
+  let dirty = true, chartDirty = true, headDirty = true, resetView = false;
   const $ = (id) => document.getElementById(id);
+  const theme = window.TickflowChart.theme;
+  const chart = dbg.chart = new window.TickflowChart.TimeChart($("chart"), { times: [], panels: [] });
+
+  function learn(keys) {
+    let added = false;
+    for (const k of keys) if (!FIXED.has(k) && names.indexOf(k) < 0) { names.push(k); added = true; }
+    if (added) { dbg.indicators = names.slice(); headDirty = true; chartDirty = true; }
+  }
 
   function state(sym) {
     let s = symbols.get(sym);
     if (!s) {
-      s = { sym: sym, close: null, ema: null, k: null, d: null, time: null, bars: 0, last: null,
-            hist: symbols.size < TRACKED ? { t: [], c: [], e: [], k: [], d: [] } : null, marks: [] };
+      s = { sym: sym, close: null, vals: {}, time: null, bars: 0, last: null };
       symbols.set(sym, s);
       dbg.symbols = symbols.size;
-      if (selected === null) selected = sym;
+      if (selected === null && loaded) select(sym);
     }
     return s;
   }
 
-  function push(arr, v) { arr.push(v); if (arr.length > HISTORY) arr.shift(); }
+  function num(v) { return v === null || v === undefined ? NaN : v; }
+
+  // newSeries is an empty chart series for sym.
+  function newSeries(sym) { return { sym: sym, t: [], o: [], h: [], l: [], c: [], v: {}, marks: [], loading: true, early: [] }; }
+
+  // append adds bar u (an /events item or an /api/history bar) to series s.
+  function append(s, u) {
+    const t = Date.parse(u.time);
+    const n = s.t.length;
+    if (n && t <= s.t[n - 1]) return; // already there (history and live overlap)
+    s.t.push(t); s.o.push(num(u.open)); s.h.push(num(u.high)); s.l.push(num(u.low)); s.c.push(num(u.close));
+    for (const name of names) (s.v[name] || (s.v[name] = new Array(n).fill(NaN))).push(num(u[name]));
+    if (u.signal) s.marks.push({ t: t, side: u.signal, price: u.close });
+    if (s.t.length > HISTORY) {
+      const cut = s.t.length - HISTORY;
+      for (const a of [s.t, s.o, s.h, s.l, s.c]) a.splice(0, cut);
+      for (const k in s.v) s.v[k].splice(0, cut);
+      while (s.marks.length && s.marks[0].t < s.t[0]) s.marks.shift();
+    }
+  }
 
   function update(u) {
+    learn(Object.keys(u));
     const s = state(u.symbol);
-    s.close = u.close; s.ema = u.ema; s.k = u.stochrsi_k; s.d = u.stochrsi_d; s.time = u.time; s.bars++;
-    if (s.hist) {
-      const h = s.hist;
-      push(h.t, u.time); push(h.c, u.close); push(h.e, u.ema); push(h.k, u.stochrsi_k); push(h.d, u.stochrsi_d);
-      if (s.marks.length && s.marks[0].t < h.t[0]) s.marks.shift();
+    s.close = u.close; s.time = u.time; s.bars++;
+    for (const name of names) if (name in u) s.vals[name] = u[name];
+    if (series && series.sym === u.symbol) {
+      if (series.loading) series.early.push(u); else append(series, u);
+      chartDirty = true;
     }
     dbg.updates++;
     dirty = true;
@@ -44,7 +83,6 @@
   function signal(sig, live) {
     const s = state(sig.symbol);
     s.last = sig;
-    if (s.hist) { s.marks.push({ t: sig.time, side: sig.side, price: sig.price }); if (s.marks.length > HISTORY) s.marks.shift(); }
     const li = document.createElement("li");
     li.className = sig.side;
     li.textContent = fmtTime(sig.time) + "  " + sig.symbol + "  " + sig.side.toUpperCase() + " @ " + fmt(sig.price) + (sig.reason ? "  (" + sig.reason + ")" : "");
@@ -55,28 +93,65 @@
     dirty = true;
   }
 
+  // select shows sym in the chart: its history from the server, then live.
+  async function select(sym) {
+    selected = sym;
+    const s = series = newSeries(sym);
+    resetView = true; // a new symbol starts with every bar in view
+    chartDirty = dirty = true;
+    try {
+      const r = await fetch("/api/history?symbol=" + encodeURIComponent(sym) + "&limit=" + HISTORY, { cache: "no-store" });
+      if (r.ok) {
+        const body = await r.json();
+        learn(body.indicators || []);
+        for (const b of body.bars) append(s, b);
+        dbg.historyBars = body.bars.length;
+      }
+    } catch (e) {
+      // no history: the chart fills from the live bars
+    }
+    s.loading = false;
+    for (const u of s.early) append(s, u);
+    s.early = [];
+    chartDirty = dirty = true;
+  }
+
   function fmt(v) {
-    if (v === null || v === undefined) return "–";
+    if (v === null || v === undefined || !isFinite(v)) return "–";
     const a = Math.abs(v);
-    return a >= 1000 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+    return a >= 1000 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : a === 0 ? "0" : v.toPrecision(3);
   }
   function fmtTime(t) { return t ? t.replace("T", " ").replace(/(\.\d+)?Z$/, "") : ""; }
   function fmtCount(n) { return n >= 1e6 ? (n / 1e6).toFixed(2) + "M" : n >= 1e4 ? (n / 1e3).toFixed(1) + "k" : String(n); }
+  function label(name) { return LABELS[name] || name; }
+
+  function renderHead() {
+    const tr = document.createElement("tr");
+    for (const text of ["symbol", "close"].concat(names.map(label), ["last signal", "bars"])) {
+      const th = document.createElement("th");
+      th.textContent = text;
+      tr.appendChild(th);
+    }
+    document.querySelector("#symbols thead").replaceChildren(tr);
+    headDirty = false;
+  }
 
   function renderTable() {
+    if (headDirty) renderHead();
     const tbody = document.querySelector("#symbols tbody");
-    const names = Array.from(symbols.keys()).sort().slice(0, TABLE_ROWS);
+    const list = Array.from(symbols.keys()).sort().slice(0, TABLE_ROWS);
     const rows = [];
-    for (const name of names) {
+    for (const name of list) {
       const s = symbols.get(name);
       const tr = document.createElement("tr");
       tr.dataset.symbol = name;
       if (name === selected) tr.className = "sel";
-      const cells = [name, fmt(s.close), fmt(s.ema), fmt(s.k), fmt(s.d), s.last ? s.last.side + " @ " + fmt(s.last.price) : "–", String(s.bars)];
+      const cells = [name, fmt(s.close)].concat(names.map((n) => fmt(s.vals[n])),
+        [s.last ? s.last.side + " @ " + fmt(s.last.price) : "–", String(s.bars)]);
       cells.forEach((text, i) => {
         const td = document.createElement("td");
         td.textContent = text;
-        if (i === 5 && s.last) td.className = s.last.side;
+        if (i === cells.length - 2 && s.last) td.className = s.last.side;
         tr.appendChild(td);
       });
       rows.push(tr);
@@ -87,80 +162,94 @@
 
   document.querySelector("#symbols tbody").addEventListener("click", (ev) => {
     const tr = ev.target.closest("tr");
-    if (tr && tr.dataset.symbol) { selected = tr.dataset.symbol; dirty = true; }
+    if (tr && tr.dataset.symbol && tr.dataset.symbol !== selected) select(tr.dataset.symbol);
   });
 
-  function line(ctx, xs, ys, color, width) {
-    if (ys.length === 1 && ys[0] !== null && ys[0] !== undefined) { // one point: a dot
-      ctx.fillStyle = color; ctx.beginPath(); ctx.arc(xs(0), ys[0], 2.5, 0, 2 * Math.PI); ctx.fill();
-      return;
+  // overlays tells whether an indicator lives on the price scale: its
+  // values stay within half the price of the close (EMA, SMA, Bollinger
+  // bands, VWAP), unlike an oscillator or MACD.
+  function overlays(values, close) {
+    let near = 0, seen = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i], c = close[i];
+      if (v !== v || !(c > 0)) continue;
+      seen++;
+      if (Math.abs(v / c - 1) < 0.5) near++;
     }
-    ctx.strokeStyle = color; ctx.lineWidth = width; ctx.beginPath();
-    let pen = false;
-    for (let i = 0; i < ys.length; i++) {
-      if (ys[i] === null || ys[i] === undefined) { pen = false; continue; }
-      if (pen) ctx.lineTo(xs(i), ys[i]); else { ctx.moveTo(xs(i), ys[i]); pen = true; }
-    }
-    ctx.stroke();
+    return seen === 0 || near >= seen * 0.9;
   }
 
-  function drawChart() {
-    const canvas = $("chart");
-    const ctx = canvas.getContext("2d");
-    const dpr = window.devicePixelRatio || 1;
-    const w = canvas.clientWidth || 800, h = canvas.clientHeight || 420;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
+  // panels lays out the series: candles with the price-scale indicators,
+  // then one panel per other indicator group (its name before "_":
+  // macd, macd_signal and macd_hist share one), oscillators on 0..100
+  // with their thresholds.
+  function panels(s) {
+    const colors = theme.lines;
+    let ci = 0;
+    const line = (name) => ({ name: label(name), values: s.v[name] || [], color: colors[ci++ % colors.length] });
+    const price = { name: s.sym, weight: 3, candles: { open: s.o, high: s.h, low: s.l, close: s.c }, lines: [] };
+    const groups = new Map();
+    for (const name of names) {
+      const vals = s.v[name] || [];
+      const group = name.split("_")[0];
+      if (!(group in OSCILLATORS) && overlays(vals, s.c)) { price.lines.push(line(name)); continue; }
+      if (!groups.has(group)) {
+        const p = { name: group, weight: 1.4, lines: [] };
+        if (group in OSCILLATORS) { p.range = [group === "willr" ? -100 : 0, group === "willr" ? 0 : 100]; p.levels = OSCILLATORS[group] || []; }
+        groups.set(group, p);
+      }
+      groups.get(group).lines.push(line(name));
     }
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    const s = selected !== null ? symbols.get(selected) : null;
-    if (!s || !s.hist || s.hist.c.length === 0) return;
-    $("chart-title").textContent = s.sym + "  " + fmt(s.close) + "  ·  EMA " + fmt(s.ema) + "  ·  K " + fmt(s.k) + "  D " + fmt(s.d);
-    const hst = s.hist, n = hst.c.length, css = getComputedStyle(document.documentElement);
-    const color = (v) => css.getPropertyValue(v).trim();
-    const pad = 44, top = 8, priceH = h * 0.62, gap = 18, oscTop = top + priceH + gap, oscH = h - oscTop - 8;
-    const span = Math.max(n, 60) - 1; // fill from the left until 60 points, then scroll
-    const xs = (i) => pad + (i * (w - pad - 8)) / span;
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < n; i++) {
-      for (const v of [hst.c[i], hst.e[i]]) if (v !== null && v !== undefined) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    }
-    for (const m of s.marks) { lo = Math.min(lo, m.price); hi = Math.max(hi, m.price); }
-    if (hi - lo < 1e-9) { hi += 1; lo -= 1; }
-    const m = (hi - lo) * 0.08; lo -= m; hi += m;
-    const py = (v) => (v === null || v === undefined) ? null : top + priceH * (1 - (v - lo) / (hi - lo));
-    const oy = (v) => (v === null || v === undefined) ? null : oscTop + oscH * (1 - v / 100);
-
-    ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = "#7f93a3"; ctx.strokeStyle = "#223142"; ctx.lineWidth = 1;
-    for (let g = 0; g <= 4; g++) {
-      const v = lo + ((hi - lo) * g) / 4, y = py(v);
-      ctx.beginPath(); ctx.moveTo(pad, y); ctx.lineTo(w - 8, y); ctx.stroke();
-      ctx.fillText(fmt(v), 2, y + 4);
-    }
-    for (const v of [0, 20, 50, 80, 100]) {
-      const y = oy(v);
-      ctx.setLineDash(v === 20 || v === 80 ? [4, 4] : []);
-      ctx.beginPath(); ctx.moveTo(pad, y); ctx.lineTo(w - 8, y); ctx.stroke();
-      ctx.fillText(String(v), 14, y + 4);
-    }
-    ctx.setLineDash([]);
-    line(ctx, xs, hst.c.map(py), color("--close"), 1.6);
-    line(ctx, xs, hst.e.map(py), color("--ema"), 1.4);
-    line(ctx, xs, hst.k.map(oy), color("--k"), 1.4);
-    line(ctx, xs, hst.d.map(oy), color("--d"), 1.2);
-
     const index = new Map();
-    hst.t.forEach((t, i) => index.set(t, i));
-    for (const mk of s.marks) {
-      const i = index.get(mk.t);
+    s.t.forEach((t, i) => index.set(t, i));
+    const idx = [], px = [];
+    let side = "";
+    for (const m of s.marks) {
+      const i = index.get(m.t);
       if (i === undefined) continue;
-      const x = xs(i), y = py(mk.price), up = mk.side === "buy";
-      ctx.fillStyle = up ? color("--ok") : color("--bad");
-      ctx.beginPath();
-      if (up) { ctx.moveTo(x, y + 4); ctx.lineTo(x - 6, y + 14); ctx.lineTo(x + 6, y + 14); }
-      else { ctx.moveTo(x, y - 4); ctx.lineTo(x - 6, y - 14); ctx.lineTo(x + 6, y - 14); }
-      ctx.closePath(); ctx.fill();
+      idx.push(i); px.push(m.price); side += m.side === "buy" ? "B" : "S";
+    }
+    price.markers = { index: Int32Array.from(idx), price: px, side: side };
+    return [price].concat(Array.from(groups.values()));
+  }
+
+  function renderLegend(ps) {
+    const keys = [];
+    dbg.lines = [];
+    for (const p of ps) {
+      for (const l of p.lines) {
+        const span = document.createElement("span");
+        span.className = "key";
+        span.dataset.name = l.name;
+        const sw = document.createElement("span");
+        sw.className = "swatch";
+        sw.style.background = l.color;
+        span.append(sw, document.createTextNode(l.name));
+        keys.push(span);
+        dbg.lines.push(l.name);
+      }
+    }
+    for (const [cls, text] of [["buy", "▲ buy"], ["sell", "▼ sell"]]) {
+      const span = document.createElement("span");
+      span.className = "key " + cls;
+      span.textContent = text;
+      keys.push(span);
+    }
+    $("legend").replaceChildren(...keys);
+  }
+
+  function renderChart() {
+    chartDirty = false;
+    const s = series;
+    if (!s || s.loading) return;
+    const ps = panels(s);
+    chart.setData(s.t, ps);
+    if (resetView) { resetView = false; chart.setView(0, s.t.length); }
+    renderLegend(ps);
+    dbg.bars = s.t.length;
+    const st = symbols.get(s.sym);
+    if (st) {
+      $("chart-title").textContent = s.sym + "  " + fmt(st.close) + names.map((n) => "  ·  " + label(n) + " " + fmt(st.vals[n])).join("");
     }
     dbg.drawn++;
   }
@@ -169,7 +258,7 @@
     if (dirty) {
       dirty = false;
       renderTable();
-      drawChart();
+      if (chartDirty) renderChart();
     }
     window.requestAnimationFrame(frame);
   }
@@ -183,16 +272,53 @@
     try {
       const syms = await getJSON("/api/symbols");
       for (const s of syms.body) {
-        update({ symbol: s.symbol, time: s.time, close: s.close, ema: s.ema, stochrsi_k: s.stochrsi_k, stochrsi_d: s.stochrsi_d });
+        const vals = s.indicators || { ema: s.ema, stochrsi_k: s.stochrsi_k, stochrsi_d: s.stochrsi_d };
+        learn(Object.keys(vals));
         const st = state(s.symbol);
-        st.bars = s.bars;
+        st.close = s.close; st.time = s.time; st.vals = vals; st.bars = s.bars;
         if (s.last_signal) st.last = s.last_signal;
+        dirty = true;
       }
       const sigs = await getJSON("/api/signals?limit=" + SIGNAL_ROWS);
       for (const sig of sigs.body) signal(sig, false);
     } catch (e) {
       $("conn").textContent = "no data: " + e.message;
     }
+    loaded = true;
+    if (selected === null && symbols.size) select(Array.from(symbols.keys()).sort()[0]);
+  }
+
+  function money(v) { return isFinite(v) ? v.toFixed(2) : "–"; }
+  function signed(td, v) { td.textContent = money(v); if (v) td.className = v > 0 ? "pos" : "neg"; }
+
+  async function pollWallet(shown) {
+    const panel = $("wallet-panel");
+    if (!shown) { panel.hidden = true; return; }
+    const r = await fetch("/api/positions", { cache: "no-store" });
+    if (!r.ok) { panel.hidden = true; return; }
+    const w = await r.json();
+    panel.hidden = false;
+    const figs = [];
+    for (const [name, v] of [["cash", w.cash], ["equity", w.equity], ["realized", w.realized_pnl], ["unrealized", w.unrealized_pnl]]) {
+      const fig = document.createElement("div"); fig.className = "fig";
+      const l = document.createElement("span"); l.className = "label"; l.textContent = name;
+      const val = document.createElement("span"); val.className = "value"; val.textContent = money(v);
+      fig.append(l, val);
+      figs.push(fig);
+    }
+    $("wallet-sum").replaceChildren(...figs);
+    const rows = [];
+    for (const p of w.positions || []) {
+      const tr = document.createElement("tr");
+      const cells = [p.symbol, p.qty ? p.qty.toPrecision(6).replace(/\.?0+$/, "") : "0", p.qty ? fmt(p.entry_price) : "–",
+        fmt(p.last_price), money(p.equity)];
+      for (const text of cells) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); }
+      for (const v of [p.realized_pnl, p.unrealized_pnl]) { const td = document.createElement("td"); signed(td, v); tr.appendChild(td); }
+      for (const text of [String(p.trades), p.pending || ""]) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); }
+      rows.push(tr);
+    }
+    document.querySelector("#wallet tbody").replaceChildren(...rows);
+    dbg.wallet = rows.length;
   }
 
   let lastStats = null;
@@ -227,17 +353,25 @@
       $("f-dropped").textContent = String(st.sse_clients_dropped);
       $("f-queued").textContent = fmtCount((st.stages || []).reduce((a, s) => a + s.queued, 0));
       $("f-uptime").textContent = Math.round(st.uptime_seconds) + " s";
+      await pollWallet(st.wallet);
     } catch (e) {
       $("health").textContent = "health unknown";
       $("health").className = "badge off";
     }
   }
 
+  // connect subscribes to /events, then reads the API: what the server
+  // held before the subscription comes from /api/symbols and /api/history,
+  // everything after from the stream (the chart drops what both gave). A
+  // reconnection reads the selected symbol's history again, which fills
+  // the bars missed while away.
   function connect() {
     const es = new EventSource("/events");
     es.addEventListener("open", () => {
       dbg.connected = true;
       $("conn").textContent = "live"; $("conn").className = "badge ok";
+      if (!loaded) load();
+      else if (selected !== null) select(selected);
     });
     es.addEventListener("error", () => {
       dbg.connected = false;
@@ -249,7 +383,7 @@
     es.addEventListener("signal", (ev) => signal(JSON.parse(ev.data), true));
   }
 
-  load().then(connect);
+  connect();
   poll();
   window.setInterval(poll, 2000);
   window.requestAnimationFrame(frame);
