@@ -41,8 +41,10 @@ var DefaultNames = []string{"ema", "stochrsi_k", "stochrsi_d"}
 var DefaultSchema = MustSchema(DefaultNames...)
 
 // NewSchema returns the schema of the named values, in that order. A name is
-// a letter followed by letters, digits or underscores; every name is
-// distinct; at most [MaxValues] names.
+// a letter followed by letters, digits or underscores and none of the
+// fields a value is written beside (symbol, time, open, high, low, close,
+// volume, signal, side, price, reason); every name is distinct; at most
+// [MaxValues] names.
 func NewSchema(names ...string) (*Schema, error) {
 	if len(names) > MaxValues {
 		return nil, fmt.Errorf("%w: %d values (%s), at most %d", ErrSchema, len(names), strings.Join(names, ","), MaxValues)
@@ -52,6 +54,9 @@ func NewSchema(names ...string) (*Schema, error) {
 	for i, n := range names {
 		if !validName(n) {
 			return nil, fmt.Errorf("%w: value %d: name %q: want a letter, then letters, digits or _", ErrSchema, i+1, n)
+		}
+		if reserved[n] {
+			return nil, fmt.Errorf("%w: value %q: the name is a bar's or a signal's own field; give the indicator another name", ErrSchema, n)
 		}
 		if seen[n] {
 			return nil, fmt.Errorf("%w: value %q twice", ErrSchema, n)
@@ -70,6 +75,13 @@ func MustSchema(names ...string) *Schema {
 		panic(err)
 	}
 	return s
+}
+
+// reserved are the keys of an event's and a signal's own fields in JSON and
+// CSV, which a value beside them cannot take.
+var reserved = map[string]bool{
+	"symbol": true, "time": true, "open": true, "high": true, "low": true, "close": true, "volume": true,
+	"signal": true, "side": true, "price": true, "reason": true,
 }
 
 func validName(s string) bool {

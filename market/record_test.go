@@ -31,6 +31,8 @@ func TestNewSchema(t *testing.T) {
 		{"empty name", []string{"ema", ""}, `value 2: name ""`},
 		{"digit first", []string{"1ema"}, `name "1ema"`},
 		{"dash", []string{"macd-hist"}, `name "macd-hist"`},
+		{"a bar's field", []string{"ema", "close"}, `value "close": the name is a bar's`},
+		{"a signal's field", []string{"reason"}, `value "reason"`},
 		{"underscore and digits", []string{"slow_sma200", "Fast"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
