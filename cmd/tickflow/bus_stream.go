@@ -65,7 +65,7 @@ func streamBus(c *cli.Context, reg prometheus.Registerer, m *metrics.Metrics, mo
 		return nil, err
 	}
 	s := &busStream{b: b, leases: leases, signals: &nats.SignalSink{JS: b.js, Namespace: b.ns}, stderr: c.App.ErrWriter, obs: m}
-	s.src, err = nats.NewSource(c.Context, b.js, nats.SourceConfig{Namespace: b.ns, Partitions: leases.Held(), UntilCaughtUp: c.Bool("until-caught-up"), Leases: leases, Observer: m})
+	s.src, err = nats.NewSource(c.Context, b.js, sourceConfig(c, b, leases, m))
 	if err != nil {
 		s.Close()
 		return nil, cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
