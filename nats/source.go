@@ -109,6 +109,7 @@ type Source struct {
 	kv  jetstream.KeyValue
 
 	started atomic.Bool
+	bars    sync.Pool // of *[]market.Bar: decoded messages, reused once emitted
 
 	putMu     sync.Mutex // held while positions are written, then s.mu
 	mu        sync.Mutex
@@ -213,6 +214,7 @@ func NewSource(ctx context.Context, js jetstream.JetStream, cfg SourceConfig) (*
 		return nil, fmt.Errorf("nats: bucket %s: %w", cfg.Namespace.PositionsBucket(), err)
 	}
 	s := &Source{js: js, cfg: cfg, n: n, kv: kv, byPart: map[int]*partState{},
+		bars: sync.Pool{New: func() any { return new([]market.Bar) }},
 		cum: map[string]int64{}, lastTime: map[string]time.Time{}, warmEnd: map[string]int64{}, committed: map[string]int64{}}
 	for _, p := range slices.Sorted(slices.Values(cfg.Partitions)) {
 		ps := newPartState(p)
@@ -230,6 +232,7 @@ type delivery struct {
 	part     *partState
 	seq      uint64
 	bars     []market.Bar
+	buf      *[]market.Bar // bars' backing array, back to s.bars once emitted
 	caughtUp bool  // the partition's last message (UntilCaughtUp)
 	end      bool  // after the partition reader's last delivery
 	err      error // a message that cannot be processed, confined to key
@@ -358,7 +361,9 @@ func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 			// reports it at the end.
 			out.Fail(d.key, d.err)
 		default:
-			if err := s.emit(d, out); err != nil {
+			err := s.emit(d, out)
+			s.bars.Put(d.buf) // the events hold copies of the bars
+			if err != nil {
 				return err
 			}
 		}
@@ -505,7 +510,9 @@ func (s *Source) read(ctx, rctx context.Context, ps *partState, cons jetstream.C
 			continue
 		}
 		last = seq
-		bars, err := s.decode(ps.p, msg.Subject(), msg.Data())
+		buf := s.bars.Get().(*[]market.Bar)
+		bars, err := s.decode(ps.p, msg.Subject(), msg.Data(), (*buf)[:0])
+		*buf = bars[:0]
 		if err != nil {
 			key := msg.Subject()
 			if _, sym, perr := s.cfg.Namespace.ParseBarsSubject(key); perr == nil {
@@ -520,7 +527,7 @@ func (s *Source) read(ctx, rctx context.Context, ps *partState, cons jetstream.C
 			return nil
 		}
 		ps.pending.Store(md.NumPending)
-		d := delivery{part: ps, seq: seq, bars: bars, caughtUp: s.cfg.UntilCaughtUp && md.NumPending == 0}
+		d := delivery{part: ps, seq: seq, bars: bars, buf: buf, caughtUp: s.cfg.UntilCaughtUp && md.NumPending == 0}
 		select {
 		case ch <- d:
 		case <-ctx.Done():
@@ -534,12 +541,12 @@ func (s *Source) read(ctx, rctx context.Context, ps *partState, cons jetstream.C
 
 // decode reads a bars message and checks that it belongs where it was
 // found.
-func (s *Source) decode(p int, subject string, data []byte) ([]market.Bar, error) {
+func (s *Source) decode(p int, subject string, data []byte, dst []market.Bar) ([]market.Bar, error) {
 	sp, ssym, err := s.cfg.Namespace.ParseBarsSubject(subject)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrForeignMessage, err)
 	}
-	sym, bars, err := DecodeBars(data, nil)
+	sym, bars, err := DecodeBars(data, dst)
 	if err != nil {
 		return nil, fmt.Errorf("subject %s: %w", subject, err)
 	}
