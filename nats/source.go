@@ -215,7 +215,7 @@ func NewSource(ctx context.Context, js jetstream.JetStream, cfg SourceConfig) (*
 	}
 	s := &Source{js: js, cfg: cfg, n: n, kv: kv, byPart: map[int]*partState{},
 		bars: sync.Pool{New: func() any { return new([]market.Bar) }},
-		cum: map[string]int64{}, lastTime: map[string]time.Time{}, warmEnd: map[string]int64{}, committed: map[string]int64{}}
+		cum:  map[string]int64{}, lastTime: map[string]time.Time{}, warmEnd: map[string]int64{}, committed: map[string]int64{}}
 	for _, p := range slices.Sorted(slices.Values(cfg.Partitions)) {
 		ps := newPartState(p)
 		s.parts = append(s.parts, ps)
@@ -233,9 +233,9 @@ type delivery struct {
 	seq      uint64
 	bars     []market.Bar
 	buf      *[]market.Bar // bars' backing array, back to s.bars once emitted
-	caughtUp bool  // the partition's last message (UntilCaughtUp)
-	end      bool  // after the partition reader's last delivery
-	err      error // a message that cannot be processed, confined to key
+	caughtUp bool          // the partition's last message (UntilCaughtUp)
+	end      bool          // after the partition reader's last delivery
+	err      error         // a message that cannot be processed, confined to key
 	key      string
 }
 
