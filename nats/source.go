@@ -306,7 +306,10 @@ func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 			return err
 		}
 	}
-	ctl := make(chan partCmd)
+	// Room for every command the lease loop can have outstanding (a take
+	// per partition, one give), so that it never waits on a Produce blocked
+	// in Emit and its renewals keep their pace under back-pressure.
+	ctl := make(chan partCmd, s.n+1)
 	if l := s.cfg.Leases; l != nil {
 		wg.Go(func() { s.leaseLoop(ctx, l, ctl, fail) })
 	}
