@@ -53,9 +53,12 @@ func TestFairShare(t *testing.T) {
 
 // rebalancing is one worker that keeps a fair share (SourceConfig.Rebalance).
 type rebalancing struct {
+	name   string
 	leases *nats.Leases
 	stop   context.CancelFunc
 	done   chan error
+	ended  chan struct{} // closed when the worker has returned err
+	err    error
 }
 
 func startRebalancing(t *testing.T, ctx context.Context, b *bus, name string, ttl time.Duration, j pipeline.Sink[market.Event]) *rebalancing {
@@ -72,10 +75,39 @@ func startRebalancing(t *testing.T, ctx context.Context, b *bus, name string, tt
 		t.Fatal(err)
 	}
 	wctx, stop := context.WithCancel(ctx)
-	w := &rebalancing{leases: l, stop: stop, done: make(chan error, 1)}
-	go func() { w.done <- runWorker(wctx, b, src, j) }()
+	w := &rebalancing{name: name, leases: l, stop: stop, done: make(chan error, 1), ended: make(chan struct{})}
+	go func() {
+		w.err = runWorker(wctx, b, src, j)
+		close(w.ended)
+		w.done <- w.err
+	}()
 	t.Cleanup(func() { stop(); <-w.done })
 	return w
+}
+
+// waitShares waits until the workers hold want partitions each (all of
+// them between them); a worker that ends meanwhile fails the test at once.
+func waitShares(t *testing.T, what string, ws []*rebalancing, want ...int) {
+	t.Helper()
+	waitFor(t, what, 30*time.Second, func() bool {
+		for _, w := range ws {
+			select {
+			case <-w.ended:
+				t.Fatalf("%s: worker %s ended: %v (holding %v)", what, w.name, w.err, held(ws...))
+			default:
+			}
+		}
+		return shares(ws, want...)
+	})
+}
+
+// release stops the worker cleanly, its leases given back at once.
+func (w *rebalancing) release(t *testing.T) {
+	t.Helper()
+	w.kill(t)
+	if err := w.leases.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // kill ends the worker as a crash does: no drain of what is in flight, its
@@ -125,7 +157,7 @@ func count(sigs map[string][]market.Signal) (n int) {
 func TestRebalanceFairShare(t *testing.T) {
 	servers(t, func(t *testing.T, b *bus) {
 		ctx := testContext(t)
-		const ttl = 600 * time.Millisecond
+		const ttl = 1500 * time.Millisecond // renewed every 500ms: room for a loaded machine
 		all := collect(t, synthetic(60, 900))
 		third := len(all) / 3
 		slice := func(evs []market.Event) pipeline.Source[market.Event] {
@@ -157,7 +189,7 @@ func TestRebalanceFairShare(t *testing.T) {
 		w := startRebalancing(t, ctx, b, "worker-b", ttl, j)
 		c := startRebalancing(t, ctx, b, "worker-c", ttl, j)
 		ws := []*rebalancing{a, w, c}
-		waitFor(t, "three workers to hold 2 partitions each", 20*time.Second, func() bool { return shares(ws, 2, 2, 2) })
+		waitShares(t, "three workers to hold 2 partitions each", ws, 2, 2, 2)
 		publish(all[third : 2*third])
 		waitFor(t, "the signals of two thirds of the bars", 20*time.Second, func() bool { return j.count() == wantTwoThirds })
 		j.mu.Lock()
@@ -171,16 +203,43 @@ func TestRebalanceFairShare(t *testing.T) {
 		// partitions each, not both.
 		a.kill(t)
 		ws = ws[1:]
-		waitFor(t, "the survivors to split the dead worker's partitions", 20*time.Second, func() bool { return shares(ws, 3, 3) })
+		waitShares(t, "the survivors to split the dead worker's partitions", ws, 3, 3)
 		publish(all[2*third:])
 
 		// d joins: the partitions spread over three workers again.
 		d := startRebalancing(t, ctx, b, "worker-d", ttl, j)
 		ws = append(ws, d)
-		waitFor(t, "b, c and d to hold 2 partitions each", 20*time.Second, func() bool { return shares(ws, 2, 2, 2) })
+		waitShares(t, "b, c and d to hold 2 partitions each", ws, 2, 2, 2)
 		waitFor(t, "every signal in the journal", 20*time.Second, func() bool { return j.count() == count(want) })
 		sameSignals(t, "journal", j.sigs, want)
 		sameSignals(t, "signals stream", streamSignals(t, b), want)
 		t.Logf("held: %v; %d journal writes for %d signals", held(ws...), j.writes, j.count())
 	})
+}
+
+// TestRebalanceGivesUpARetakenPartition: a worker that takes back a
+// partition it gave up, with nothing new in it (every bar a replay of what
+// it processed itself), can give it up again: the replayed messages, which
+// produce nothing, still count as committed.
+func TestRebalanceGivesUpARetakenPartition(t *testing.T) {
+	b := embedded(t)
+	ctx := testContext(t)
+	const ttl = 1500 * time.Millisecond
+	want := reference(t, synthetic(30, 600))
+	if _, err := ingest(ctx, b, synthetic(30, 600)); err != nil {
+		t.Fatal(err)
+	}
+	j := newJournal()
+	a := startRebalancing(t, ctx, b, "worker-a", ttl, j)
+	waitFor(t, "every signal in the journal", 30*time.Second, func() bool { return j.count() == count(want) })
+	w := startRebalancing(t, ctx, b, "worker-b", ttl, j)
+	waitShares(t, "a and b to hold 3 partitions each", []*rebalancing{a, w}, 3, 3)
+	w.release(t)
+	waitShares(t, "a to take b's partitions back", []*rebalancing{a}, 6)
+	c := startRebalancing(t, ctx, b, "worker-c", ttl, j)
+	waitShares(t, "a and c to hold 3 partitions each", []*rebalancing{a, c}, 3, 3)
+	sameSignals(t, "journal", j.sigs, want)
+	if j.writes != j.count() {
+		t.Errorf("%d journal writes for %d signals", j.writes, j.count())
+	}
 }

@@ -444,7 +444,7 @@ func (s *Source) leaseLoop(ctx context.Context, l *Leases, ctl chan<- partCmd, f
 				s.mu.Lock()
 				giving = s.byPart[give[0]]
 				s.mu.Unlock()
-				if !send(partCmd{ps: giving}) {
+				if giving != nil && !send(partCmd{ps: giving}) {
 					return
 				}
 			}
@@ -590,7 +590,14 @@ func (s *Source) emit(d delivery, out pipeline.Emitter[market.Event]) error {
 	if warm {
 		s.warmEnd[sym] = end
 	}
-	d.part.queue = append(d.part.queue, pendingMsg{seq: d.seq, symbol: sym, end: end, at: time.Now()})
+	if len(d.bars) == 0 && len(d.part.queue) == 0 {
+		// Nothing to produce and nothing before it pending: committed now,
+		// as no sink write would come to commit it (a partition taken back
+		// replays what this worker processed itself).
+		d.part.commit = d.seq
+	} else {
+		d.part.queue = append(d.part.queue, pendingMsg{seq: d.seq, symbol: sym, end: end, at: time.Now()})
+	}
 	s.mu.Unlock()
 	if warm {
 		s.replayed.Add(1)
