@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,15 +61,28 @@ func BenchmarkEndToEnd(b *testing.B) {
 						name = fmt.Sprintf("workers=%d/stochrsi-ema", workers)
 					}
 					b.Run(name, func(b *testing.B) {
+						cpu := cpuTime(b)
 						for b.Loop() {
 							benchConsume(b, bs, workers, signals)
 						}
 						b.ReportMetric(float64(symbols*bars)*float64(b.N)/b.Elapsed().Seconds(), "bars/s")
+						b.ReportMetric(float64((cpuTime(b)-cpu).Nanoseconds())/float64(symbols*bars*b.N), "cpu-ns/bar")
 					})
 				}
 			}
 		})
 	}
+}
+
+// cpuTime is the CPU time the process has used (user and system, the
+// embedded server's included): per bar, the cost that a shared machine's
+// load does not blur as it blurs bars/s.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchConsume(b *testing.B, bs *bus, workers int, signals bool) {

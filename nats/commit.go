@@ -36,23 +36,37 @@ func (s *Source) CommitSink(inner pipeline.Sink[market.Event], signalsOnly bool)
 }
 
 // Write passes on the events of bars after the committed position, then
-// commits.
+// commits. Events come in runs of one symbol (a message's bars), so the
+// counters are looked up once a run, not once an event.
 func (c *CommitSink) Write(ctx context.Context, events []market.Event) error {
 	c.buf = c.buf[:0]
 	c.src.mu.Lock()
+	var (
+		sym            string
+		open           bool
+		n, cum, warmed int64
+	)
 	for i := range events {
 		e := &events[i]
-		n := c.counts[e.Symbol] + 1
-		c.counts[e.Symbol] = n
-		c.touched[e.Symbol] = n
-		if n > c.src.cum[e.Symbol] {
-			c.src.mu.Unlock()
-			return fmt.Errorf("nats: commit sink: %s: event %d but the source emitted %d bars (a stage emits more than one event per bar)", e.Symbol, n, c.src.cum[e.Symbol])
+		if !open || e.Symbol != sym {
+			if open {
+				c.counts[sym], c.touched[sym] = n, n
+			}
+			sym, open = e.Symbol, true
+			n, cum, warmed = c.counts[sym], c.src.cum[sym], c.src.warm(sym)
 		}
-		if n <= c.src.warm(e.Symbol) || c.signalsOnly && e.Signal == nil {
+		n++
+		if n > cum {
+			c.src.mu.Unlock()
+			return fmt.Errorf("nats: commit sink: %s: event %d but the source emitted %d bars (a stage emits more than one event per bar)", sym, n, cum)
+		}
+		if n <= warmed || c.signalsOnly && e.Signal == nil {
 			continue
 		}
 		c.buf = append(c.buf, *e)
+	}
+	if open {
+		c.counts[sym], c.touched[sym] = n, n
 	}
 	c.src.mu.Unlock()
 	if len(c.buf) > 0 {

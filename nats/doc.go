@@ -46,7 +46,16 @@
 // claims in a bucket: pinned partitions are claimed too, and a worker that
 // dies stops renewing, so after the lease TTL (default 10s) another worker
 // may claim its partitions and rebuild them by replay (BenchmarkTakeover).
-// Which free partitions a worker claims is the caller's policy.
+// Which free partitions a worker claims is the caller's policy: pinned, or
+// SourceConfig.Rebalance's fair share. There every running worker
+// heartbeats in the leases bucket, and each third of the TTL it claims free
+// partitions up to its [FairShare] (the running workers sorted by name, the
+// first n%w of them one partition more) and gives up those beyond it, one at
+// a time, each drained and committed before its lease is released:
+//
+//	a alone:                a: p0-p5
+//	b and c join:           a: p0-p1   b: p2-p3   c: p4-p5   (a gave up p5..p2)
+//	a dies (after the TTL):            b: p0,p2-p3  c: p1,p4-p5
 //
 // The package is imported as nats; a program that also uses the client
 // imports that under another name (this package calls it natsclient).

@@ -42,6 +42,22 @@ type SourceConfig struct {
 	// every third of their TTL and stops with ErrLeaseLost when one is lost,
 	// so a worker presumed dead stops before it commits over its successor.
 	Leases *Leases
+	// Rebalance (it needs Leases) keeps the worker at its fair share of the
+	// partitions while it runs: every third of the lease TTL,
+	// [Leases.Balance] claims free partitions up to the share, which the
+	// source then reads too, and names those beyond it, which the source
+	// gives up one at a time: it stops reading the partition, lets what it
+	// emitted from it drain and commit, writes its position and only then
+	// releases its lease, so the next owner starts exactly there (nothing
+	// lost, nothing produced twice, per-symbol order kept). Partitions
+	// taken over from a dead worker become free after the TTL. Partitions
+	// must be nil: the source starts with the held ones, possibly none.
+	// Without UntilCaughtUp, Produce then runs until ctx is done even while
+	// it owns nothing.
+	Rebalance bool
+	// OnRebalance, if set, is told of each partition that Rebalance takes
+	// (taken) or has given up, from the lease loop's goroutine.
+	OnRebalance func(partition int, taken bool)
 	// CommitInterval is the most often a partition's committed position is
 	// written to the positions bucket (default 100ms); a crash re-processes
 	// at most what was committed since. Flush always writes it.
@@ -93,7 +109,9 @@ type Source struct {
 	kv  jetstream.KeyValue
 
 	started atomic.Bool
+	bars    sync.Pool // of *[]market.Bar: decoded messages, reused once emitted
 
+	putMu     sync.Mutex // held while positions are written, then s.mu
 	mu        sync.Mutex
 	parts     []*partState
 	byPart    map[int]*partState
@@ -116,6 +134,23 @@ type partState struct {
 	lastPut time.Time
 	last    atomic.Uint64 // last stream sequence emitted
 	pending atomic.Uint64 // messages left in the stream after the last one read
+
+	stop     context.CancelFunc // ends its reader (Produce's; nil when none runs)
+	dropping bool               // Produce's: given up, waiting for its reader's end
+	draining bool               // given up and its last message emitted (s.mu)
+	closed   bool               // drained is closed (s.mu)
+	drained  chan struct{}      // closed once draining and every message is committed
+}
+
+func newPartState(p int) *partState { return &partState{p: p, drained: make(chan struct{})} }
+
+// closeDrainedLocked closes ps.drained if ps is draining and its every
+// message is committed; s.mu must be held.
+func (ps *partState) closeDrainedLocked() {
+	if ps.draining && !ps.closed && len(ps.queue) == 0 {
+		ps.closed = true
+		close(ps.drained)
+	}
 }
 
 type pendingMsg struct {
@@ -134,12 +169,20 @@ func NewSource(ctx context.Context, js jetstream.JetStream, cfg SourceConfig) (*
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Partitions == nil {
+	if cfg.Rebalance {
+		if cfg.Leases == nil {
+			return nil, errors.New("nats: source: Rebalance needs Leases")
+		}
+		if cfg.Partitions != nil {
+			return nil, errors.New("nats: source: Rebalance starts with the held partitions: leave Partitions nil")
+		}
+		cfg.Partitions = cfg.Leases.Held()
+	} else if cfg.Partitions == nil {
 		for p := range n {
 			cfg.Partitions = append(cfg.Partitions, p)
 		}
 	}
-	if len(cfg.Partitions) == 0 {
+	if len(cfg.Partitions) == 0 && !cfg.Rebalance {
 		return nil, errors.New("nats: source owns no partition")
 	}
 	seen := map[int]bool{}
@@ -171,9 +214,10 @@ func NewSource(ctx context.Context, js jetstream.JetStream, cfg SourceConfig) (*
 		return nil, fmt.Errorf("nats: bucket %s: %w", cfg.Namespace.PositionsBucket(), err)
 	}
 	s := &Source{js: js, cfg: cfg, n: n, kv: kv, byPart: map[int]*partState{},
-		cum: map[string]int64{}, lastTime: map[string]time.Time{}, warmEnd: map[string]int64{}, committed: map[string]int64{}}
+		bars: sync.Pool{New: func() any { return new([]market.Bar) }},
+		cum:  map[string]int64{}, lastTime: map[string]time.Time{}, warmEnd: map[string]int64{}, committed: map[string]int64{}}
 	for _, p := range slices.Sorted(slices.Values(cfg.Partitions)) {
-		ps := &partState{p: p}
+		ps := newPartState(p)
 		s.parts = append(s.parts, ps)
 		s.byPart[p] = ps
 	}
@@ -188,8 +232,10 @@ type delivery struct {
 	part     *partState
 	seq      uint64
 	bars     []market.Bar
-	caughtUp bool  // the partition's last delivery
-	err      error // a message that cannot be processed, confined to key
+	buf      *[]market.Bar // bars' backing array, back to s.bars once emitted
+	caughtUp bool          // the partition's last message (UntilCaughtUp)
+	end      bool          // after the partition reader's last delivery
+	err      error         // a message that cannot be processed, confined to key
 	key      string
 }
 
@@ -203,7 +249,19 @@ func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 	if !s.started.CompareAndSwap(false, true) {
 		return errors.New("nats: Source.Produce called twice")
 	}
-	for _, ps := range s.parts {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	ch := make(chan delivery, 2*s.n)
+	errc := make(chan error, 1)
+	fail := func(err error) {
+		select {
+		case errc <- err:
+		case <-ctx.Done():
+		}
+	}
+	active := 0 // partition readers running
+	start := func(ps *partState) error {
 		pos, err := s.position(ctx, ps.p)
 		if err != nil {
 			return err
@@ -211,32 +269,6 @@ func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 		s.mu.Lock()
 		ps.start, ps.commit, ps.stored = pos, pos, pos
 		s.mu.Unlock()
-	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
-	ch := make(chan delivery, 2*len(s.parts))
-	errc := make(chan error, len(s.parts)+1)
-	if l := s.cfg.Leases; l != nil {
-		wg.Go(func() {
-			t := time.NewTicker(l.TTL() / 3)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					if err := l.Renew(ctx); err != nil && ctx.Err() == nil {
-						errc <- err
-						return
-					}
-				}
-			}
-		})
-	}
-	active := 0
-	for _, ps := range s.parts {
 		cons, err := s.js.OrderedConsumer(ctx, s.cfg.Namespace.BarsStream(), jetstream.OrderedConsumerConfig{
 			FilterSubjects: []string{s.cfg.Namespace.PartitionFilter(ps.p)}, DeliverPolicy: jetstream.DeliverAllPolicy,
 		})
@@ -249,20 +281,47 @@ func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 		}
 		ps.pending.Store(info.NumPending)
 		if s.cfg.UntilCaughtUp && info.NumPending == 0 {
-			continue
+			return nil
 		}
+		rctx, stop := context.WithCancel(ctx)
+		ps.stop = stop
 		active++
 		wg.Go(func() {
-			if err := s.read(ctx, ps, cons, ch); err != nil {
-				errc <- err
+			if err := s.read(ctx, rctx, ps, cons, ch); err != nil {
+				fail(err)
+				return
+			}
+			select {
+			case ch <- delivery{part: ps, end: true}:
+			case <-ctx.Done():
 			}
 		})
+		return nil
+	}
+	s.mu.Lock()
+	initial := slices.Clone(s.parts)
+	s.mu.Unlock()
+	for _, ps := range initial {
+		if err := start(ps); err != nil {
+			return err
+		}
+	}
+	// Room for every command the lease loop can have outstanding (a take
+	// per partition, one give), so that it never waits on a Produce blocked
+	// in Emit and its renewals keep their pace under back-pressure.
+	ctl := make(chan partCmd, s.n+1)
+	if l := s.cfg.Leases; l != nil {
+		wg.Go(func() { s.leaseLoop(ctx, l, ctl, fail) })
 	}
 
-	for active > 0 {
+	for active > 0 || s.cfg.Rebalance && !s.cfg.UntilCaughtUp {
 		var d delivery
+		var cmd partCmd
 		select {
 		case d = <-ch:
+		case cmd = <-ctl:
+		case err := <-errc:
+			return err
 		default:
 			// Nothing waiting: send what is batched before blocking, so no
 			// bar of a live feed sits in a half-full batch.
@@ -271,33 +330,165 @@ func (s *Source) Produce(ctx context.Context, out pipeline.Emitter[market.Event]
 			}
 			select {
 			case d = <-ch:
+			case cmd = <-ctl:
 			case err := <-errc:
 				return err
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
-		if d.err != nil {
+		switch {
+		case cmd.ps != nil && cmd.take:
+			if err := start(cmd.ps); err != nil {
+				return err
+			}
+		case cmd.ps != nil:
+			if cmd.ps.stop != nil {
+				cmd.ps.dropping = true
+				cmd.ps.stop() // its end delivery starts the drain
+			} else if err := s.drain(cmd.ps, out); err != nil {
+				return err
+			}
+		case d.end:
+			active--
+			d.part.stop()
+			d.part.stop = nil
+			if d.part.dropping {
+				if err := s.drain(d.part, out); err != nil {
+					return err
+				}
+			}
+		case d.err != nil:
 			// The partition stops before the message: what came before it
 			// drains and commits, the position never passes it, and Run
 			// reports it at the end.
 			out.Fail(d.key, d.err)
-			active--
-			continue
-		}
-		if err := s.emit(d, out); err != nil {
-			return err
-		}
-		if d.caughtUp {
-			active--
+		default:
+			err := s.emit(d, out)
+			s.bars.Put(d.buf) // the events hold copies of the bars
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
+// partCmd is the lease loop's word to Produce: read partition ps (take), or
+// give it up.
+type partCmd struct {
+	ps   *partState
+	take bool
+}
+
+// leaseLoop renews the leases every third of their TTL, and with Rebalance
+// balances them: it tells Produce of the partitions it took and, one at a
+// time, of one to give up, which it releases once Produce has drained it.
+func (s *Source) leaseLoop(ctx context.Context, l *Leases, ctl chan<- partCmd, fail func(error)) {
+	t := time.NewTicker(l.TTL() / 3)
+	defer t.Stop()
+	var giving *partState
+	send := func(c partCmd) bool {
+		select {
+		case ctl <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		var drained <-chan struct{}
+		if giving != nil {
+			drained = giving.drained
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-drained:
+			if err := s.retire(ctx, l, giving); err != nil {
+				fail(err)
+				return
+			}
+			if f := s.cfg.OnRebalance; f != nil {
+				f(giving.p, false)
+			}
+			giving = nil
+		case <-t.C:
+			if !s.cfg.Rebalance || giving != nil {
+				if err := l.Renew(ctx); err != nil {
+					fail(err)
+					return
+				}
+				continue
+			}
+			took, give, err := l.Balance(ctx, s.n)
+			if err != nil {
+				fail(err)
+				return
+			}
+			for _, p := range took {
+				ps := newPartState(p)
+				s.mu.Lock()
+				s.byPart[p] = ps
+				i, _ := slices.BinarySearchFunc(s.parts, p, func(q *partState, p int) int { return q.p - p })
+				s.parts = slices.Insert(s.parts, i, ps)
+				s.mu.Unlock()
+				if !send(partCmd{ps: ps, take: true}) {
+					return
+				}
+				if f := s.cfg.OnRebalance; f != nil {
+					f(p, true)
+				}
+			}
+			if len(give) > 0 {
+				s.mu.Lock()
+				giving = s.byPart[give[0]]
+				s.mu.Unlock()
+				if giving != nil && !send(partCmd{ps: giving}) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// drain marks ps, whose last message Produce has emitted, as draining, once
+// what it emitted is sent on.
+func (s *Source) drain(ps *partState, out pipeline.Emitter[market.Event]) error {
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ps.draining = true
+	ps.closeDrainedLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// retire forgets the drained partition ps, writes its final position and
+// releases its lease.
+func (s *Source) retire(ctx context.Context, l *Leases, ps *partState) error {
+	s.putMu.Lock()
+	s.mu.Lock()
+	s.parts = slices.DeleteFunc(s.parts, func(q *partState) bool { return q == ps })
+	delete(s.byPart, ps.p)
+	seq, stored := ps.commit, ps.stored
+	s.mu.Unlock()
+	var err error
+	if seq > stored {
+		_, err = s.kv.Put(ctx, positionKey(ps.p), []byte(strconv.FormatUint(seq, 10)))
+	}
+	s.putMu.Unlock()
+	if err != nil {
+		s.positionErrors.Add(1)
+		return fmt.Errorf("nats: commit partition %d at sequence %d before giving it up: %w", ps.p, seq, err)
+	}
+	return l.ReleasePartition(ctx, ps.p)
+}
+
 // read decodes partition ps's messages in stream order and hands them to
-// Produce.
-func (s *Source) read(ctx context.Context, ps *partState, cons jetstream.Consumer, ch chan<- delivery) error {
+// Produce, until rctx (the partition's) is done.
+func (s *Source) read(ctx, rctx context.Context, ps *partState, cons jetstream.Consumer, ch chan<- delivery) error {
 	it, err := cons.Messages(jetstream.PullMaxMessages(s.cfg.FetchMessages))
 	if err != nil {
 		return fmt.Errorf("nats: partition %d: %w", ps.p, err)
@@ -305,9 +496,9 @@ func (s *Source) read(ctx context.Context, ps *partState, cons jetstream.Consume
 	defer it.Stop()
 	var last uint64
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		msg, err := it.Next(jetstream.NextContext(rctx))
 		if err != nil {
-			if ctx.Err() != nil {
+			if rctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("nats: partition %d: read: %w", ps.p, err)
@@ -322,7 +513,9 @@ func (s *Source) read(ctx context.Context, ps *partState, cons jetstream.Consume
 			continue
 		}
 		last = seq
-		bars, err := s.decode(ps.p, msg.Subject(), msg.Data())
+		buf := s.bars.Get().(*[]market.Bar)
+		bars, err := s.decode(ps.p, msg.Subject(), msg.Data(), (*buf)[:0])
+		*buf = bars[:0]
 		if err != nil {
 			key := msg.Subject()
 			if _, sym, perr := s.cfg.Namespace.ParseBarsSubject(key); perr == nil {
@@ -337,7 +530,7 @@ func (s *Source) read(ctx context.Context, ps *partState, cons jetstream.Consume
 			return nil
 		}
 		ps.pending.Store(md.NumPending)
-		d := delivery{part: ps, seq: seq, bars: bars, caughtUp: s.cfg.UntilCaughtUp && md.NumPending == 0}
+		d := delivery{part: ps, seq: seq, bars: bars, buf: buf, caughtUp: s.cfg.UntilCaughtUp && md.NumPending == 0}
 		select {
 		case ch <- d:
 		case <-ctx.Done():
@@ -351,12 +544,12 @@ func (s *Source) read(ctx context.Context, ps *partState, cons jetstream.Consume
 
 // decode reads a bars message and checks that it belongs where it was
 // found.
-func (s *Source) decode(p int, subject string, data []byte) ([]market.Bar, error) {
+func (s *Source) decode(p int, subject string, data []byte, dst []market.Bar) ([]market.Bar, error) {
 	sp, ssym, err := s.cfg.Namespace.ParseBarsSubject(subject)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrForeignMessage, err)
 	}
-	sym, bars, err := DecodeBars(data, nil)
+	sym, bars, err := DecodeBars(data, dst)
 	if err != nil {
 		return nil, fmt.Errorf("subject %s: %w", subject, err)
 	}
@@ -397,7 +590,14 @@ func (s *Source) emit(d delivery, out pipeline.Emitter[market.Event]) error {
 	if warm {
 		s.warmEnd[sym] = end
 	}
-	d.part.queue = append(d.part.queue, pendingMsg{seq: d.seq, symbol: sym, end: end, at: time.Now()})
+	if len(d.bars) == 0 && len(d.part.queue) == 0 {
+		// Nothing to produce and nothing before it pending: committed now,
+		// as no sink write would come to commit it (a partition taken back
+		// replays what this worker processed itself).
+		d.part.commit = d.seq
+	} else {
+		d.part.queue = append(d.part.queue, pendingMsg{seq: d.seq, symbol: sym, end: end, at: time.Now()})
+	}
 	s.mu.Unlock()
 	if warm {
 		s.replayed.Add(1)
@@ -430,6 +630,8 @@ func (s *Source) position(ctx context.Context, p int) (uint64, error) {
 // the symbols in counts, and writes positions that are due (all, with
 // force).
 func (s *Source) committedThrough(ctx context.Context, counts map[string]int64, force bool) error {
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
 	now := time.Now()
 	type put struct {
 		ps  *partState
@@ -461,6 +663,7 @@ func (s *Source) committedThrough(ctx context.Context, counts map[string]int64, 
 		if i > 0 {
 			ps.queue = slices.Delete(ps.queue, 0, i)
 		}
+		ps.closeDrainedLocked()
 		if ps.commit > ps.stored && (force || now.Sub(ps.lastPut) >= s.cfg.CommitInterval) {
 			puts = append(puts, put{ps, ps.commit})
 		}

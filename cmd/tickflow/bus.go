@@ -19,6 +19,7 @@ import (
 
 	"github.com/tickflow/tickflow"
 	"github.com/tickflow/tickflow/config"
+	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/nats"
 	"github.com/tickflow/tickflow/nats/natsembed"
@@ -129,8 +130,9 @@ func (b *bus) Close() {
 func workerFlags() []cli.Flag {
 	return append(busFlags(),
 		&cli.StringFlag{Name: "partition", Usage: "the partitions this worker owns: a `LIST` such as 0,3,8-11, each claimed " +
-			"through a lease, waiting while another worker holds one (default: every partition free when the worker starts, " +
-			"so start workers with disjoint --partition lists to share the work, or let a late worker take what a dead one left)"},
+			"through a lease, waiting while another worker holds one (default: a fair share, kept while workers come and go: " +
+			"the running workers split the partitions evenly, a joining worker gets its share from the others, and a dead " +
+			"worker's partitions go to the survivors once its leases expire)"},
 		&cli.BoolFlag{Name: "until-caught-up", Usage: "exit 0 once every owned partition has delivered what the stream held when the worker started"},
 		&cli.StringFlag{Name: "worker-id", Usage: "this worker's `NAME` in the leases (default HOST-PID); a worker restarted " +
 			"under its old name takes its leases back at once, instead of after their TTL"},
@@ -170,9 +172,7 @@ func runBus(c *cli.Context, settings *config.Config) error {
 		}
 	}()
 	owned := leases.Held()
-	src, err := nats.NewSource(ctx, b.js, nats.SourceConfig{
-		Namespace: b.ns, Partitions: owned, UntilCaughtUp: c.Bool("until-caught-up"), Leases: leases,
-	})
+	src, err := nats.NewSource(ctx, b.js, sourceConfig(c, b, leases, nil))
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
 	}
@@ -218,8 +218,29 @@ func runBus(c *cli.Context, settings *config.Config) error {
 	return exitFor(c, err, "failed", "interrupted; what was committed stays committed, the rest is replayed by the next worker")
 }
 
+// sourceConfig is the worker's source: pinned to the held partitions with
+// --partition, else rebalanced to a fair share, each change told on stderr.
+func sourceConfig(c *cli.Context, b *bus, leases *nats.Leases, obs observe.Observer) nats.SourceConfig {
+	cfg := nats.SourceConfig{Namespace: b.ns, UntilCaughtUp: c.Bool("until-caught-up"), Leases: leases, Observer: obs}
+	if c.IsSet("partition") {
+		cfg.Partitions = leases.Held()
+		return cfg
+	}
+	cfg.Rebalance = true
+	id, stderr := workerID(c), c.App.ErrWriter
+	cfg.OnRebalance = func(p int, taken bool) {
+		if taken {
+			fmt.Fprintf(stderr, "tickflow: worker %s takes partition %d for its fair share (the partition was free: its worker stopped, or gave it up to rebalance)\n", id, p)
+		} else {
+			fmt.Fprintf(stderr, "tickflow: worker %s gave up partition %d, committed, for another worker's fair share\n", id, p)
+		}
+	}
+	return cfg
+}
+
 // claimPartitions takes the leases of --partition's list, waiting for any
-// that another worker holds, or of every free partition.
+// that another worker holds, or of a fair share of the partitions. With
+// --until-caught-up and no partition free, it waits for one.
 func claimPartitions(c *cli.Context, b *bus, n int) (*nats.Leases, error) {
 	ctx := c.Context
 	leases, err := nats.OpenLeases(ctx, b.js, b.ns, workerID(c), 0)
@@ -227,15 +248,27 @@ func claimPartitions(c *cli.Context, b *bus, n int) (*nats.Leases, error) {
 		return nil, cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
 	}
 	if !c.IsSet("partition") {
-		for p := range n {
-			if _, err := leases.Claim(ctx, p); err != nil {
-				return nil, cli.Exit(fmt.Sprintf("--bus: partition %d: %v", p, err), exitFailure)
+		poll := time.NewTicker(max(leases.TTL()/10, 100*time.Millisecond))
+		defer poll.Stop()
+		for said := false; ; said = true {
+			if _, _, err := leases.Balance(ctx, n); err != nil {
+				if ctx.Err() != nil {
+					return nil, interruptedError("no partition was processed")
+				}
+				return nil, cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
+			}
+			if len(leases.Held()) > 0 || !c.Bool("until-caught-up") {
+				return leases, nil
+			}
+			if !said {
+				fmt.Fprintf(c.App.ErrWriter, "tickflow: every one of the %d partitions is held by another worker; waiting for a share\n", n)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, interruptedError("no partition was processed")
+			case <-poll.C:
 			}
 		}
-		if len(leases.Held()) == 0 {
-			return nil, cli.Exit(fmt.Sprintf("--bus: every one of the %d partitions is held by another worker", n), exitFailure)
-		}
-		return leases, nil
 	}
 	list, err := nats.ParsePartitions(c.String("partition"), n)
 	if err != nil {

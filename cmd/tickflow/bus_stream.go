@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ import (
 	"github.com/tickflow/tickflow/nats"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
+	"github.com/tickflow/tickflow/store"
 )
 
 // busStream is stream --bus: the live pipeline as a worker on the bus, its
@@ -32,8 +34,16 @@ type busStream struct {
 	leases  *nats.Leases
 	src     *nats.Source
 	signals *nats.SignalSink
+	journal *streamJournal // --journal, or nil
 	stderr  io.Writer
 	obs     observe.Observer
+}
+
+// streamWorkerFlags are stream's flags for working on the bus: run's, and
+// --journal, which run has for every input.
+func streamWorkerFlags() []cli.Flag {
+	return append(workerFlags(), &cli.StringFlag{Name: "journal", EnvVars: []string{"TICKFLOW_JOURNAL"},
+		Usage: "with --bus: record every signal once in the journal at `URL` (" + dbURLForms + "), committed before the bus position"})
 }
 
 // opBusPublish is the operation type of a publish of signals to the bus.
@@ -45,6 +55,9 @@ const opBusPublish = "bus_publish"
 // on mon; it returns nil without --bus. The caller closes it.
 func streamBus(c *cli.Context, reg prometheus.Registerer, m *metrics.Metrics, mon *health.Monitor) (*busStream, error) {
 	if !c.IsSet("bus") {
+		if c.IsSet("journal") {
+			return nil, usageError("--journal: stream records signals in a journal only as a worker on the bus: add --bus")
+		}
 		return nil, nil
 	}
 	for _, f := range []string{"source", "symbols", "synthetic-symbols"} {
@@ -67,7 +80,17 @@ func streamBus(c *cli.Context, reg prometheus.Registerer, m *metrics.Metrics, mo
 		return nil, err
 	}
 	s := &busStream{b: b, leases: leases, signals: &nats.SignalSink{JS: b.js, Namespace: b.ns}, stderr: c.App.ErrWriter, obs: m}
-	s.src, err = nats.NewSource(c.Context, b.js, nats.SourceConfig{Namespace: b.ns, Partitions: leases.Held(), UntilCaughtUp: c.Bool("until-caught-up"), Leases: leases, Observer: m})
+	if c.IsSet("journal") {
+		st, err := openStore(c.Context, "--journal", c.String("journal"), forWriting)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		// MaxHold 0: a position is committed only past what the journal
+		// holds, so nothing may wait in memory.
+		s.journal = &streamJournal{ownedJournal: ownedJournal{Journal: store.Journal{DB: st, Observer: m}}}
+	}
+	s.src, err = nats.NewSource(c.Context, b.js, sourceConfig(c, b, leases, m))
 	if err != nil {
 		s.Close()
 		return nil, cli.Exit(fmt.Sprintf("--bus: %v", err), exitFailure)
@@ -96,7 +119,11 @@ func (s *busStream) sink(inner pipeline.Sink[market.Event]) pipeline.Sink[market
 	if s == nil {
 		return inner
 	}
-	return s.src.CommitSink(sinks.Tee(inner, observedSink{s.signals, s.obs, opBusPublish}), false)
+	outs := []pipeline.Sink[market.Event]{inner, observedSink{s.signals, s.obs, opBusPublish}}
+	if s.journal != nil {
+		outs = append(outs, s.journal)
+	}
+	return s.src.CommitSink(sinks.Tee(outs...), false)
 }
 
 // observedSink reports each Write of its sink as an operation: a failed
@@ -141,7 +168,25 @@ func (s *busStream) Close() {
 	if err := s.leases.Release(ctx); err != nil {
 		fmt.Fprintf(s.stderr, "tickflow: releasing leases: %v\n", err)
 	}
+	if s.journal != nil {
+		if err := s.journal.Close(); err != nil {
+			fmt.Fprintf(s.stderr, "tickflow: closing the journal: %v\n", err)
+		}
+	}
 	s.b.Close()
+}
+
+// streamJournal is stream --bus's journal: closed by the pipeline after its
+// last write, or by busStream.Close if no pipeline ran.
+type streamJournal struct {
+	ownedJournal
+	once sync.Once
+	err  error
+}
+
+func (j *streamJournal) Close() error {
+	j.once.Do(func() { j.err = j.ownedJournal.Close() })
+	return j.err
 }
 
 // busCollector exports the worker's bus counters at each scrape.

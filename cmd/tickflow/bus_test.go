@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +26,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tickflow/tickflow/alpaca"
+	"github.com/tickflow/tickflow/alpaca/alpacatest"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/nats"
 	"github.com/tickflow/tickflow/nats/natsembed"
@@ -248,19 +251,140 @@ func TestBusWorkerSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and runs processes")
 	}
+	killedWorkers(t, 1000, 600, nil, afterRandomDelay, func(i int, p, journal string) []string {
+		return []string{"run", "--until-caught-up", "--partition", p, "--format", "jsonl", "--emit", "signals",
+			"--worker-id", fmt.Sprintf("worker-%d", i), "--journal", journal}
+	})
+}
+
+// TestBusStreamOrdersSurviveSIGKILL: three stream --bus workers place
+// paper orders at the fake Alpaca while one of them is killed at random
+// points, at least ten times, and restarted: the fake holds each order of
+// an uninterrupted run once (by client order id) and in each symbol's
+// order, and the journals and the signals stream hold each signal once.
+func TestBusStreamOrdersSurviveSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and runs processes")
+	}
+	const symbols = 300
+	// The killed worker has a fake of its own, so that its kill points
+	// count its own orders; the two others share one.
+	killed := alpacatest.NewServer(alpacatest.Options{BuyingPower: 1e12})
+	defer killed.Close()
+	shared := alpacatest.NewServer(alpacatest.Options{BuyingPower: 1e12})
+	defer shared.Close()
+	fakeOf := func(i int) *alpacatest.Server {
+		if i == 2 {
+			return killed
+		}
+		return shared
+	}
+	// A fake fills a market order at the symbol's last close: one bar each.
+	prices := func(want map[string][]market.Signal) {
+		for symbol := range want {
+			bar := market.Bar{Symbol: symbol, Time: time.Unix(0, 0).UTC(), Open: 100, High: 100, Low: 100, Close: 100, Volume: 1}
+			killed.AddBars(bar)
+			shared.AddBars(bar)
+		}
+	}
+	// Each kill falls after a random number of the killed worker's orders
+	// from the attempt's start, so every one lands while orders are placed.
+	afterOrders := func(ctx context.Context, rng *mathrand.Rand) (<-chan struct{}, string) {
+		base, k := killed.Stats().OrdersPlaced, 1+rng.IntN(40)
+		point := make(chan struct{})
+		go func() {
+			if killed.Wait(ctx, func(s alpacatest.Stats) bool { return s.OrdersPlaced >= base+k }) == nil {
+				close(point)
+			}
+		}()
+		return point, fmt.Sprintf("after %d orders", k)
+	}
+	want := killedWorkers(t, symbols, 600, prices, afterOrders, func(i int, p, journal string) []string {
+		return []string{"stream", "--until-caught-up", "--partition", p, "--listen", "127.0.0.1:0", "--stale-after", "1h",
+			"--format", "jsonl", "--emit", "signals", "--worker-id", fmt.Sprintf("worker-%d", i), "--journal", journal,
+			"--orders", "paper", "--key", alpacatest.Key, "--secret", alpacatest.Secret, "--base-url", fakeOf(i).TradingURL}
+	})
+
+	// An uninterrupted run's orders: long only, one share, a buy when flat
+	// and a sell when held (alpaca.Orders' rule), per symbol in order.
+	wantOrders := map[string][]string{}
+	for symbol, sigs := range want {
+		held := false
+		for _, s := range sigs {
+			if (s.Side == market.Buy) != held {
+				held = !held
+				wantOrders[symbol] = append(wantOrders[symbol], s.Side.String()+" "+alpaca.ClientOrderID("tf", &s))
+			}
+		}
+	}
+	gotOrders := map[string][]string{}
+	ids := map[string]int{}
+	n := 0
+	for _, o := range append(shared.Orders(), killed.Orders()...) {
+		gotOrders[o.Symbol] = append(gotOrders[o.Symbol], o.Side+" "+o.ClientOrderID)
+		ids[o.ClientOrderID]++
+		n++
+	}
+	require.NotZero(t, n, "no order placed: the test would prove nothing")
+	for id, k := range ids {
+		assert.Equal(t, 1, k, "client order id %s placed %d times", id, k)
+	}
+	assert.Equal(t, wantOrders, gotOrders, "orders at the fake, per symbol in order")
+	st := killed.Stats()
+	t.Logf("the killed worker's fake: %d orders placed, %d posts refused (a client order id placed before a kill)", st.OrdersPlaced, st.OrdersRejected)
+}
+
+// afterRandomDelay is a kill point from 0 to 250ms after a worker owns its
+// partitions.
+func afterRandomDelay(ctx context.Context, rng *mathrand.Rand) (<-chan struct{}, string) {
+	d := time.Duration(rng.IntN(250)) * time.Millisecond
+	point := make(chan struct{})
+	go func() {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			close(point)
+		case <-ctx.Done():
+		}
+	}()
+	return point, fmt.Sprintf("after %v", d)
+}
+
+// killedWorkers ingests a synthetic set into 6 partitions and runs three
+// worker processes of args (worker i over partitions p, journaling to
+// journal): two undisturbed, on partitions 0 and 1, and one on the others
+// that is SIGKILLed at random points at least ten times while it has work
+// left (at the points killPoint chooses, closing the channel it returns
+// until ctx ends, and describing the point), and restarted. Their journals and the signals stream must then
+// hold run --csv's signals, once each and per symbol in order; it returns
+// those signals, which setup, if set, is given before the workers start.
+func killedWorkers(t *testing.T, symbols, bars int, setup func(map[string][]market.Signal),
+	killPoint func(context.Context, *mathrand.Rand) (<-chan struct{}, string), args func(i int, p, journal string) []string) map[string][]market.Signal {
+	t.Helper()
 	bin := buildTickflow(t)
-	csvArgs := []string{"--csv", writeSynthetic(t, t.TempDir(), 1000, 600)}
-	want := expectedSignals(t, csvArgs...)
+	csvArgs := []string{"--csv", writeSynthetic(t, t.TempDir(), symbols, bars)}
+	out, errOut, code := cmdline(t, append([]string{"run", "--format", "jsonl", "--emit", "signals"}, csvArgs...)...)
+	require.Equal(t, exitOK, code, errOut)
+	wantSignals := map[string][]market.Signal{}
+	want := signalsBySymbol{}
+	for line := range strings.Lines(out) {
+		var s market.Signal
+		require.NoError(t, json.Unmarshal([]byte(line), &s))
+		wantSignals[s.Symbol] = append(wantSignals[s.Symbol], s)
+		want.add(s)
+	}
+	require.NotZero(t, want.count(), "the test needs signals to compare")
+	if setup != nil {
+		setup(wantSignals)
+	}
 	b := newTestBus(t)
 	const partitions = 6
 	process(t, bin, append(append([]string{"ingest", "--partitions", fmt.Sprint(partitions)}, b.args()...), csvArgs...)...)
 
 	dir := t.TempDir()
 	journalOf := func(i int) string { return fmt.Sprintf("sqlite:%s/w%d.db", dir, i) }
-	worker := func(i int, p string) []string {
-		return append([]string{"run", "--until-caught-up", "--partition", p, "--format", "jsonl", "--emit", "signals",
-			"--worker-id", fmt.Sprintf("worker-%d", i), "--journal", journalOf(i)}, b.args()...)
-	}
+	worker := func(i int, p string) []string { return append(args(i, p, journalOf(i)), b.args()...) }
 	// Two workers run undisturbed beside the one killed, which owns the
 	// other partitions: most of the work.
 	others := make(chan error, 2)
@@ -297,26 +421,34 @@ func TestBusWorkerSurvivesSIGKILL(t *testing.T) {
 	for attempt := 0; kills < 10; attempt++ {
 		require.Less(t, attempt, 40, "only %d kills landed while the worker had work left", kills)
 		cmd := exec.Command(bin, worker(2, "2-5")...)
-		var errOut bytes.Buffer
-		cmd.Stderr = &errOut
+		errOut := &markWriter{mark: "tickflow: worker worker-2 owns", seen: make(chan struct{})}
+		cmd.Stderr = errOut
 		require.NoError(t, cmd.Start())
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		delay := time.Duration(20+rng.IntN(250)) * time.Millisecond
-		timer := time.NewTimer(delay)
+		// The random point is counted from the moment the worker owns its
+		// partitions, so that it falls while the worker works.
+		select {
+		case <-errOut.seen:
+		case err := <-done:
+			require.FailNowf(t, "the worker ended before it owned its partitions", "%v: %s", err, errOut.String())
+		}
+		pctx, stopPoint := context.WithCancel(context.Background())
+		point, at := killPoint(pctx, rng)
 		select {
 		case err := <-done:
-			timer.Stop()
+			stopPoint()
 			require.NoError(t, err, errOut.String())
-			require.FailNowf(t, "the worker finished before ten kills", "after %d kills (attempt %d, kill due at %v)", kills, attempt, delay)
-		case <-timer.C:
+			require.FailNowf(t, "the worker finished before ten kills", "after %d kills (attempt %d, kill due %s)", kills, attempt, at)
+		case <-point:
+			stopPoint()
 			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 			err := <-done
 			var exit *exec.ExitError
 			require.True(t, errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled(), "not killed: %v: %s", err, errOut.String())
 			if n := journaled(); n < owed {
 				kills++
-				t.Logf("kill %d after %v: %d of %d signals journaled", kills, delay, n, owed)
+				t.Logf("kill %d %s: %d of %d signals journaled", kills, at, n, owed)
 			}
 		}
 	}
@@ -331,6 +463,33 @@ func TestBusWorkerSurvivesSIGKILL(t *testing.T) {
 	}
 	assert.Equal(t, want, journal, "journals after %d kills", kills)
 	assert.Equal(t, want, streamSignals(t, b), "signals stream after %d kills", kills)
+	return wantSignals
+}
+
+// markWriter keeps what is written and closes seen once it holds mark.
+type markWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	mark string
+	seen chan struct{}
+	done bool
+}
+
+func (w *markWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if !w.done && strings.Contains(w.buf.String(), w.mark) {
+		w.done = true
+		close(w.seen)
+	}
+	return n, err
+}
+
+func (w *markWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 // TestIngestKilledAndRerun: an ingest killed part-way and run again stores

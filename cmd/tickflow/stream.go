@@ -64,7 +64,7 @@ adds the consumer lag per partition and the bus counters, /healthz the bus conne
 			&cli.StringFlag{Name: "statement", Usage: "with --orders sim: write the paper wallet's statement as JSON to `FILE` (default: a table on stderr)"},
 			&cli.StringSliceFlag{Name: "csv", Usage: "replay bars from CSV `PATH` (file, .csv.gz or folder) as a live feed, at --replay-speed"},
 			&cli.StringFlag{Name: "replay-speed", Value: "60x", Usage: "with --csv: bar time per wall time, as 60x (a minute of bars a second), 1x (real time) or max"},
-		), append(append(append(alpacaStreamFlags(), simFlags()...), csvReaderFlags()...), workerFlags()...)...),
+		), append(append(append(alpacaStreamFlags(), simFlags()...), csvReaderFlags()...), streamWorkerFlags()...)...),
 		// --source alpaca --symbols AAPL,BTC/USD --orders ... (alpaca.go); --orders sim's broker (backtest_sim.go); --bus (bus.go)
 		Action: streamAction,
 	}
