@@ -15,14 +15,21 @@ import (
 // defaults: EMA 20, StochRSI 14 14 3, the default strategy with thresholds
 // 20/80, one worker per CPU, every event to the sink.
 type Config struct {
-	// Indicators are the periods; zero fields mean the defaults.
+	// Indicators are the periods of the default EMA and StochRSI; zero
+	// fields mean the defaults.
 	Indicators indicators.Config
+	// ExtraIndicators are computed for every symbol after the default ones
+	// (see signals.Computed), parsed e.g. by
+	// indicators.ParseSpecs("macd(12,26,9),slow=sma(200)"); each event's
+	// record then holds their values, named by Spec.Fields after "ema",
+	// "stochrsi_k" and "stochrsi_d".
+	ExtraIndicators []indicators.Spec
 	// Strategy makes each symbol's strategy; nil means signals.StochRSIEMA
 	// with Oversold and Overbought.
 	Strategy             signals.Factory
 	Oversold, Overbought float64
 	// Stages run between the indicators and the strategy, in order, with
-	// their names (a filter, an extra indicator).
+	// their names (a filter, say).
 	Stages []Stage
 	// SignalsOnly drops events without a signal before the sink.
 	SignalsOnly bool
@@ -44,10 +51,15 @@ type Stage struct {
 }
 
 // New composes source → indicators → cfg.Stages → strategy → sink.
+// Every stage keeps its per-symbol state in the pipeline's keyed slots
+// (see pipeline.Keyed), looked up once per bar for the whole chain.
 func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cfg Config) (*pipeline.Pipeline[market.Event], error) {
+	computed, err := signals.NewComputed(cfg.Indicators, cfg.ExtraIndicators)
+	if err != nil {
+		return nil, fmt.Errorf("tickflow: %w", err)
+	}
 	strategy := cfg.Strategy
 	if strategy == nil {
-		var err error
 		if strategy, err = signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought); err != nil {
 			return nil, fmt.Errorf("tickflow: %w", err)
 		}
@@ -62,19 +74,12 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 		DrainTimeout: cfg.DrainTimeout,
 	})
 	p.From("source", src)
+	// Keyed stages: the whole chain finds a symbol's state with one lookup.
 	if len(cfg.Stages) == 0 {
-		// Nothing between the two: one stage, one state lookup per bar.
-		both, err := signals.IndicatorsAndDecisions(cfg.Indicators, strategy, cfg.SignalsOnly)
-		if err != nil {
-			return nil, fmt.Errorf("tickflow: %w", err)
-		}
-		p.Then("indicators+strategy", both)
+		// Nothing between the two: one stage, the event copied once.
+		p.Then("indicators+strategy", computed.Decided(strategy, cfg.SignalsOnly))
 	} else {
-		ind, err := signals.Indicators(cfg.Indicators)
-		if err != nil {
-			return nil, fmt.Errorf("tickflow: %w", err)
-		}
-		p.Then("indicators", ind)
+		p.Then("indicators", computed.Stage())
 		for _, s := range cfg.Stages {
 			p.Then(s.Name, s.New)
 		}
