@@ -24,9 +24,16 @@ type Config struct {
 	// record then holds their values, named by Spec.Fields after "ema",
 	// "stochrsi_k" and "stochrsi_d".
 	ExtraIndicators []indicators.Spec
-	// Strategy makes each symbol's strategy; nil means signals.StochRSIEMA
-	// with Oversold and Overbought.
-	Strategy             signals.Factory
+	// Strategy makes each symbol's strategy; nil means StrategyBuilder's,
+	// or else signals.StochRSIEMA with Oversold and Overbought.
+	Strategy signals.Factory
+	// StrategyBuilder makes the strategy once the computed set is known: a
+	// built-in strategy by name, as signals.ParseStrategy("ema-cross(12,26)")
+	// returns, or a user's signals.Builder. The indicators it needs are
+	// computed after ExtraIndicators (an identical spec there is reused).
+	// Setting both Strategy and StrategyBuilder is an error.
+	StrategyBuilder signals.Builder
+	// Oversold and Overbought are the default strategy's thresholds.
 	Oversold, Overbought float64
 	// Stages run between the indicators and the strategy, in order, with
 	// their names (a filter, say).
@@ -54,12 +61,25 @@ type Stage struct {
 // Every stage keeps its per-symbol state in the pipeline's keyed slots
 // (see pipeline.Keyed), looked up once per bar for the whole chain.
 func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cfg Config) (*pipeline.Pipeline[market.Event], error) {
-	computed, err := signals.NewComputed(cfg.Indicators, cfg.ExtraIndicators)
+	extra := cfg.ExtraIndicators
+	if cfg.StrategyBuilder != nil {
+		if cfg.Strategy != nil {
+			return nil, fmt.Errorf("tickflow: both Strategy and StrategyBuilder are set: %w", pipeline.ErrConfig)
+		}
+		extra = signals.WithNeeds(extra, cfg.StrategyBuilder.Needs())
+	}
+	computed, err := signals.NewComputed(cfg.Indicators, extra)
 	if err != nil {
 		return nil, fmt.Errorf("tickflow: %w", err)
 	}
 	strategy := cfg.Strategy
-	if strategy == nil {
+	switch {
+	case strategy != nil:
+	case cfg.StrategyBuilder != nil:
+		if strategy, err = cfg.StrategyBuilder.New(computed); err != nil {
+			return nil, fmt.Errorf("tickflow: %w", err)
+		}
+	default:
 		if strategy, err = signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought); err != nil {
 			return nil, fmt.Errorf("tickflow: %w", err)
 		}

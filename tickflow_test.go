@@ -13,6 +13,7 @@ import (
 	"github.com/tickflow/tickflow/indicators"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/signals"
 	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
 )
@@ -119,4 +120,29 @@ func TestExtraIndicators(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tickflow.New(&sources.Synthetic{}, &sinks.Discard{}, tickflow.Config{ExtraIndicators: dup})
 	require.ErrorContains(t, err, "add name=")
+}
+
+// A named strategy through tickflow.New: its indicators are added to the
+// computed set (a user's identical spec reused) and its signals come out.
+func TestStrategyBuilder(t *testing.T) {
+	named, err := signals.ParseStrategy("ema-cross(5,20)")
+	require.NoError(t, err)
+	extra, err := indicators.ParseSpecs("fast=ema(5)")
+	require.NoError(t, err)
+	var got []market.Event
+	p, err := tickflow.New(&sources.Synthetic{Symbols: 3, Bars: 500, Seed: 4},
+		pipeline.SinkFunc[market.Event](func(_ context.Context, es []market.Event) error {
+			got = append(got, es...)
+			return nil
+		}), tickflow.Config{Workers: 2, ExtraIndicators: extra, StrategyBuilder: named, SignalsOnly: true})
+	require.NoError(t, err)
+	require.NoError(t, p.Run(context.Background()))
+	require.NotEmpty(t, got)
+	require.Equal(t, []string{"ema", "stochrsi_k", "stochrsi_d", "fast", "ema20"}, got[0].Indicators.Schema.Names())
+	for _, e := range got {
+		require.Contains(t, e.Signal.Reason, "ema(5) crossed")
+	}
+	_, err = tickflow.New(&sources.Synthetic{}, &sinks.Discard{}, tickflow.Config{StrategyBuilder: named,
+		Strategy: func(string) signals.Strategy { return nil }})
+	require.ErrorIs(t, err, pipeline.ErrConfig)
 }

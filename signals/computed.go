@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tickflow/tickflow/indicators"
@@ -121,13 +122,35 @@ func sameIndicator(a, b indicators.Spec) bool {
 
 // WithNeeds returns the extra specs of user followed by those of needs
 // that no spec of user (or an earlier need) already computes: a need
-// identical to a user's spec reuses it, under the user's name.
+// identical to a user's spec reuses it, under the user's name. A need whose
+// fields' names are taken by another indicator is renamed NAME_2, NAME_3,
+// ...
 func WithNeeds(user, needs []indicators.Spec) []indicators.Spec {
 	out := slices.Clone(user)
-	for _, n := range needs {
-		if !slices.ContainsFunc(out, func(s indicators.Spec) bool { return sameIndicator(s, n) }) {
-			out = append(out, n)
+	taken := map[string]bool{}
+	for _, n := range market.DefaultNames {
+		taken[n] = true
+	}
+	for _, s := range out {
+		for _, f := range s.Fields() {
+			taken[f] = true
 		}
+	}
+	clash := func(s indicators.Spec) bool {
+		return slices.ContainsFunc(s.Fields(), func(f string) bool { return taken[f] })
+	}
+	for _, n := range needs {
+		if slices.ContainsFunc(out, func(s indicators.Spec) bool { return sameIndicator(s, n) }) {
+			continue
+		}
+		base := n.Name
+		for i := 2; clash(n) && i < 100; i++ {
+			n.Name = base + "_" + strconv.Itoa(i)
+		}
+		for _, f := range n.Fields() {
+			taken[f] = true
+		}
+		out = append(out, n)
 	}
 	return out
 }
