@@ -33,6 +33,10 @@ type Config struct {
 	// computed after ExtraIndicators (an identical spec there is reused).
 	// Setting both Strategy and StrategyBuilder is an error.
 	StrategyBuilder signals.Builder
+	// Fills, when set, tells the strategies that are signals.FillObservers
+	// about the fills an order sink reports to it (Fills.Report), before
+	// their symbol's next bar.
+	Fills *signals.Fills
 	// Oversold and Overbought are the default strategy's thresholds.
 	Oversold, Overbought float64
 	// Stages run between the indicators and the strategy, in order, with
@@ -83,6 +87,9 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 		if strategy, err = signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought); err != nil {
 			return nil, fmt.Errorf("tickflow: %w", err)
 		}
+	}
+	if cfg.Fills != nil {
+		strategy = cfg.Fills.Observe(strategy)
 	}
 	workers := cfg.Workers
 	if workers <= 0 {
