@@ -17,7 +17,6 @@ import (
 	"github.com/tickflow/tickflow/alpaca"
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
-	"github.com/tickflow/tickflow/indicators"
 	"github.com/tickflow/tickflow/internal/limit"
 	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/market"
@@ -197,13 +196,10 @@ func streamAction(c *cli.Context) error {
 		}
 	}
 
-	p, err = tickflow.New(src, bs.sink(sinks.Tee(sinkList...)), tickflow.Config{
-		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
-		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
-		Workers: cfg.Async.CPUThreadPoolSize, BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
-		Overflow: bs.overflow(streamOverflow(feed)), // a live feed is never slowed: overload drops the oldest, counted
-		Observer: m, DrainTimeout: 10 * time.Second,
-	})
+	pc := pipelineConfig(cfg) // periods, --indicators, --strategy, workers, sizes
+	pc.Overflow = bs.overflow(streamOverflow(feed)) // a live feed is never slowed: overload drops the oldest, counted
+	pc.Observer, pc.DrainTimeout = m, 10*time.Second
+	p, err = tickflow.New(src, bs.sink(sinks.Tee(sinkList...)), pc)
 	if err != nil {
 		return usageError("%v", err)
 	}
