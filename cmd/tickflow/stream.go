@@ -196,7 +196,7 @@ func streamAction(c *cli.Context) error {
 		}
 	}
 
-	pc := pipelineConfig(cfg) // periods, --indicators, --strategy, workers, sizes
+	pc := pipelineConfig(cfg)                       // periods, --indicators, --strategy, workers, sizes
 	pc.Overflow = bs.overflow(streamOverflow(feed)) // a live feed is never slowed: overload drops the oldest, counted
 	pc.Observer, pc.DrainTimeout = m, 10*time.Second
 	p, err = tickflow.New(src, bs.sink(sinks.Tee(sinkList...)), pc)
