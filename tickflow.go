@@ -15,14 +15,32 @@ import (
 // defaults: EMA 20, StochRSI 14 14 3, the default strategy with thresholds
 // 20/80, one worker per CPU, every event to the sink.
 type Config struct {
-	// Indicators are the periods; zero fields mean the defaults.
+	// Indicators are the periods of the default EMA and StochRSI; zero
+	// fields mean the defaults.
 	Indicators indicators.Config
-	// Strategy makes each symbol's strategy; nil means signals.StochRSIEMA
-	// with Oversold and Overbought.
-	Strategy             signals.Factory
+	// ExtraIndicators are computed for every symbol after the default ones
+	// (see signals.Computed), parsed e.g. by
+	// indicators.ParseSpecs("macd(12,26,9),slow=sma(200)"); each event's
+	// record then holds their values, named by Spec.Fields after "ema",
+	// "stochrsi_k" and "stochrsi_d".
+	ExtraIndicators []indicators.Spec
+	// Strategy makes each symbol's strategy; nil means StrategyBuilder's,
+	// or else signals.StochRSIEMA with Oversold and Overbought.
+	Strategy signals.Factory
+	// StrategyBuilder makes the strategy once the computed set is known: a
+	// built-in strategy by name, as signals.ParseStrategy("ema-cross(12,26)")
+	// returns, or a user's signals.Builder. The indicators it needs are
+	// computed after ExtraIndicators (an identical spec there is reused).
+	// Setting both Strategy and StrategyBuilder is an error.
+	StrategyBuilder signals.Builder
+	// Fills, when set, tells the strategies that are signals.FillObservers
+	// about the fills an order sink reports to it (Fills.Report), before
+	// their symbol's next bar.
+	Fills *signals.Fills
+	// Oversold and Overbought are the default strategy's thresholds.
 	Oversold, Overbought float64
 	// Stages run between the indicators and the strategy, in order, with
-	// their names (a filter, an extra indicator).
+	// their names (a filter, say).
 	Stages []Stage
 	// SignalsOnly drops events without a signal before the sink.
 	SignalsOnly bool
@@ -44,13 +62,34 @@ type Stage struct {
 }
 
 // New composes source → indicators → cfg.Stages → strategy → sink.
+// Every stage keeps its per-symbol state in the pipeline's keyed slots
+// (see pipeline.Keyed), looked up once per bar for the whole chain.
 func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cfg Config) (*pipeline.Pipeline[market.Event], error) {
+	extra := cfg.ExtraIndicators
+	if cfg.StrategyBuilder != nil {
+		if cfg.Strategy != nil {
+			return nil, fmt.Errorf("tickflow: both Strategy and StrategyBuilder are set: %w", pipeline.ErrConfig)
+		}
+		extra = signals.WithNeeds(extra, cfg.StrategyBuilder.Needs())
+	}
+	computed, err := signals.NewComputed(cfg.Indicators, extra)
+	if err != nil {
+		return nil, fmt.Errorf("tickflow: %w", err)
+	}
 	strategy := cfg.Strategy
-	if strategy == nil {
-		var err error
+	switch {
+	case strategy != nil:
+	case cfg.StrategyBuilder != nil:
+		if strategy, err = cfg.StrategyBuilder.New(computed); err != nil {
+			return nil, fmt.Errorf("tickflow: %w", err)
+		}
+	default:
 		if strategy, err = signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought); err != nil {
 			return nil, fmt.Errorf("tickflow: %w", err)
 		}
+	}
+	if cfg.Fills != nil {
+		strategy = cfg.Fills.Observe(strategy)
 	}
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -62,19 +101,12 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 		DrainTimeout: cfg.DrainTimeout,
 	})
 	p.From("source", src)
+	// Keyed stages: the whole chain finds a symbol's state with one lookup.
 	if len(cfg.Stages) == 0 {
-		// Nothing between the two: one stage, one state lookup per bar.
-		both, err := signals.IndicatorsAndDecisions(cfg.Indicators, strategy, cfg.SignalsOnly)
-		if err != nil {
-			return nil, fmt.Errorf("tickflow: %w", err)
-		}
-		p.Then("indicators+strategy", both)
+		// Nothing between the two: one stage, the event copied once.
+		p.Then("indicators+strategy", computed.Decided(strategy, cfg.SignalsOnly))
 	} else {
-		ind, err := signals.Indicators(cfg.Indicators)
-		if err != nil {
-			return nil, fmt.Errorf("tickflow: %w", err)
-		}
-		p.Then("indicators", ind)
+		p.Then("indicators", computed.Stage())
 		for _, s := range cfg.Stages {
 			p.Then(s.Name, s.New)
 		}

@@ -90,12 +90,19 @@ type Indicators struct {
 	RSI   int // RSI period inside StochRSI
 	Stoch int // stochastic period over the RSI (%K)
 	D     int // SMA period of %K giving %D
+	// Extra are indicators computed after the default ones, as
+	// "macd(12,26,9),slow=sma(200)" (indicators.ParseSpecs); empty: none.
+	Extra string
 }
 
 // Strategy holds the StochRSI/EMA strategy's thresholds (0-100).
 type Strategy struct {
 	Oversold   float64 // buy only when %D is below this
 	Overbought float64 // sell on a cross down only when %D is above this
+	// Name picks a built-in strategy with its parameters, as
+	// "ema-cross(12,26)" (signals.ParseStrategy); empty: stochrsi-ema with
+	// Oversold and Overbought.
+	Name string
 }
 
 // Pipeline sizes the pipeline's edges.
@@ -335,6 +342,14 @@ func (c *Config) Validate() error {
 	}
 	if s := c.Strategy; s.Oversold >= s.Overbought {
 		bad("strategy.oversold", "(%g) must be below strategy.overbought (%g)", s.Oversold, s.Overbought)
+	}
+	if _, err := indicators.ParseSpecs(c.Indicators.Extra); err != nil {
+		bad("indicators.extra", "%v", err)
+	}
+	if c.Strategy.Name != "" {
+		if _, err := signals.ParseStrategy(c.Strategy.Name); err != nil {
+			bad("strategy.name", "%v", err)
+		}
 	}
 	if l := c.Stream.Listen; l != "" {
 		if _, port, err := net.SplitHostPort(l); err != nil {

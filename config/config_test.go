@@ -42,7 +42,7 @@ func TestDefaultsAreTheADRs(t *testing.T) {
 	if c.Async != want {
 		t.Errorf("Async = %+v, want %+v", c.Async, want)
 	}
-	if c.Indicators != (Indicators{20, 14, 14, 3}) || c.Strategy != (Strategy{20, 80}) {
+	if c.Indicators != (Indicators{20, 14, 14, 3, ""}) || c.Strategy != (Strategy{20, 80, ""}) {
 		t.Errorf("indicators %+v strategy %+v", c.Indicators, c.Strategy)
 	}
 	if c.Stream.Listen != "127.0.0.1:7321" {

@@ -3,7 +3,6 @@ package signals_test
 import (
 	"context"
 	"encoding/csv"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -121,9 +120,12 @@ func loadShared(t *testing.T, name string) []market.Bar {
 	for _, r := range rows[1:] {
 		tm, err := time.Parse(time.RFC3339, r[1])
 		require.NoError(t, err)
-		c, err := strconv.ParseFloat(r[5], 64)
-		require.NoError(t, err)
-		bars = append(bars, market.Bar{Symbol: r[0], Time: tm, Close: c, Open: c, High: c, Low: c})
+		var v [5]float64 // open, high, low, close, volume
+		for i := range v {
+			v[i], err = strconv.ParseFloat(r[2+i], 64)
+			require.NoError(t, err)
+		}
+		bars = append(bars, market.Bar{Symbol: r[0], Time: tm, Open: v[0], High: v[1], Low: v[2], Close: v[3], Volume: v[4]})
 	}
 	return bars
 }
@@ -217,43 +219,6 @@ func TestStagesConform(t *testing.T) {
 	pipelinetest.TestStage(t, signals.Decisions(strat), market.Event.Key, in)
 }
 
-func TestFusedStageEqualsTwoStages(t *testing.T) {
-	strat, err := signals.NewStochRSIEMA(0, 0)
-	require.NoError(t, err)
-	both, err := signals.IndicatorsAndDecisions(indicators.Config{}, strat, false)
-	require.NoError(t, err)
-	bars := append(randomWalk("A", 3000, 11, 0), randomWalk("B", 3000, 12, 1)...)
-	var in []market.Event
-	for i := range 3000 { // interleave the two symbols
-		in = append(in, market.Event{Bar: bars[i]}, market.Event{Bar: bars[3000+i]})
-	}
-	collect := func(stages ...func() pipeline.Stage[market.Event]) []market.Event {
-		var got []market.Event
-		p := pipeline.New(pipeline.Config[market.Event]{Workers: 2, Key: market.Event.Key}).From("in", sourcesSlice(in))
-		for i, s := range stages {
-			p.Then(fmt.Sprint("s", i), s)
-		}
-		p.To("out", pipeline.SinkFunc[market.Event](func(_ context.Context, es []market.Event) error {
-			for _, e := range es {
-				if e.Signal != nil {
-					s := *e.Signal
-					e.Signal = &s
-				}
-				got = append(got, e)
-			}
-			return nil
-		}))
-		require.NoError(t, p.Run(context.Background()))
-		return got
-	}
-	ind, err := signals.Indicators(indicators.Config{})
-	require.NoError(t, err)
-	two := collect(ind, signals.Decisions(strat))
-	require.Len(t, two, 6000)
-	require.Equal(t, two, collect(both))
-	pipelinetest.TestStage(t, both, market.Event.Key, in)
-}
-
 func sourcesSlice(in []market.Event) pipeline.Source[market.Event] {
 	return pipeline.SourceFunc[market.Event](func(ctx context.Context, out pipeline.Emitter[market.Event]) error {
 		for _, e := range in {
@@ -263,32 +228,4 @@ func sourcesSlice(in []market.Event) pipeline.Source[market.Event] {
 		}
 		return nil
 	})
-}
-
-func TestFusedStageOnlySignals(t *testing.T) {
-	strat, err := signals.NewStochRSIEMA(0, 0)
-	require.NoError(t, err)
-	both, err := signals.IndicatorsAndDecisions(indicators.Config{}, strat, true)
-	require.NoError(t, err)
-	var got []market.Signal
-	p := pipeline.New(pipeline.Config[market.Event]{}).
-		From("in", sourcesSlice(func() []market.Event {
-			var in []market.Event
-			for _, b := range randomWalk("A", 5000, 5, 0) {
-				in = append(in, market.Event{Bar: b})
-			}
-			return in
-		}())).
-		Then("both", both).
-		To("out", pipeline.SinkFunc[market.Event](func(_ context.Context, es []market.Event) error {
-			for _, e := range es {
-				require.NotNil(t, e.Signal, "only events with a signal pass")
-				s := *e.Signal
-				s.Reason = ""
-				got = append(got, s)
-			}
-			return nil
-		}))
-	require.NoError(t, p.Run(context.Background()))
-	require.Equal(t, reference(randomWalk("A", 5000, 5, 0), 20, 14, 14, 3, 20, 80), got)
 }

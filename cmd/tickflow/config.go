@@ -69,13 +69,15 @@ func hasPrefix(key string, prefixes []string) bool {
 func loadConfig(c *cli.Context) (*config.Config, error) {
 	set := map[string]string{}
 	for _, fl := range c.Command.Flags {
-		// A setting's flag is a string flag (configFlags); a command's own
-		// flag of the same name (run's --synthetic-symbols, an int) is not.
+		// A setting's flag is a string flag made by configFlags, whose usage
+		// names the setting's variable; a command's own flag of the same
+		// name (run's --synthetic-symbols, an int; backtest's --strategy, a
+		// string) is not.
 		sf, ok := fl.(*cli.StringFlag)
 		if !ok {
 			continue
 		}
-		if _, isSetting := config.Lookup(settingKey(sf.Name)); isSetting && c.IsSet(sf.Name) {
+		if f, isSetting := config.Lookup(settingKey(sf.Name)); isSetting && strings.Contains(sf.Usage, "$"+f.Env) && c.IsSet(sf.Name) {
 			set[sf.Name] = c.String(sf.Name)
 		}
 	}

@@ -137,15 +137,40 @@ func isTerminal(w io.Writer) bool {
 }
 
 // pipelineConfig is the pipeline the settings describe; they were
-// validated by the config package.
+// validated by the config package (indicators.extra and strategy.name
+// parse).
 func pipelineConfig(cfg *config.Config) tickflow.Config {
 	in := cfg.Indicators
-	return tickflow.Config{
+	pc := tickflow.Config{
 		Indicators: indicators.Config{EMA: in.EMA, RSI: in.RSI, Stoch: in.Stoch, D: in.D},
 		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
 		Workers:   cfg.Async.Indicators(),
 		BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
 	}
+	pc.ExtraIndicators, _ = indicators.ParseSpecs(in.Extra)
+	if cfg.Strategy.Name != "" {
+		if named, err := signals.ParseStrategy(cfg.Strategy.Name); err == nil {
+			pc.StrategyBuilder = named
+		}
+	}
+	return pc
+}
+
+// countedBuilder counts the strategies b makes, one per symbol.
+type countedBuilder struct {
+	signals.Builder
+	n *atomic.Int64
+}
+
+func (b countedBuilder) New(c *signals.Computed) (signals.Factory, error) {
+	f, err := b.Builder.New(c)
+	if err != nil {
+		return nil, err
+	}
+	return func(symbol string) signals.Strategy {
+		b.n.Add(1)
+		return f(symbol)
+	}, nil
 }
 
 func runAction(c *cli.Context) error {
@@ -177,16 +202,20 @@ func runPipeline(c *cli.Context, settings *config.Config, src pipeline.Source[ma
 	if sink, err = withJournal(c, sink); err != nil { // db.go
 		return err
 	}
-	strategy, err := signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought)
-	if err != nil {
-		return usageError("%v", err)
-	}
 	// The strategy is made once per symbol: counting there costs nothing
 	// per bar.
 	var symbols atomic.Int64
-	cfg.Strategy = func(symbol string) signals.Strategy {
-		symbols.Add(1)
-		return strategy(symbol)
+	if cfg.StrategyBuilder != nil {
+		cfg.StrategyBuilder = countedBuilder{cfg.StrategyBuilder, &symbols}
+	} else {
+		strategy, err := signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		cfg.Strategy = func(symbol string) signals.Strategy {
+			symbols.Add(1)
+			return strategy(symbol)
+		}
 	}
 	// Only signals need reach the sink when only signals are written.
 	cfg.SignalsOnly = emit == sinks.EmitSignals

@@ -22,7 +22,6 @@ import (
 	"github.com/tickflow/tickflow/backtest"
 	"github.com/tickflow/tickflow/config"
 	"github.com/tickflow/tickflow/health"
-	"github.com/tickflow/tickflow/indicators"
 	"github.com/tickflow/tickflow/internal/limit"
 	"github.com/tickflow/tickflow/internal/observe"
 	"github.com/tickflow/tickflow/market"
@@ -207,13 +206,10 @@ func streamAction(c *cli.Context) error {
 		}
 	}
 
-	p, err = tickflow.New(src, bs.sink(sinks.Tee(watched.sinks()...)), tickflow.Config{
-		Indicators: indicators.Config{EMA: cfg.Indicators.EMA, RSI: cfg.Indicators.RSI, Stoch: cfg.Indicators.Stoch, D: cfg.Indicators.D},
-		Oversold:   cfg.Strategy.Oversold, Overbought: cfg.Strategy.Overbought,
-		Workers: cfg.Async.Indicators(), BatchSize: cfg.Pipeline.BatchSize, Buffer: cfg.Pipeline.Buffer,
-		Overflow: bs.overflow(streamOverflow(feed)), // a live feed is never slowed: overload drops the oldest, counted
-		Observer: m, DrainTimeout: streamDrainTimeout,
-	})
+	pc := pipelineConfig(cfg)                       // periods, --indicators, --strategy, workers, sizes
+	pc.Overflow = bs.overflow(streamOverflow(feed)) // a live feed is never slowed: overload drops the oldest, counted
+	pc.Observer, pc.DrainTimeout = m, streamDrainTimeout
+	p, err = tickflow.New(src, bs.sink(sinks.Tee(watched.sinks()...)), pc)
 	if err != nil {
 		return usageError("%v", err)
 	}
