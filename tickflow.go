@@ -26,6 +26,12 @@ type Config struct {
 	Stages []Stage
 	// SignalsOnly drops events without a signal before the sink.
 	SignalsOnly bool
+	// Start and End, when either is set, make a window: every event goes
+	// through the indicators and the strategy, and only those of bars in
+	// [Start, End) reach the sink (a stage named "window", see
+	// signals.Window); a zero bound is unbounded. The source reads the
+	// history before Start as the window's warm-up.
+	Start, End time.Time
 	// Workers is the parallelism (0 means GOMAXPROCS; 1 is sequential and
 	// writes the same output).
 	Workers int
@@ -43,7 +49,8 @@ type Stage struct {
 	New  func() pipeline.Stage[market.Event]
 }
 
-// New composes source → indicators → cfg.Stages → strategy → sink.
+// New composes source → indicators → cfg.Stages → strategy → sink, with a
+// window stage before the sink when cfg.Start or cfg.End is set.
 func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cfg Config) (*pipeline.Pipeline[market.Event], error) {
 	strategy := cfg.Strategy
 	if strategy == nil {
@@ -62,9 +69,13 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 		DrainTimeout: cfg.DrainTimeout,
 	})
 	p.From("source", src)
+	// A window takes every bar before it keeps only signals, so that its
+	// stage counts the window's bars.
+	windowed := !cfg.Start.IsZero() || !cfg.End.IsZero()
+	signalsOnly := cfg.SignalsOnly && !windowed
 	if len(cfg.Stages) == 0 {
 		// Nothing between the two: one stage, one state lookup per bar.
-		both, err := signals.IndicatorsAndDecisions(cfg.Indicators, strategy, cfg.SignalsOnly)
+		both, err := signals.IndicatorsAndDecisions(cfg.Indicators, strategy, signalsOnly)
 		if err != nil {
 			return nil, fmt.Errorf("tickflow: %w", err)
 		}
@@ -79,6 +90,12 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 			p.Then(s.Name, s.New)
 		}
 		p.Then("strategy", signals.Decisions(strategy))
+		if signalsOnly {
+			p.Then("signals-only", signals.OnlySignals)
+		}
+	}
+	if windowed {
+		p.Then("window", signals.Window(cfg.Start, cfg.End))
 		if cfg.SignalsOnly {
 			p.Then("signals-only", signals.OnlySignals)
 		}

@@ -54,8 +54,9 @@ func timeframeOf(c *cli.Context) string {
 }
 
 // storeInput is run's source for --db. The source owns the store and closes
-// it when the pipeline is done with it.
-func storeInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *sources.CSV, error) {
+// it when the pipeline is done with it. With lb on and --start, it reads the
+// history before --start too: all of it, or lb.bars bars per symbol.
+func storeInput(c *cli.Context, cfg *config.Config, lb lookback) (pipeline.Source[market.Event], *sources.CSV, error) {
 	if len(c.StringSlice("csv")) > 0 || c.String("source") == "alpaca" {
 		return nil, nil, usageError("--db is an input of its own: drop --csv or --source")
 	}
@@ -67,8 +68,14 @@ func storeInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Even
 	if err != nil {
 		return nil, nil, err
 	}
-	return &ownedSource{Source: store.Source{DB: st, Symbols: splitSymbols(c.String("symbols")),
-		Timeframe: timeframeOf(c), Start: r.Start, End: r.End, MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}}, nil, nil
+	src := store.Source{DB: st, Symbols: splitSymbols(c.String("symbols")),
+		Timeframe: timeframeOf(c), Start: r.Start, End: r.End, MaxConcurrentSymbols: cfg.Async.MaxConcurrentSymbols}
+	if lb.on && lb.bars == 0 {
+		src.Start = time.Time{} // the whole history: EMA-based indicators remember all of it
+	} else if lb.on {
+		src.Lookback = lb.bars
+	}
+	return &ownedSource{Source: src}, nil, nil
 }
 
 // The two ways a command opens a database.

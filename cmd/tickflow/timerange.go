@@ -1,9 +1,18 @@
 package main
 
 import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/tickflow/tickflow/alpaca"
+	"github.com/tickflow/tickflow/market"
+	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/sources"
 )
 
 // dateRule is how every --start and --end reads its value.
@@ -81,4 +90,112 @@ func parseBound(flag, s string, loc *time.Location, end bool) (time.Time, error)
 		return d.UTC(), nil
 	}
 	return time.Time{}, usageError("--%s: %q is neither a date (2024-01-05) nor a timestamp (2024-01-05T14:30:00Z)", flag, s)
+}
+
+// warmupFlag is --warmup of run: how much history before --start the
+// window's indicators are computed from.
+func warmupFlag() cli.Flag {
+	return &cli.IntFlag{Name: "warmup", Usage: fmt.Sprintf("with --start: compute the window's indicators from only the last `N` bars per symbol before --start, 1 to %d "+
+		"(default: all the history before --start, with --source alpaca the last %d bars); EMA-based values then differ slightly, see README", maxWarmupBars, alpaca.DefaultWarmupBars)}
+}
+
+// lookback is how much history before --start a source reads, so that a
+// window's indicators are computed as over all history. run and backtest
+// read it (they write or trade only the window); ingest publishes the range
+// alone (the zero lookback).
+type lookback struct {
+	on   bool // read history before --start
+	bars int  // at most this many bars per symbol before --start; 0: all
+}
+
+// parseLookback reads --warmup for run and backtest.
+func parseLookback(c *cli.Context) (lookback, error) {
+	lb := lookback{on: true}
+	if !c.IsSet("warmup") {
+		return lb, nil
+	}
+	if lb.bars = c.Int("warmup"); lb.bars < 1 || lb.bars > maxWarmupBars {
+		return lb, usageError("--warmup: must be from 1 to %d bars, got %d", maxWarmupBars, lb.bars)
+	}
+	if c.String("start") == "" {
+		return lb, usageError("--warmup %d counts bars before --start: set --start too", lb.bars)
+	}
+	return lb, nil
+}
+
+// trimmed is src keeping only lb.bars bars per symbol before start, for a
+// source read whole anyway (CSV, synthetic data).
+func (lb lookback) trimmed(src pipeline.Source[market.Event], start time.Time) pipeline.Source[market.Event] {
+	if lb.bars == 0 || start.IsZero() {
+		return src
+	}
+	return &sources.Lookback{Source: src, Start: start, Bars: lb.bars}
+}
+
+// alpacaLookback widens Alpaca's request to history before its start: far
+// enough back to hold lb.bars bars (default alpaca.DefaultWarmupBars: Alpaca
+// has no cheap "all history") in stock trading hours, then trimmed to that
+// many per symbol. A crypto pair, trading around the clock, fetches more than
+// it keeps; a sparse feed (IEX minutes) may find fewer.
+func (lb lookback) alpacaLookback(src *alpaca.Bars) pipeline.Source[market.Event] {
+	n := lb.bars
+	if n == 0 {
+		n = alpaca.DefaultWarmupBars
+	}
+	start := src.Start
+	src.Start = start.Add(-alpacaSpan(n, src.TimeFrame))
+	return &sources.Lookback{Source: src, Start: start, Bars: n}
+}
+
+// alpacaSpan is a calendar span that holds n bars of Alpaca's timeframe tf
+// (1Min, 5Min, 1Hour, 1Day, 1Week, 1Month, ...) of a stock: 6.5 trading
+// hours a day, about 252 trading days in 365, plus a week for holidays.
+func alpacaSpan(n int, tf string) time.Duration {
+	const day = 24 * time.Hour
+	i := 0
+	for i < len(tf) && tf[i] >= '0' && tf[i] <= '9' {
+		i++
+	}
+	k, err := strconv.Atoi(tf[:i])
+	if err != nil || k < 1 {
+		k = 1
+	}
+	tradingDays := func(days float64) time.Duration {
+		return time.Duration(math.Ceil(days*1.5))*day + 7*day
+	}
+	switch strings.ToLower(tf[i:]) {
+	case "min", "t":
+		perDay := max(1, int((390*time.Minute)/(time.Duration(k)*time.Minute)))
+		return tradingDays(math.Ceil(float64(n) / float64(perDay)))
+	case "hour", "h":
+		perDay := max(1, 6/k) // 6.5 hours make 6 whole bars of an hour
+		return tradingDays(math.Ceil(float64(n) / float64(perDay)))
+	case "week", "w":
+		return time.Duration(n*k)*7*day + 14*day
+	case "month", "m":
+		return time.Duration(n*k)*31*day + 31*day
+	}
+	return tradingDays(float64(n * k)) // days, and what Alpaca will refuse anyway
+}
+
+// String is the range as [start, end), in UTC, "…" for an unbounded side.
+func (r timeRange) String() string {
+	bound := func(t time.Time) string {
+		if t.IsZero() {
+			return "…"
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return "[" + bound(r.Start) + ", " + bound(r.End) + ")"
+}
+
+// windowStats finds the stage of tickflow.Config's window in a pipeline's
+// stats: In counts the bars it was given, Out those in the window.
+func windowStats(stats []pipeline.StageStats) (pipeline.StageStats, bool) {
+	for _, s := range stats {
+		if s.Name == "window" {
+			return s, true
+		}
+	}
+	return pipeline.StageStats{}, false
 }
