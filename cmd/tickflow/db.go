@@ -38,7 +38,7 @@ func storeRunFlags() []cli.Flag {
 		// default) must not turn every run into a database run.
 		&cli.StringFlag{Name: "db",
 			Usage: "read bars from the database at `URL` (" + dbURLForms + "), all symbols in the order they were first stored " +
-				"or --symbols in their order, within --start and --end (inclusive), of --timeframe if set (default: bars imported without one)"},
+				"or --symbols in their order, up to --end (inclusive) and from --start with the history before it as the warm-up (see --warmup), of --timeframe if set (default: bars imported without one)"},
 		&cli.StringFlag{Name: "journal", EnvVars: []string{"TICKFLOW_JOURNAL"},
 			Usage: "record every signal once, with its indicator values, in the journal at `URL` (same forms as --db; list it with tickflow signals)"},
 	}
