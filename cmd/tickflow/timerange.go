@@ -95,8 +95,9 @@ func parseBound(flag, s string, loc *time.Location, end bool) (time.Time, error)
 // warmupFlag is --warmup of run: how much history before --start the
 // window's indicators are computed from.
 func warmupFlag() cli.Flag {
-	return &cli.IntFlag{Name: "warmup", Usage: fmt.Sprintf("with --start: compute the window's indicators from only the last `N` bars per symbol before --start, 1 to %d "+
-		"(default: all the history before --start, with --source alpaca the last %d bars); EMA-based values then differ slightly, see README", maxWarmupBars, alpaca.DefaultWarmupBars)}
+	return &cli.IntFlag{Name: "warmup", Usage: fmt.Sprintf("with --start: compute the window's indicators from only the last `N` bars per symbol before --start, 1 to %d; "+
+		"EMA-based values then differ slightly, see README", maxWarmupBars),
+		DefaultText: fmt.Sprintf("all the history before --start; with --source alpaca the last %d bars", alpaca.DefaultWarmupBars)}
 }
 
 // lookback is how much history before --start a source reads, so that a
