@@ -44,6 +44,12 @@ type Config struct {
 	Stages []Stage
 	// SignalsOnly drops events without a signal before the sink.
 	SignalsOnly bool
+	// Start and End, when either is set, make a window: every event goes
+	// through the indicators and the strategy, and only those of bars in
+	// [Start, End) reach the sink (a stage named "window", see
+	// signals.Window); a zero bound is unbounded. The source reads the
+	// history before Start as the window's warm-up.
+	Start, End time.Time
 	// Workers is the parallelism (0 means GOMAXPROCS; 1 is sequential and
 	// writes the same output).
 	Workers int
@@ -61,9 +67,10 @@ type Stage struct {
 	New  func() pipeline.Stage[market.Event]
 }
 
-// New composes source → indicators → cfg.Stages → strategy → sink.
-// Every stage keeps its per-symbol state in the pipeline's keyed slots
-// (see pipeline.Keyed), looked up once per bar for the whole chain.
+// New composes source → indicators → cfg.Stages → strategy → sink, with a
+// window stage before the sink when cfg.Start or cfg.End is set. Every
+// stage keeps its per-symbol state in the pipeline's keyed slots (see
+// pipeline.Keyed), looked up once per bar for the whole chain.
 func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cfg Config) (*pipeline.Pipeline[market.Event], error) {
 	extra := cfg.ExtraIndicators
 	if cfg.StrategyBuilder != nil {
@@ -101,16 +108,25 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 		DrainTimeout: cfg.DrainTimeout,
 	})
 	p.From("source", src)
-	// Keyed stages: the whole chain finds a symbol's state with one lookup.
+	// A window takes every bar before it keeps only signals, so that its
+	// stage counts the window's bars.
+	windowed := !cfg.Start.IsZero() || !cfg.End.IsZero()
+	signalsOnly := cfg.SignalsOnly && !windowed
 	if len(cfg.Stages) == 0 {
 		// Nothing between the two: one stage, the event copied once.
-		p.Then("indicators+strategy", computed.Decided(strategy, cfg.SignalsOnly))
+		p.Then("indicators+strategy", computed.Decided(strategy, signalsOnly))
 	} else {
 		p.Then("indicators", computed.Stage())
 		for _, s := range cfg.Stages {
 			p.Then(s.Name, s.New)
 		}
 		p.Then("strategy", signals.Decisions(strategy))
+		if signalsOnly {
+			p.Then("signals-only", signals.OnlySignals)
+		}
+	}
+	if windowed {
+		p.Then("window", signals.Window(cfg.Start, cfg.End))
 		if cfg.SignalsOnly {
 			p.Then("signals-only", signals.OnlySignals)
 		}

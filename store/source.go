@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
@@ -46,6 +49,11 @@ type Source struct {
 	Timeframe string
 	// Start and End bound bar times to [Start, End); zero is unbounded.
 	Start, End time.Time
+	// Lookback, with a Start, also reads up to this many bars of each
+	// symbol before Start: the warm-up of a window's indicators (a symbol
+	// with fewer gets all of them). One indexed query per symbol finds
+	// where its look-back begins. Zero reads from Start.
+	Lookback int
 	// MaxConcurrentSymbols bounds how many symbols are read at once (default
 	// DefaultMaxConcurrentSymbols). It is further capped at DB.MaxConns()-1,
 	// leaving a connection for a sink writing to the same store: raise a
@@ -114,6 +122,13 @@ func (s *Source) read(ctx context.Context, sym string) ([]market.Event, error) {
 	err := do(ctx, s.Retry, s.Observer, OpRead, func(ctx context.Context) error {
 		events = events[:0]
 		q := Query{Symbols: []string{sym}, Timeframe: s.Timeframe, Start: s.Start, End: s.End}
+		if s.Lookback > 0 && !s.Start.IsZero() {
+			from, err := lookbackFrom(ctx, s.DB, sym, s.Timeframe, s.Start, s.Lookback)
+			if err != nil {
+				return err
+			}
+			q.Start = from
+		}
 		for b, err := range s.DB.Bars(ctx, q) {
 			if err != nil {
 				return err
@@ -126,4 +141,52 @@ func (s *Source) read(ctx context.Context, sym string) ([]market.Event, error) {
 		return nil, fmt.Errorf("%s: %s: %w", sourceName, sym, err)
 	}
 	return events, nil
+}
+
+// lookbackFrom is the time of sym's n-th bar before start, counting back:
+// reading from it gives n bars before start (zero, all of them, when there
+// are fewer). The SQL stores answer with one query on their primary key;
+// another Store is scanned up to start.
+func lookbackFrom(ctx context.Context, db Store, sym, timeframe string, start time.Time, n int) (time.Time, error) {
+	switch d := db.(type) {
+	case *sqliteStore:
+		var ns int64
+		err := d.db.QueryRowContext(ctx, `SELECT time FROM bars WHERE symbol = ? AND timeframe = ? AND time < ?
+			ORDER BY time DESC LIMIT 1 OFFSET ?`, sym, timeframe, clampNano(start), n-1).Scan(&ns)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return time.Time{}, nil
+		case err != nil:
+			return time.Time{}, d.wrap("look back", err)
+		}
+		return time.Unix(0, ns).UTC(), nil
+	case *pgStore:
+		var t time.Time
+		err := d.pool.QueryRow(ctx, `SELECT time FROM bars WHERE symbol = $1 AND timeframe = $2 AND time < $3
+			ORDER BY time DESC LIMIT 1 OFFSET $4`, sym, timeframe, ceilMicro(start), n-1).Scan(&t)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return time.Time{}, nil
+		case err != nil:
+			return time.Time{}, d.wrap("look back", err)
+		}
+		return t.UTC(), nil
+	}
+	ring := make([]time.Time, 0, min(n, 1024))
+	next := 0
+	for b, err := range db.Bars(ctx, Query{Symbols: []string{sym}, Timeframe: timeframe, End: start}) {
+		if err != nil {
+			return time.Time{}, err
+		}
+		if len(ring) < n {
+			ring = append(ring, b.Time)
+		} else {
+			ring[next] = b.Time
+			next = (next + 1) % n
+		}
+	}
+	if len(ring) < n {
+		return time.Time{}, nil
+	}
+	return ring[next], nil
 }

@@ -46,8 +46,7 @@ func alpacaFlags() []cli.Flag {
 
 // Bounds of the Alpaca flags that size requests or memory.
 const (
-	maxRateLimit  = 100_000
-	maxWarmupBars = 10_000
+	maxRateLimit = 100_000
 	// An order size is money: a typo of three zeros must be an error.
 	maxQty      = 1_000_000
 	maxNotional = 10_000_000

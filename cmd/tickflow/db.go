@@ -40,7 +40,7 @@ func storeRunFlags() []cli.Flag {
 		// default) must not turn every run into a database run.
 		&cli.StringFlag{Name: "db",
 			Usage: "read bars from the database at `URL` (" + dbURLForms + "), all symbols in the order they were first stored " +
-				"or --symbols in their order, within --start and --end (inclusive), of --timeframe if set (default: bars imported without one)"},
+				"or --symbols in their order, up to --end (inclusive) and from --start with the history before it as the warm-up (see --warmup), of --timeframe if set (default: bars imported without one)"},
 		&cli.StringFlag{Name: "journal", EnvVars: []string{"TICKFLOW_JOURNAL"},
 			Usage: "record every signal once, with its indicator values, in the journal at `URL` (same forms as --db; list it with tickflow signals)"},
 	}
@@ -56,8 +56,9 @@ func timeframeOf(c *cli.Context) string {
 }
 
 // storeInput is run's source for --db. The source owns the store and closes
-// it when the pipeline is done with it.
-func storeInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *sources.CSV, error) {
+// it when the pipeline is done with it. With lb on and --start, it reads the
+// history before --start too: all of it, or lb.bars bars per symbol.
+func storeInput(c *cli.Context, cfg *config.Config, lb lookback) (pipeline.Source[market.Event], *sources.CSV, error) {
 	if len(c.StringSlice("csv")) > 0 || c.String("source") == "alpaca" {
 		return nil, nil, usageError("--db is an input of its own: drop --csv or --source")
 	}
@@ -69,8 +70,14 @@ func storeInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Even
 	if err != nil {
 		return nil, nil, err
 	}
-	return &ownedSource{Source: store.Source{DB: st, Symbols: splitSymbols(c.String("symbols")),
-		Timeframe: timeframeOf(c), Start: r.Start, End: r.End, MaxConcurrentSymbols: cfg.Async.Fetch()}}, nil, nil
+	src := store.Source{DB: st, Symbols: splitSymbols(c.String("symbols")),
+		Timeframe: timeframeOf(c), Start: r.Start, End: r.End, MaxConcurrentSymbols: cfg.Async.Fetch()}
+	if lb.on && lb.bars == 0 {
+		src.Start = time.Time{} // the whole history: EMA-based indicators remember all of it
+	} else if lb.on {
+		src.Lookback = lb.bars
+	}
+	return &ownedSource{Source: src}, nil, nil
 }
 
 // The two ways a command opens a database.

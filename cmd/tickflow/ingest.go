@@ -116,7 +116,7 @@ const liveLinger = 200 * time.Millisecond
 // ingestInput is run's input, or with --live stream's feed.
 func ingestInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *sources.CSV, error) {
 	if !c.Bool("live") {
-		return input(c, cfg)
+		return rangeInput(c, cfg) // the range alone: no warm-up to publish
 	}
 	if len(c.StringSlice("csv")) > 0 || c.IsSet("db") {
 		return nil, nil, usageError("--live publishes a live feed: drop --csv and --db")

@@ -87,6 +87,10 @@ func alpacaInput(_ *cli.Context, _ *config.Config, err error) (pipeline.Source[m
 	return nil, nil, err
 }
 
+func (lookback) alpacaWindow(src pipeline.Source[market.Event]) (pipeline.Source[market.Event], bool) {
+	return src, false
+}
+
 func streamSymbols(pipeline.Source[market.Event]) ([]string, bool) { return nil, false }
 
 func storeRunFlags() []cli.Flag {
@@ -96,7 +100,7 @@ func storeRunFlags() []cli.Flag {
 	}
 }
 
-func storeInput(*cli.Context, *config.Config) (pipeline.Source[market.Event], *sources.CSV, error) {
+func storeInput(*cli.Context, *config.Config, lookback) (pipeline.Source[market.Event], *sources.CSV, error) {
 	return nil, nil, errNeedsFull("--db")
 }
 

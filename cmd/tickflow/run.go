@@ -34,7 +34,7 @@ go to stdout, --journal and the bus's signals stream, exactly once in effect acr
 
 Output goes to stdout, a summary to stderr. Settings (periods, thresholds, workers, output) come
 from the defaults, --config FILE, TICKFLOW_* variables and flags, in that order (tickflow config).`,
-		Flags:  append(append(append(inputFlags(), storeRunFlags()...), workerFlags()...), configFlags("async.", "indicators.", "strategy.", "pipeline.", "output.")...),
+		Flags:  append(append(append(append(inputFlags(), warmupFlag()), storeRunFlags()...), workerFlags()...), configFlags("async.", "indicators.", "strategy.", "pipeline.", "output.")...),
 		Action: runAction,
 	}
 }
@@ -67,25 +67,57 @@ const (
 	maxSyntheticBars    = 100_000_000
 )
 
-// input builds the source the flags ask for, and a name for it.
+// input builds the source the flags ask for, for run and backtest: with
+// --start, the history before it too (all of it, or --warmup's bars), as
+// the warm-up of the window they write or trade.
 func input(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *sources.CSV, error) {
+	lb, err := parseLookback(c) // timerange.go
+	if err != nil {
+		return nil, nil, err
+	}
+	return inputWith(c, cfg, lb)
+}
+
+// rangeInput is the source of the flags without a look-back: the bars of
+// --start to --end alone, for ingest.
+func rangeInput(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *sources.CSV, error) {
+	return inputWith(c, cfg, lookback{})
+}
+
+func inputWith(c *cli.Context, cfg *config.Config, lb lookback) (pipeline.Source[market.Event], *sources.CSV, error) {
 	if c.IsSet("db") {
-		return storeInput(c, cfg) // db.go
+		return storeInput(c, cfg, lb) // db.go
 	}
 	if alp, err := alpacaSelected(c); alp || err != nil {
-		return alpacaInput(c, cfg, err)
+		src, csv, err := alpacaInput(c, cfg, err)
+		if err == nil && lb.on {
+			if w, ok := lb.alpacaWindow(src); ok {
+				return w, nil, nil
+			}
+		}
+		return src, csv, err
+	}
+	r := timeRange{}
+	if lb.on {
+		var err error
+		if r, err = parseRange(c); err != nil {
+			return nil, nil, err
+		}
 	}
 	if len(c.StringSlice("csv")) > 0 {
 		csv, err := csvInput(c)
-		if err != nil || !c.IsSet("timeframe") {
-			return csv, csv, err
+		if err != nil {
+			return nil, nil, err
+		}
+		if !c.IsSet("timeframe") {
+			return lb.trimmed(csv, r.Start), csv, nil
 		}
 		// With --csv, --timeframe resamples the file's bars.
 		tf, err := sources.ParseTimeframe(c.String("timeframe"))
 		if err != nil {
 			return nil, nil, usageError("--timeframe: %v", err)
 		}
-		return &sources.Resample{Source: csv, Timeframe: tf}, csv, nil
+		return lb.trimmed(&sources.Resample{Source: csv, Timeframe: tf}, r.Start), csv, nil
 	}
 	n, bars := c.Int("synthetic-symbols"), c.Int("synthetic-bars")
 	if n < 1 || n > maxSyntheticSymbols {
@@ -94,7 +126,7 @@ func input(c *cli.Context, cfg *config.Config) (pipeline.Source[market.Event], *
 	if bars < 1 || bars > maxSyntheticBars {
 		return nil, nil, usageError("--synthetic-bars: must be from 1 to %d, got %d", maxSyntheticBars, bars)
 	}
-	return &sources.Synthetic{Symbols: n, Bars: bars, Seed: c.Uint64("seed")}, nil, nil
+	return lb.trimmed(&sources.Synthetic{Symbols: n, Bars: bars, Seed: c.Uint64("seed")}, r.Start), nil, nil
 }
 
 // output builds the sink of the output settings (--format, --emit) on w.
@@ -195,6 +227,11 @@ func runAction(c *cli.Context) error {
 // flags ask for, then prints the summary. Other commands' sources use it too.
 func runPipeline(c *cli.Context, settings *config.Config, src pipeline.Source[market.Event], csv *sources.CSV) error {
 	cfg := pipelineConfig(settings)
+	window, err := parseRange(c) // the source read the warm-up before it (input)
+	if err != nil {
+		return err
+	}
+	cfg.Start, cfg.End = window.Start, window.End
 	sink, emit, err := output(settings, c.App.Writer)
 	if err != nil {
 		return err
@@ -234,8 +271,15 @@ func runPipeline(c *cli.Context, settings *config.Config, src pipeline.Source[ma
 	if err != nil && !errors.As(err, &failures) && !errors.Is(err, c.Context.Err()) {
 		return exitFor(c, err, "", "") // fatal: the error is the whole story
 	}
-	fmt.Fprintf(c.App.ErrWriter, "tickflow: %s, %d bars, %d signals, %d failed, %s, %.0f bars/s\n",
-		plural(int(symbols.Load()), "symbol"), bars, sig.n, len(p.Failures()), elapsed.Round(time.Millisecond), float64(bars)/elapsed.Seconds())
+	inWindow := ""
+	if w, ok := windowStats(p.Stats()); ok {
+		if w.Out == 0 && err == nil {
+			return usageError("no bars in the window %s: the input's %s are all outside it", window, plural(int(bars), "bar"))
+		}
+		inWindow = fmt.Sprintf(" (%d in the window)", w.Out)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "tickflow: %s, %d bars%s, %d signals, %d failed, %s, %.0f bars/s\n",
+		plural(int(symbols.Load()), "symbol"), bars, inWindow, sig.n, len(p.Failures()), elapsed.Round(time.Millisecond), float64(bars)/elapsed.Seconds())
 	reportSkipped(c, csv)
 	return exitFor(c, err, "failed", "interrupted; what was read before was processed and written")
 }
