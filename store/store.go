@@ -390,14 +390,6 @@ func checkSignal(b Backend, run *Run, s *market.Signal) error {
 		s.Symbol, s.Time.UTC().Format(time.RFC3339Nano), s.Side, strategy, why, ErrConstraint)
 }
 
-// nullable returns v when ok, else nil (SQL NULL).
-func nullable(v float64, ok bool) any {
-	if !ok {
-		return nil
-	}
-	return v
-}
-
 // firstAppearances lists the symbols of bars in the order they first appear.
 func firstAppearances(bars []market.Bar) []string {
 	var out []string
