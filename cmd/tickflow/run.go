@@ -174,7 +174,7 @@ func runPipeline(c *cli.Context, settings *config.Config, src pipeline.Source[ma
 	if err != nil {
 		return err
 	}
-	if sink, err = withJournal(c, sink); err != nil { // db.go
+	if sink, err = withJournal(c, settings, sink); err != nil { // db.go
 		return err
 	}
 	strategy, err := signals.NewStochRSIEMA(cfg.Oversold, cfg.Overbought)
