@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,8 +103,9 @@ func TestJournalRunsAreToldApart(t *testing.T) {
 }
 
 // TestSignalsWritesNamedValues lists a journal whose signals hold values
-// beyond the default ones: jsonl names them after the default ones, csv and
-// table give each a column, empty (or "-") where a signal has none.
+// beyond the default ones: today's fields keep their places, run follows,
+// then the other values by name; csv and table give each a column, empty
+// (or "-") where a signal has none.
 func TestSignalsWritesNamedValues(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -137,12 +139,13 @@ func TestSignalsWritesNamedValues(t *testing.T) {
 		if len(lines) != 2 {
 			t.Fatalf("jsonl:\n%s", jsonl)
 		}
-		cut := func(l string) string { return l[:strings.Index(l, `,"recorded_at":`)] } // recorded_at varies
+		recorded := regexp.MustCompile(`"recorded_at":"[^"]*"`) // when it was journaled varies
+		cut := func(l string) string { return recorded.ReplaceAllString(l, `"recorded_at":"T"`) }
 		want := []string{
-			`{"strategy":"macd-cross","run":1,"symbol":"AAPL","time":"2024-01-02T14:30:00Z","side":"buy","price":186,"reason":"macd crossed up",` +
-				`"ema":185.25,"stochrsi_k":null,"stochrsi_d":null,"macd":1.5,"macd_signal":-0.125,"macd_hist":null`,
-			`{"strategy":"macd-cross","run":1,"symbol":"AAPL","time":"2024-01-02T15:30:00Z","side":"sell","price":187,"reason":"below sma",` +
-				`"ema":null,"stochrsi_k":null,"stochrsi_d":null,"slow":200.5`,
+			`{"strategy":"macd-cross","symbol":"AAPL","time":"2024-01-02T14:30:00Z","side":"buy","price":186,"reason":"macd crossed up",` +
+				`"ema":185.25,"stochrsi_k":null,"stochrsi_d":null,"recorded_at":"T","run":1,"macd":1.5,"macd_signal":-0.125,"macd_hist":null}`,
+			`{"strategy":"macd-cross","symbol":"AAPL","time":"2024-01-02T15:30:00Z","side":"sell","price":187,"reason":"below sma",` +
+				`"ema":null,"stochrsi_k":null,"stochrsi_d":null,"recorded_at":"T","run":1,"slow":200.5}`,
 		}
 		for i := range want {
 			if cut(lines[i]) != want[i] {
@@ -154,23 +157,24 @@ func TestSignalsWritesNamedValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		header := []string{"strategy", "run", "symbol", "time", "side", "price", "reason",
-			"ema", "stochrsi_k", "stochrsi_d", "macd", "macd_signal", "macd_hist", "slow", "recorded_at"}
+		header := []string{"strategy", "symbol", "time", "side", "price", "reason", "ema", "stochrsi_k", "stochrsi_d",
+			"recorded_at", "run", "macd", "macd_signal", "macd_hist", "slow"}
 		if len(rows) != 3 || !slices.Equal(rows[0], header) {
 			t.Fatalf("csv: %q", rows)
 		}
-		if got := rows[1][7:14]; !slices.Equal(got, []string{"185.25", "", "", "1.5", "-0.125", "", ""}) {
-			t.Errorf("csv row 1 values %q", got)
+		values := func(r []string) []string { return append(slices.Clone(r[6:9]), r[11:]...) }
+		if got := values(rows[1]); !slices.Equal(got, []string{"185.25", "", "", "1.5", "-0.125", "", ""}) || rows[1][10] != "1" {
+			t.Errorf("csv row 1 %q", rows[1])
 		}
-		if got := rows[2][7:14]; !slices.Equal(got, []string{"", "", "", "", "", "", "200.5"}) {
-			t.Errorf("csv row 2 values %q", got)
+		if got := values(rows[2]); !slices.Equal(got, []string{"", "", "", "", "", "", "200.5"}) {
+			t.Errorf("csv row 2 %q", rows[2])
 		}
 
 		table := strings.Split(strings.TrimSpace(mustRun(t, "signals", "--db", dbURL, "--format", "table")), "\n")
 		if len(table) != 3 || !slices.Equal(strings.Fields(table[0]), header) {
 			t.Fatalf("table:\n%s", strings.Join(table, "\n"))
 		}
-		if f := strings.Fields(table[2]); !slices.Equal(f[len(f)-8:len(f)-1], []string{"-", "-", "-", "-", "-", "-", "200.5000"}) {
+		if f := strings.Fields(table[2]); !slices.Equal(f[len(f)-4:], []string{"-", "-", "-", "200.5000"}) || f[len(f)-5] != "1" {
 			t.Errorf("table row 2: %q", f)
 		}
 	})

@@ -20,9 +20,10 @@ func signalsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "signals",
 		Usage: "list the signals journaled by tickflow run --journal, or the runs that journaled them",
-		Description: `Lists the journal in time order: strategy, the run that journaled each signal, symbol,
-time, side, price, reason, the indicator values that caused it by name (ema, stochrsi_k and
-stochrsi_d first, then any other indicator the run computed), and when it was recorded.
+		Description: `Lists the journal in time order: strategy, symbol, time, side, price, reason, the
+indicator values that caused each signal (ema, stochrsi_k, stochrsi_d), when it was recorded,
+the ID of the run that journaled it, then any other indicator value the run computed, by name.
+Today's columns keep their places; run and the other values follow them.
 
 Every run with --journal is recorded with an ID: --runs lists the runs (ID, start, command,
 strategy, its parameters, the indicators computed, how many signals it journaled) and
@@ -205,25 +206,39 @@ type journalWriter interface {
 	end() error
 }
 
-// signalColumns are the columns of csv and table before and after the
-// values.
+// The columns of csv and table: signalColumns, the default values,
+// recorded_at and run (today's columns in their places), then the other
+// values by name.
 var (
-	signalColumns = []string{"strategy", "run", "symbol", "time", "side", "price", "reason"}
-	recordedCol   = "recorded_at"
+	signalColumns = []string{"strategy", "symbol", "time", "side", "price", "reason"}
+	recordedCols  = []string{"recorded_at", "run"}
+	nDefault      = len(market.DefaultNames)
 )
 
 func entryFields(e *store.Entry) []string {
 	s := &e.Signal
-	return []string{e.Strategy, strconv.FormatInt(e.Run, 10), s.Symbol, s.Time.UTC().Format(time.RFC3339Nano), s.Side.String(),
+	return []string{e.Strategy, s.Symbol, s.Time.UTC().Format(time.RFC3339Nano), s.Side.String(),
 		strconv.FormatFloat(s.Price, 'g', -1, 64), s.Reason}
 }
 
-func recorded(e *store.Entry) string { return e.Recorded.UTC().Format(time.RFC3339Nano) }
+// columns is the header of csv and table for the value columns.
+func columns(values []string) []string {
+	out := append(append([]string(nil), signalColumns...), values[:nDefault]...)
+	return append(append(out, recordedCols...), values[nDefault:]...)
+}
+
+// row is an entry's cells under columns.
+func row(e *store.Entry, values []string) []string {
+	out := append(entryFields(e), values[:nDefault]...)
+	out = append(out, e.Recorded.UTC().Format(time.RFC3339Nano), strconv.FormatInt(e.Run, 10))
+	return append(out, values[nDefault:]...)
+}
 
 // jsonlJournal writes one object per signal, its values by name (null
-// while undefined, or not finite, which JSON cannot hold):
+// while undefined, or not finite, which JSON cannot hold), in the order of
+// the csv columns:
 //
-//	{"strategy","run","symbol","time","side","price","reason","ema","stochrsi_k","stochrsi_d",...,"recorded_at"}
+//	{"strategy","symbol","time","side","price","reason","ema","stochrsi_k","stochrsi_d","recorded_at","run",...}
 type jsonlJournal struct {
 	w   io.Writer
 	buf []byte
@@ -235,8 +250,6 @@ func (j *jsonlJournal) write(e *store.Entry, _ *valueColumns) error {
 	s := &e.Signal
 	b := append(j.buf[:0], `{"strategy":`...)
 	b = market.AppendJSONString(b, e.Strategy)
-	b = append(b, `,"run":`...)
-	b = strconv.AppendInt(b, e.Run, 10)
 	b = append(b, `,"symbol":`...)
 	b = market.AppendJSONString(b, s.Symbol)
 	b = append(b, `,"time":`...)
@@ -247,18 +260,29 @@ func (j *jsonlJournal) write(e *store.Entry, _ *valueColumns) error {
 	b = market.AppendJSONFloat(b, s.Price)
 	b = append(b, `,"reason":`...)
 	b = market.AppendJSONString(b, s.Reason)
-	s.Indicators.Each(func(name string, v float64, ok bool) {
+	value := func(i int) {
+		h := market.Handle(i)
 		b = append(b, ',')
-		b = market.AppendJSONString(b, name)
+		b = market.AppendJSONString(b, s.Indicators.Schema.Name(i))
 		b = append(b, ':')
-		if ok {
+		if v, ok := s.Indicators.Get(h); ok {
 			b = market.AppendJSONFloat(b, v)
 		} else {
 			b = append(b, "null"...)
 		}
-	})
+	}
+	// The store reads every record back with the default names first.
+	n := s.Indicators.Len()
+	for i := range min(n, nDefault) {
+		value(i)
+	}
 	b = append(b, `,"recorded_at":`...)
 	b = market.AppendJSONTime(b, e.Recorded)
+	b = append(b, `,"run":`...)
+	b = strconv.AppendInt(b, e.Run, 10)
+	for i := nDefault; i < n; i++ {
+		value(i)
+	}
 	b = append(b, '}', '\n')
 	j.buf = b
 	_, err := j.w.Write(b)
@@ -271,12 +295,10 @@ func csvNumber(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 type csvJournal struct{ w *csv.Writer }
 
-func (j *csvJournal) header(values []string) error {
-	return j.w.Write(append(append(append([]string(nil), signalColumns...), values...), recordedCol))
-}
+func (j *csvJournal) header(values []string) error { return j.w.Write(columns(values)) }
 
 func (j *csvJournal) write(e *store.Entry, cols *valueColumns) error {
-	return j.w.Write(append(append(entryFields(e), cols.cells(&e.Signal.Indicators, csvNumber, "")...), recorded(e)))
+	return j.w.Write(row(e, cols.cells(&e.Signal.Indicators, csvNumber, "")))
 }
 
 func (j *csvJournal) end() error {
@@ -291,15 +313,13 @@ func (j *tableJournal) row(f []string) error {
 	return err
 }
 
-func (j *tableJournal) header(values []string) error {
-	return j.row(append(append(append([]string(nil), signalColumns...), values...), recordedCol))
-}
+func (j *tableJournal) header(values []string) error { return j.row(columns(values)) }
 
 // tableNumber rounds an indicator value for reading.
 func tableNumber(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 
 func (j *tableJournal) write(e *store.Entry, cols *valueColumns) error {
-	return j.row(append(append(entryFields(e), cols.cells(&e.Signal.Indicators, tableNumber, "-")...), recorded(e)))
+	return j.row(row(e, cols.cells(&e.Signal.Indicators, tableNumber, "-")))
 }
 
 func (j *tableJournal) end() error { return j.w.Flush() }
