@@ -34,7 +34,7 @@ func TestStoreSinksConformance(t *testing.T) {
 			})
 			t.Run("Journal "+hold, func(t *testing.T) {
 				pipelinetest.TestSink(t, func() pipeline.Sink[market.Event] {
-					j := &store.Journal{DB: st, Strategy: hold, BatchSize: 50}
+					j := &store.Journal{DB: st, Run: store.Run{Strategy: hold}, BatchSize: 50}
 					if hold == "hold" {
 						j.MaxHold = 1 << 62
 					}

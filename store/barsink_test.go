@@ -203,12 +203,12 @@ type flakyWrites struct {
 	calls atomic.Int32
 }
 
-func (f *flakyWrites) WriteSignals(ctx context.Context, strategy string, s []market.Signal) (int, error) {
+func (f *flakyWrites) WriteSignals(ctx context.Context, run *store.Run, s []market.Signal) (int, error) {
 	f.calls.Add(1)
 	if f.fail.Add(-1) >= 0 {
 		return 0, f.err
 	}
-	return f.Store.WriteSignals(ctx, strategy, s)
+	return f.Store.WriteSignals(ctx, run, s)
 }
 
 func (f *flakyWrites) WriteBars(ctx context.Context, timeframe string, b []market.Bar) error {
@@ -242,7 +242,7 @@ func TestSinksRetryAndNeverDropSilently(t *testing.T) {
 	events = signalEvents(600)
 	f = &flakyWrites{Store: st, err: transient}
 	f.fail.Store(4)
-	j = &store.Journal{DB: f, Retry: fast, Strategy: "again"}
+	j = &store.Journal{DB: f, Retry: fast, Run: store.Run{Strategy: "again"}}
 	err := j.Write(ctx, events)
 	if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "4 attempts") {
 		t.Fatalf("err = %v", err)

@@ -120,6 +120,10 @@ func BenchmarkWriteSignals(b *testing.B) {
 				st := open(b, storetest.URL(b, backend))
 				ctx := context.Background()
 				n := 0
+				run, err := st.StartRun(ctx, store.Run{Strategy: "bench"})
+				if err != nil {
+					b.Fatal(err)
+				}
 				sigs := make([]market.Signal, batch)
 				for b.Loop() {
 					for i := range sigs {
@@ -127,7 +131,7 @@ func BenchmarkWriteSignals(b *testing.B) {
 							Price: 101.5, Reason: "cross up below 20, close above EMA",
 							Indicators: market.DefaultRecord(100, true, 0.15, 0.12, true)}
 					}
-					added, err := st.WriteSignals(ctx, "bench", sigs)
+					added, err := st.WriteSignals(ctx, &run, sigs)
 					if err != nil || added != batch {
 						b.Fatalf("added %d, %v", added, err)
 					}

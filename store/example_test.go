@@ -44,18 +44,33 @@ func Example() {
 		fmt.Println(b.Symbol, b.Time.Format(time.DateOnly), b.Close)
 	}
 
-	// Journaling the same signal twice records it once.
-	sig := market.Signal{Symbol: "SPY", Time: bars[1].Time, Side: market.Sell, Price: 468.8, Reason: "close below EMA"}
+	// A run's signals are journaled under its ID; journaling the same
+	// signal twice records it once.
+	run, err := st.StartRun(ctx, store.Run{Command: "example", Strategy: "stochrsi-ema",
+		Params: []store.Param{{Name: "oversold", Value: 20}, {Name: "overbought", Value: 80}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sig := market.Signal{Symbol: "SPY", Time: bars[1].Time, Side: market.Sell, Price: 468.8, Reason: "close below EMA",
+		Indicators: market.DefaultRecord(470.1, true, 0, 0, false)}
 	for range 2 {
-		added, err := st.WriteSignals(ctx, "stochrsi-ema", []market.Signal{sig})
+		added, err := st.WriteSignals(ctx, &run, []market.Signal{sig})
 		if err != nil {
 			log.Fatal(err)
 		}
 		fmt.Println("new signals:", added)
+	}
+	for e, err := range st.Signals(ctx, store.SignalQuery{Run: run.ID}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		ema, _ := e.Signal.Indicators.Lookup("ema")
+		fmt.Println("run", e.Run, e.Signal.Symbol, e.Signal.Side, "ema", ema)
 	}
 	// Output:
 	// SPY 2024-01-02 472.7
 	// SPY 2024-01-03 468.8
 	// new signals: 1
 	// new signals: 0
+	// run 1 SPY sell ema 470.1
 }

@@ -20,10 +20,13 @@ const (
 )
 
 // Journal is a sink that records every signal (an event whose Signal is set)
-// with its indicator values in a store's journal; other events are ignored.
-// Each signal is keyed by (symbol, time, side, strategy) and the first write
-// wins, so the pipeline's at-least-once delivery, a replayed run and a
-// restart after a crash journal each signal exactly once.
+// with its indicator values, by name, in a store's journal; other events are
+// ignored. The sink records its Run first (at Start, or at the first Write
+// or Flush) and journals each signal under that run. Each signal is keyed by
+// (symbol, time, side, strategy, [Run.Config]) and the first write wins, so
+// the pipeline's at-least-once delivery, a replayed run and a restart after
+// a crash with the same settings journal each signal exactly once, while a
+// run with other settings journals its own.
 //
 // A write that fails with a transient error (the database went away) is
 // retried with back-off (Retry); the run waits meanwhile. Once the retries run
@@ -36,9 +39,10 @@ type Journal struct {
 	// DB is the store whose journal to write; required. The sink does not
 	// close it.
 	DB Store
-	// Strategy names the strategy that made the signals (default
-	// DefaultStrategy); it is part of the key.
-	Strategy string
+	// Run describes the run: its Command, Strategy (default
+	// DefaultStrategy), Params and Indicators; ID, Started and Signals are
+	// set by the store. Strategy and the config are part of the key.
+	Run Run
 	// BatchSize is the most signals per transaction (default
 	// DefaultJournalBatchSize).
 	BatchSize int
@@ -57,6 +61,8 @@ type Journal struct {
 
 	held       holding[market.Signal]
 	declared   bool
+	run        Run // as recorded; ID 0 until then
+	runID      atomic.Int64
 	added, dup atomic.Int64
 }
 
@@ -72,15 +78,47 @@ func (j *Journal) Added() int64 { return j.added.Load() }
 // Duplicates returns how many signals written were already in the journal.
 func (j *Journal) Duplicates() int64 { return j.dup.Load() }
 
-// Write journals the events' signals (see MaxHold for when they are
-// committed).
-func (j *Journal) Write(ctx context.Context, events []market.Event) error {
+// RunID returns the ID of the run the signals are journaled under, 0 until
+// it is recorded. It may be called while the sink runs.
+func (j *Journal) RunID() int64 { return j.runID.Load() }
+
+// Start records the run, if it is not yet recorded: a run that journals no
+// signal is listed too. Write and Flush call it; call it first to know the
+// run's ID from the start. A transient error is retried as a write is.
+func (j *Journal) Start(ctx context.Context) error {
 	if j.DB == nil {
 		return errors.New("store.Journal: no DB")
 	}
 	if !j.declared {
 		observeDeclare(j.Observer, OpJournal)
 		j.declared = true
+	}
+	if j.run.ID != 0 {
+		return nil
+	}
+	want := j.Run
+	if want.Strategy == "" {
+		want.Strategy = DefaultStrategy
+	}
+	var run Run
+	err := do(ctx, j.Retry, j.Observer, OpJournal, func(ctx context.Context) error {
+		var err error
+		run, err = j.DB.StartRun(ctx, want)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store.Journal: record the run: %w", err)
+	}
+	j.run = run
+	j.runID.Store(run.ID)
+	return nil
+}
+
+// Write journals the events' signals (see MaxHold for when they are
+// committed).
+func (j *Journal) Write(ctx context.Context, events []market.Event) error {
+	if err := j.Start(ctx); err != nil {
+		return err
 	}
 	for i := range events {
 		if sig := events[i].Signal; sig != nil {
@@ -92,23 +130,21 @@ func (j *Journal) Write(ctx context.Context, events []market.Event) error {
 
 // Flush commits the signals held back.
 func (j *Journal) Flush(ctx context.Context) error {
+	if j.DB != nil {
+		if err := j.Start(ctx); err != nil {
+			return err
+		}
+	}
 	return j.held.flushTo(ctx, j.DB, "store.Journal", j.commit)
 }
 
 func (j *Journal) batchSize() int { return orDefault(j.BatchSize, DefaultJournalBatchSize) }
 
-func (j *Journal) strategy() string {
-	if j.Strategy != "" {
-		return j.Strategy
-	}
-	return DefaultStrategy
-}
-
 func (j *Journal) commit(ctx context.Context, sigs []market.Signal) error {
 	var added int
 	err := do(ctx, j.Retry, j.Observer, OpJournal, func(ctx context.Context) error {
 		var err error
-		added, err = j.DB.WriteSignals(ctx, j.strategy(), sigs)
+		added, err = j.DB.WriteSignals(ctx, &j.run, sigs)
 		return err
 	})
 	if err != nil {

@@ -54,8 +54,8 @@ type progressStore struct {
 	n atomic.Int64
 }
 
-func (p *progressStore) WriteSignals(ctx context.Context, strategy string, s []market.Signal) (int, error) {
-	added, err := p.Store.WriteSignals(ctx, strategy, s)
+func (p *progressStore) WriteSignals(ctx context.Context, run *store.Run, s []market.Signal) (int, error) {
+	added, err := p.Store.WriteSignals(ctx, run, s)
 	if err == nil {
 		fmt.Printf("journaled %d\n", p.n.Add(int64(len(s))))
 	}

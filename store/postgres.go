@@ -64,6 +64,52 @@ var pgMigrations = [][]string{{
 		UNIQUE (symbol, timeframe)
 	)`,
 	`INSERT INTO symbols (symbol, timeframe) SELECT DISTINCT symbol, timeframe FROM bars ORDER BY symbol, timeframe`,
+}, {
+	// Version 3: runs, and a signal's indicator values by name, as json
+	// (not jsonb, which would reorder the names: cast to jsonb to index
+	// them). The signals of version 2 go under one run per strategy, their
+	// ema, stoch_k and stoch_d into the named values (float8 to json is
+	// exact with extra_float_digits 3, NaN and infinities are strings).
+	`SET LOCAL extra_float_digits = 3`,
+	`CREATE TABLE runs (
+		id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		started_at  timestamptz NOT NULL DEFAULT now(),
+		command     text        NOT NULL,
+		strategy    text        NOT NULL,
+		params      json        NOT NULL, -- object: name -> number
+		indicators  json        NOT NULL  -- array of specs
+	)`,
+	`INSERT INTO runs (started_at, command, strategy, params, indicators)
+		SELECT min(recorded_at), '` + BeforeRuns + `', strategy, '{}', '[]' FROM signals
+		GROUP BY strategy ORDER BY min(recorded_at), strategy`,
+	`CREATE TABLE signals_v3 (
+		symbol      text        NOT NULL CHECK (symbol <> ''),
+		time        timestamptz NOT NULL,
+		side        text        NOT NULL CHECK (side IN ('buy', 'sell')),
+		strategy    text        NOT NULL,
+		config      text        NOT NULL, -- the run's parameters and indicators (store.Run.Config)
+		run         bigint      NOT NULL REFERENCES runs (id),
+		price       float8      NOT NULL,
+		reason      text        NOT NULL,
+		indicators  json        NOT NULL, -- object: name -> value or null
+		recorded_at timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (symbol, time, side, strategy, config)
+	)`,
+	`INSERT INTO signals_v3 (symbol, time, side, strategy, config, run, price, reason, indicators, recorded_at)
+		SELECT s.symbol, s.time, s.side, s.strategy, '', r.id, s.price, s.reason,
+			json_build_object('ema', s.ema,
+				'stochrsi_k', CASE WHEN s.stoch_d IS NULL THEN NULL ELSE s.stoch_k END,
+				'stochrsi_d', CASE WHEN s.stoch_k IS NULL THEN NULL ELSE s.stoch_d END),
+			s.recorded_at
+		FROM signals s JOIN runs r ON r.strategy = s.strategy`,
+	`DROP TABLE signals`,
+	`ALTER TABLE signals_v3 RENAME TO signals`,
+	`ALTER TABLE signals RENAME CONSTRAINT signals_v3_pkey TO signals_pkey`,
+	`ALTER TABLE signals RENAME CONSTRAINT signals_v3_run_fkey TO signals_run_fkey`,
+	`ALTER TABLE signals RENAME CONSTRAINT signals_v3_side_check TO signals_side_check`,
+	`ALTER TABLE signals RENAME CONSTRAINT signals_v3_symbol_check TO signals_symbol_check`,
+	`CREATE INDEX signals_by_time ON signals (time)`,
+	`CREATE INDEX signals_by_run ON signals (run, time)`,
 }}
 
 type pgStore struct {
@@ -347,9 +393,49 @@ func (s *pgStore) Symbols(ctx context.Context, timeframe string) ([]string, erro
 	return out, nil
 }
 
-func (s *pgStore) WriteSignals(ctx context.Context, strategy string, signals []market.Signal) (int, error) {
+func (s *pgStore) StartRun(ctx context.Context, run Run) (Run, error) {
+	if err := checkRun(&run); err != nil {
+		return Run{}, err
+	}
+	err := s.pool.QueryRow(ctx, `INSERT INTO runs (command, strategy, params, indicators)
+		VALUES ($1, $2, $3::text::json, $4::text::json) RETURNING id, started_at`, run.Command, run.Strategy,
+		paramsJSON(run.Params), specsJSON(run.Indicators)).Scan(&run.ID, &run.Started)
+	if err != nil {
+		return Run{}, s.wrap("record run", err)
+	}
+	run.Started, run.Signals = run.Started.UTC(), 0
+	return run, nil
+}
+
+func (s *pgStore) Runs(ctx context.Context) ([]Run, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, started_at, command, strategy, params::text, indicators::text,
+		(SELECT count(*) FROM signals WHERE run = runs.id) FROM runs ORDER BY id`)
+	if err != nil {
+		return nil, s.wrap("list runs", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var params, specs []byte
+		if err := rows.Scan(&r.ID, &r.Started, &r.Command, &r.Strategy, &params, &specs, &r.Signals); err != nil {
+			return nil, s.wrap("list runs", err)
+		}
+		r.Started = r.Started.UTC()
+		if err := parseRunJSON(&r, params, specs); err != nil {
+			return nil, s.wrap("list runs", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("list runs", err)
+	}
+	return out, nil
+}
+
+func (s *pgStore) WriteSignals(ctx context.Context, run *Run, signals []market.Signal) (int, error) {
 	for i := range signals {
-		if err := checkSignal(Postgres, strategy, &signals[i]); err != nil {
+		if err := checkSignal(Postgres, run, &signals[i]); err != nil {
 			return 0, err
 		}
 	}
@@ -357,24 +443,29 @@ func (s *pgStore) WriteSignals(ctx context.Context, strategy string, signals []m
 		return 0, nil
 	}
 	n := len(signals)
-	syms, sides, reasons := make([]string, n), make([]string, n), make([]string, n)
+	syms, sides, reasons, values := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	times := make([]time.Time, n)
 	prices := make([]float64, n)
-	emas, ks, ds := make([]*float64, n), make([]*float64, n), make([]*float64, n)
+	var buf []byte
 	for i := range signals {
 		g := &signals[i]
 		syms[i], sides[i], reasons[i], times[i], prices[i] = g.Symbol, g.Side.String(), g.Reason, g.Time, g.Price
-		emas[i], ks[i], ds[i] = optValue(&g.Indicators, market.DefaultEMA), optValue(&g.Indicators, market.DefaultStochK),
-			optValue(&g.Indicators, market.DefaultStochD)
+		buf = appendValues(buf[:0], &g.Indicators)
+		values[i] = string(buf)
 	}
 	// One statement, one round trip: the arrays are unnested into rows.
-	tag, err := s.pool.Exec(ctx, `INSERT INTO signals (symbol, time, side, strategy, price, reason, ema, stoch_k, stoch_d)
-		SELECT symbol, time, side, $4, price, reason, ema, stoch_k, stoch_d
-		FROM unnest($1::text[], $2::timestamptz[], $3::text[], $5::float8[], $6::text[], $7::float8[], $8::float8[], $9::float8[])
-			AS t(symbol, time, side, price, reason, ema, stoch_k, stoch_d)
-		ON CONFLICT (symbol, time, side, strategy) DO NOTHING`,
-		syms, times, sides, strategy, prices, reasons, emas, ks, ds)
+	tag, err := s.pool.Exec(ctx, `INSERT INTO signals (symbol, time, side, strategy, config, run, price, reason, indicators)
+		SELECT symbol, time, side, $4, $5, $6, price, reason, indicators::json
+		FROM unnest($1::text[], $2::timestamptz[], $3::text[], $7::float8[], $8::text[], $9::text[])
+			AS t(symbol, time, side, price, reason, indicators)
+		ON CONFLICT (symbol, time, side, strategy, config) DO NOTHING`,
+		syms, times, sides, run.Strategy, run.Config(), run.ID, prices, reasons, values)
 	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23") {
+			return 0, fmt.Errorf("store: postgres %s: journal signals of run %d: %w: %s (%s)",
+				s.redacted, run.ID, ErrConstraint, pgErr.Message, pgErr.Detail)
+		}
 		return 0, s.wrap("journal signals", err)
 	}
 	return int(tag.RowsAffected()), nil
@@ -385,28 +476,38 @@ func (s *pgStore) Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entry, e
 		var fixed []string
 		var args []any
 		if q.Strategy != "" {
-			fixed, args = []string{"strategy = $1"}, []any{q.Strategy}
+			args = append(args, q.Strategy)
+			fixed = append(fixed, "strategy = $"+strconv.Itoa(len(args)))
+		}
+		if q.Run != 0 {
+			args = append(args, q.Run)
+			fixed = append(fixed, "run = $"+strconv.Itoa(len(args)))
 		}
 		where, args := pgWhere(fixed, args, q.Symbols, q.Start, q.End)
-		rows, err := s.pool.Query(ctx, `SELECT strategy, symbol, time, side, price, reason,
-			ema, stoch_k, stoch_d, recorded_at FROM signals`+where+` ORDER BY time, symbol, side, strategy`, args...)
+		rows, err := s.pool.Query(ctx, `SELECT strategy, run, symbol, time, side, price, reason,
+			indicators::text, recorded_at FROM signals`+where+` ORDER BY time, symbol, side, strategy, run`, args...)
 		if err != nil {
 			yield(Entry{}, s.wrap("read journal", err))
 			return
 		}
 		defer rows.Close()
+		var vr valueReader
+		var values []byte
 		for rows.Next() {
 			var e Entry
 			var side string
-			var ema, k, d *float64
-			if err := rows.Scan(&e.Strategy, &e.Signal.Symbol, &e.Signal.Time, &side, &e.Signal.Price, &e.Signal.Reason,
-				&ema, &k, &d, &e.Recorded); err != nil {
+			if err := rows.Scan(&e.Strategy, &e.Run, &e.Signal.Symbol, &e.Signal.Time, &side, &e.Signal.Price, &e.Signal.Reason,
+				&values, &e.Recorded); err != nil {
 				yield(Entry{}, s.wrap("read journal", err))
 				return
 			}
 			e.Signal.Time, e.Recorded = e.Signal.Time.UTC(), e.Recorded.UTC()
 			e.Signal.Side, _ = market.ParseSide(side)
-			e.Signal.Indicators = market.DefaultRecord(deref(ema), ema != nil, deref(k), deref(d), k != nil && d != nil)
+			if e.Signal.Indicators, err = vr.read(values); err != nil {
+				yield(Entry{}, s.wrap(fmt.Sprintf("read journal: signal of %s at %s", e.Signal.Symbol,
+					e.Signal.Time.Format(time.RFC3339Nano)), err))
+				return
+			}
 			if !yield(e, nil) {
 				return
 			}
@@ -415,19 +516,4 @@ func (s *pgStore) Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entry, e
 			yield(Entry{}, s.wrap("read journal", err))
 		}
 	}
-}
-
-// optValue is value h of r, nil while it is not defined.
-func optValue(r *market.Indicators, h market.Handle) *float64 {
-	if v, ok := r.Get(h); ok {
-		return &v
-	}
-	return nil
-}
-
-func deref(p *float64) float64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }

@@ -68,7 +68,54 @@ var sqliteMigrations = [][]string{{
 		UNIQUE (symbol, timeframe)
 	)`,
 	`INSERT INTO symbols (symbol, timeframe) SELECT DISTINCT symbol, timeframe FROM bars ORDER BY symbol, timeframe`,
+}, {
+	// Version 3: runs, and a signal's indicator values by name. The
+	// signals of version 2 go under one run per strategy, their ema,
+	// stoch_k and stoch_d into the named values (json_object writes a
+	// REAL with 17 digits: exact; an infinity as the string JSON cannot
+	// hold otherwise).
+	`CREATE TABLE runs (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		started_at  INTEGER NOT NULL, -- Unix nanoseconds, UTC
+		command     TEXT    NOT NULL,
+		strategy    TEXT    NOT NULL,
+		params      TEXT    NOT NULL CHECK (json_valid(params)),     -- JSON object: name -> number
+		indicators  TEXT    NOT NULL CHECK (json_valid(indicators))  -- JSON array of specs
+	)`,
+	`INSERT INTO runs (started_at, command, strategy, params, indicators)
+		SELECT min(recorded_at), '` + BeforeRuns + `', strategy, '{}', '[]' FROM signals
+		GROUP BY strategy ORDER BY min(recorded_at), strategy`,
+	`CREATE TABLE signals_v3 (
+		symbol      TEXT    NOT NULL CHECK (symbol <> ''),
+		time        INTEGER NOT NULL, -- Unix nanoseconds, UTC
+		side        TEXT    NOT NULL CHECK (side IN ('buy', 'sell')),
+		strategy    TEXT    NOT NULL,
+		config      TEXT    NOT NULL, -- the run's parameters and indicators (store.Run.Config)
+		run         INTEGER NOT NULL REFERENCES runs (id),
+		price       REAL    NOT NULL,
+		reason      TEXT    NOT NULL,
+		indicators  TEXT    NOT NULL CHECK (json_valid(indicators)), -- JSON object: name -> value or null
+		recorded_at INTEGER NOT NULL,
+		PRIMARY KEY (symbol, time, side, strategy, config)
+	) WITHOUT ROWID`,
+	`INSERT INTO signals_v3 (symbol, time, side, strategy, config, run, price, reason, indicators, recorded_at)
+		SELECT s.symbol, s.time, s.side, s.strategy, '', r.id, s.price, s.reason,
+			json_object('ema', ` + sqliteJSONReal("s.ema") + `,
+				'stochrsi_k', CASE WHEN s.stoch_d IS NULL THEN NULL ELSE ` + sqliteJSONReal("s.stoch_k") + ` END,
+				'stochrsi_d', CASE WHEN s.stoch_k IS NULL THEN NULL ELSE ` + sqliteJSONReal("s.stoch_d") + ` END),
+			s.recorded_at
+		FROM signals s JOIN runs r ON r.strategy = s.strategy`,
+	`DROP TABLE signals`,
+	`ALTER TABLE signals_v3 RENAME TO signals`,
+	`CREATE INDEX signals_by_time ON signals (time)`,
+	`CREATE INDEX signals_by_run ON signals (run, time)`,
 }}
+
+// sqliteJSONReal is col for json_object, an infinity as a JSON string (v2
+// could store one; SQLite stores no NaN).
+func sqliteJSONReal(col string) string {
+	return `CASE WHEN ` + col + ` = 9e999 THEN 'Infinity' WHEN ` + col + ` = -9e999 THEN '-Infinity' ELSE ` + col + ` END`
+}
 
 type sqliteStore struct {
 	db   *sql.DB
@@ -90,7 +137,7 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 	// The DSN sets only per-connection pragmas: nothing here writes to the
 	// file before the checks in migrate have accepted it.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
@@ -368,9 +415,51 @@ func (s *sqliteStore) Symbols(ctx context.Context, timeframe string) ([]string, 
 	return out, nil
 }
 
-func (s *sqliteStore) WriteSignals(ctx context.Context, strategy string, signals []market.Signal) (int, error) {
+func (s *sqliteStore) StartRun(ctx context.Context, run Run) (Run, error) {
+	if err := checkRun(&run); err != nil {
+		return Run{}, err
+	}
+	run.Started = time.Now().UTC()
+	err := s.db.QueryRowContext(ctx, `INSERT INTO runs (started_at, command, strategy, params, indicators)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`, run.Started.UnixNano(), run.Command, run.Strategy,
+		paramsJSON(run.Params), specsJSON(run.Indicators)).Scan(&run.ID)
+	if err != nil {
+		return Run{}, s.wrap("record run", err)
+	}
+	run.Signals = 0
+	return run, nil
+}
+
+func (s *sqliteStore) Runs(ctx context.Context) ([]Run, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, started_at, command, strategy, params, indicators,
+		(SELECT count(*) FROM signals WHERE run = runs.id) FROM runs ORDER BY id`)
+	if err != nil {
+		return nil, s.wrap("list runs", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var ns int64
+		var params, specs []byte
+		if err := rows.Scan(&r.ID, &ns, &r.Command, &r.Strategy, &params, &specs, &r.Signals); err != nil {
+			return nil, s.wrap("list runs", err)
+		}
+		r.Started = time.Unix(0, ns).UTC()
+		if err := parseRunJSON(&r, params, specs); err != nil {
+			return nil, s.wrap("list runs", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("list runs", err)
+	}
+	return out, nil
+}
+
+func (s *sqliteStore) WriteSignals(ctx context.Context, run *Run, signals []market.Signal) (int, error) {
 	for i := range signals {
-		if err := checkSignal(SQLite, strategy, &signals[i]); err != nil {
+		if err := checkSignal(SQLite, run, &signals[i]); err != nil {
 			return 0, err
 		}
 	}
@@ -383,22 +472,24 @@ func (s *sqliteStore) WriteSignals(ctx context.Context, strategy string, signals
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO signals
-		(symbol, time, side, strategy, price, reason, ema, stoch_k, stoch_d, recorded_at)
+		(symbol, time, side, strategy, config, run, price, reason, indicators, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (symbol, time, side, strategy) DO NOTHING`)
+		ON CONFLICT (symbol, time, side, strategy, config) DO NOTHING`)
 	if err != nil {
 		return 0, s.wrap("journal signals", err)
 	}
 	defer stmt.Close()
 	now := time.Now().UnixNano()
+	config := run.Config()
 	added := 0
+	var values []byte
 	for i := range signals {
 		g := &signals[i]
-		ind := &g.Indicators
-		res, err := stmt.ExecContext(ctx, g.Symbol, g.Time.UnixNano(), g.Side.String(), strategy, g.Price, g.Reason,
-			nullable(ind.Get(market.DefaultEMA)), nullable(ind.Get(market.DefaultStochK)), nullable(ind.Get(market.DefaultStochD)), now)
+		values = appendValues(values[:0], &g.Indicators)
+		res, err := stmt.ExecContext(ctx, g.Symbol, g.Time.UnixNano(), g.Side.String(), run.Strategy, config, run.ID,
+			g.Price, g.Reason, string(values), now)
 		if err != nil {
-			return 0, s.wrap("journal signals", err)
+			return 0, s.journalErr(run, err)
 		}
 		if n, err := res.RowsAffected(); err == nil {
 			added += int(n)
@@ -410,35 +501,53 @@ func (s *sqliteStore) WriteSignals(ctx context.Context, strategy string, signals
 	return added, nil
 }
 
+// journalErr reports a constraint violation, a run the journal does not
+// hold, as ErrConstraint.
+func (s *sqliteStore) journalErr(run *Run, err error) error {
+	var e *sqlite.Error
+	if errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
+		return fmt.Errorf("store: sqlite %s: journal signals of run %d: %w: %v", s.path, run.ID, ErrConstraint, err)
+	}
+	return s.wrap("journal signals", err)
+}
+
 func (s *sqliteStore) Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		var fixed []string
 		var args []any
 		if q.Strategy != "" {
-			fixed, args = []string{"strategy = ?"}, []any{q.Strategy}
+			fixed, args = append(fixed, "strategy = ?"), append(args, q.Strategy)
+		}
+		if q.Run != 0 {
+			fixed, args = append(fixed, "run = ?"), append(args, q.Run)
 		}
 		where, args := sqliteWhere(fixed, args, q.Symbols, q.Start, q.End)
-		rows, err := s.db.QueryContext(ctx, `SELECT strategy, symbol, time, side, price, reason,
-			ema, stoch_k, stoch_d, recorded_at FROM signals`+where+` ORDER BY time, symbol, side, strategy`, args...)
+		rows, err := s.db.QueryContext(ctx, `SELECT strategy, run, symbol, time, side, price, reason,
+			indicators, recorded_at FROM signals`+where+` ORDER BY time, symbol, side, strategy, run`, args...)
 		if err != nil {
 			yield(Entry{}, s.wrap("read journal", err))
 			return
 		}
 		defer rows.Close()
+		var vr valueReader
+		var values []byte
 		for rows.Next() {
 			var e Entry
 			var ns, rec int64
 			var side string
-			var ema, k, d sql.NullFloat64
-			if err := rows.Scan(&e.Strategy, &e.Signal.Symbol, &ns, &side, &e.Signal.Price, &e.Signal.Reason,
-				&ema, &k, &d, &rec); err != nil {
+			if err := rows.Scan(&e.Strategy, &e.Run, &e.Signal.Symbol, &ns, &side, &e.Signal.Price, &e.Signal.Reason,
+				&values, &rec); err != nil {
 				yield(Entry{}, s.wrap("read journal", err))
 				return
 			}
 			e.Signal.Time = time.Unix(0, ns).UTC()
 			e.Recorded = time.Unix(0, rec).UTC()
 			e.Signal.Side, _ = market.ParseSide(side)
-			e.Signal.Indicators = market.DefaultRecord(ema.Float64, ema.Valid, k.Float64, d.Float64, k.Valid && d.Valid)
+			if e.Signal.Indicators, err = vr.read(values); err != nil {
+				yield(Entry{}, s.wrap(fmt.Sprintf("read journal: signal of %s at %s", e.Signal.Symbol,
+					e.Signal.Time.Format(time.RFC3339Nano)), err))
+				return
+			}
 			if !yield(e, nil) {
 				return
 			}

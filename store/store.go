@@ -19,7 +19,7 @@ import (
 )
 
 // SchemaVersion is the schema version this program creates and understands.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // DefaultMaxConns is the size of a store's connection pool unless a
 // PostgreSQL URL sets pool_max_conns: the ADR's 10 concurrent symbol reads
@@ -64,6 +64,9 @@ type Query struct {
 
 // SignalQuery selects journal entries. Its zero value selects all of them.
 type SignalQuery struct {
+	// Run filters by the ID of the run that journaled the signals; zero
+	// means every run.
+	Run int64
 	// Strategy filters by strategy name; empty means every strategy.
 	Strategy string
 	// Symbols filters by symbol; empty means every symbol.
@@ -75,7 +78,11 @@ type SignalQuery struct {
 // Entry is one journaled signal.
 type Entry struct {
 	Strategy string
-	Signal   market.Signal
+	// Run is the ID of the run that journaled the signal first.
+	Run int64
+	// Signal's record has the default names first (null when the signal
+	// had no such value), then the others in the order they were written.
+	Signal market.Signal
 	// Recorded is when the signal was first written.
 	Recorded time.Time
 }
@@ -104,10 +111,17 @@ type Store interface {
 	// then in order), so reading a store back follows what was imported.
 	Symbols(ctx context.Context, timeframe string) ([]string, error)
 
-	// WriteSignals journals signals of strategy in one transaction and
-	// reports how many were new; one already journaled (same symbol, time,
-	// side and strategy) is left as it is.
-	WriteSignals(ctx context.Context, strategy string, signals []market.Signal) (added int, err error)
+	// StartRun records a run in the journal and returns it with its ID and
+	// Started set.
+	StartRun(ctx context.Context, run Run) (Run, error)
+	// Runs lists the journal's runs in the order they started, each with
+	// the number of signals it journaled.
+	Runs(ctx context.Context) ([]Run, error)
+	// WriteSignals journals signals of run (one StartRun returned) in one
+	// transaction, with their indicator values by name, and reports how
+	// many were new; one already journaled (same symbol, time, side,
+	// strategy and [Run.Config]) is left as it is, under its first run.
+	WriteSignals(ctx context.Context, run *Run, signals []market.Signal) (added int, err error)
 	// Signals streams the journal entries q selects, ordered by time,
 	// symbol, side and strategy.
 	Signals(ctx context.Context, q SignalQuery) iter.Seq2[Entry, error]
@@ -348,7 +362,11 @@ func checkBar(b Backend, timeframe string, bar *market.Bar) error {
 }
 
 // checkSignal applies the journal's constraints.
-func checkSignal(b Backend, strategy string, s *market.Signal) error {
+func checkSignal(b Backend, run *Run, s *market.Signal) error {
+	if run == nil || run.ID <= 0 {
+		return fmt.Errorf("store: signal of %s: no run (journal under a run StartRun returned): %w", s.Symbol, ErrConstraint)
+	}
+	strategy := run.Strategy
 	var why string
 	switch {
 	case s.Symbol == "":
@@ -363,19 +381,13 @@ func checkSignal(b Backend, strategy string, s *market.Signal) error {
 		why = "time outside 1677..2262 (Unix nanoseconds)"
 	case b == Postgres && s.Time.Nanosecond()%1000 != 0:
 		why = "time finer than a microsecond"
+	case s.Indicators.Schema != nil && recordLen(s.Indicators.Schema) > market.MaxValues:
+		why = fmt.Sprintf("indicator values %s with the default ones are more than %d", s.Indicators.Schema, market.MaxValues)
 	default:
 		return nil
 	}
 	return fmt.Errorf("store: signal (symbol %q, time %s, side %s, strategy %q): %s: %w",
 		s.Symbol, s.Time.UTC().Format(time.RFC3339Nano), s.Side, strategy, why, ErrConstraint)
-}
-
-// nullable returns v when ok, else nil (SQL NULL).
-func nullable(v float64, ok bool) any {
-	if !ok {
-		return nil
-	}
-	return v
 }
 
 // firstAppearances lists the symbols of bars in the order they first appear.

@@ -73,6 +73,15 @@ func readAll(t testing.TB, st store.Store, q store.Query) []market.Bar {
 	return out
 }
 
+func startRun(t testing.TB, st store.Store, r store.Run) store.Run {
+	t.Helper()
+	run, err := st.StartRun(context.Background(), r)
+	if err != nil {
+		t.Fatalf("StartRun: %v", err)
+	}
+	return run
+}
+
 func readJournal(t testing.TB, st store.Store, q store.SignalQuery) []store.Entry {
 	t.Helper()
 	var out []store.Entry
@@ -226,9 +235,10 @@ func TestJournalExactlyOnce(t *testing.T) {
 		st := open(t, dbURL)
 		sigs := makeSignals(600)
 		added := 0
+		run := startRun(t, st, store.Run{Strategy: "stochrsi-ema"})
 		// Overlapping replays: every signal arrives two or three times.
 		for _, r := range [][2]int{{0, 200}, {100, 400}, {0, 600}, {550, 600}} {
-			n, err := st.WriteSignals(ctx, "stochrsi-ema", sigs[r[0]:r[1]])
+			n, err := st.WriteSignals(ctx, &run, sigs[r[0]:r[1]])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,7 +248,8 @@ func TestJournalExactlyOnce(t *testing.T) {
 			t.Fatalf("added %d in all, want %d", added, len(sigs))
 		}
 		// Another strategy's identical signal is its own entry.
-		if n, err := st.WriteSignals(ctx, "other", sigs[:1]); err != nil || n != 1 {
+		other := startRun(t, st, store.Run{Strategy: "other"})
+		if n, err := st.WriteSignals(ctx, &other, sigs[:1]); err != nil || n != 1 {
 			t.Fatalf("other strategy: %d, %v", n, err)
 		}
 		got := readJournal(t, st, store.SignalQuery{Strategy: "stochrsi-ema"})
@@ -276,7 +287,7 @@ func TestJournalExactlyOnce(t *testing.T) {
 		}
 		bad := sigs[:2:2]
 		bad = append(bad, market.Signal{Symbol: "X", Time: t0})
-		if _, err := st.WriteSignals(ctx, "s", bad); !errors.Is(err, store.ErrConstraint) {
+		if _, err := st.WriteSignals(ctx, &run, bad); !errors.Is(err, store.ErrConstraint) {
 			t.Fatalf("signal without a side: err = %v", err)
 		}
 	})
@@ -574,32 +585,28 @@ func firstSeen(bars []market.Bar) []string {
 	return out
 }
 
-// TestMigrationFromVersion1 takes a store back to schema version 1 (no
-// symbols table) and opens it again: the program migrates it, recording the
-// symbols it holds (by name), and new symbols follow in the order stored.
+// TestMigrationFromVersion1 makes a store of schema version 1 (version 2's
+// DDL without the symbols table) and opens it: the program migrates it,
+// recording the symbols it holds (by name), and new symbols follow in the
+// order stored.
 func TestMigrationFromVersion1(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
+		createV2(t, dbURL)
+		sqlite := strings.HasPrefix(dbURL, "sqlite:")
+		for i, sym := range []string{"ZED", "ABC"} {
+			if sqlite {
+				execSQL(t, dbURL, `INSERT INTO bars VALUES (?, '1m', ?, 1, 2, 0.5, 1.5, 1000)`, sym, t0.Add(time.Duration(i)*time.Minute).UnixNano())
+			} else {
+				execSQL(t, dbURL, `INSERT INTO bars VALUES ($1, '1m', $2, 1, 2, 0.5, 1.5, 1000)`, sym, t0.Add(time.Duration(i)*time.Minute))
+			}
+		}
+		back := `DROP TABLE symbols; UPDATE tickflow_schema SET version = 1;`
+		if sqlite {
+			back += `PRAGMA user_version = 1`
+		}
+		execSQL(t, dbURL, back)
 		st := open(t, dbURL)
-		if err := st.WriteBars(ctx, "1m", makeBars([]string{"ZED", "ABC"}, 5)); err != nil {
-			t.Fatal(err)
-		}
-		backend := st.Backend()
-		st.Close()
-		const back = `DROP TABLE symbols; UPDATE tickflow_schema SET version = 1;`
-		if backend == store.SQLite {
-			db, err := sql.Open("sqlite", strings.TrimPrefix(dbURL, "sqlite:"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.Exec(back + `PRAGMA user_version = 1`); err != nil {
-				t.Fatal(err)
-			}
-			db.Close()
-		} else {
-			storetest.Exec(t, dbURL, back)
-		}
-		st = open(t, dbURL)
 		if err := st.WriteBars(ctx, "1m", makeBars([]string{"MMM", "ABC"}, 5)); err != nil {
 			t.Fatal(err)
 		}

@@ -188,7 +188,7 @@ func runBus(c *cli.Context, settings *config.Config) error {
 		}
 		// MaxHold 0: a position is committed only past what the journal
 		// holds, so nothing may wait in memory.
-		inner = append(inner, &ownedJournal{Journal: store.Journal{DB: st}})
+		inner = append(inner, newJournal(c, journalRun("run --bus", settings), st)) // db.go
 	}
 	signalSink := &nats.SignalSink{JS: b.js, Namespace: b.ns}
 	inner = append(inner, signalSink)

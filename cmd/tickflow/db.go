@@ -5,6 +5,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tickflow/tickflow/config"
+	"github.com/tickflow/tickflow/indicators"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/sinks"
@@ -114,7 +117,7 @@ func (s *ownedSource) Close() error { return s.DB.Close() }
 // withJournal adds the --journal sink beside sink, if the flag is set. Over
 // history, signals are held up to a second between commits: a rerun after
 // a crash journals what was held. A live source commits every batch.
-func withJournal(c *cli.Context, sink pipeline.Sink[market.Event]) (pipeline.Sink[market.Event], error) {
+func withJournal(c *cli.Context, settings *config.Config, sink pipeline.Sink[market.Event]) (pipeline.Sink[market.Event], error) {
 	if !c.IsSet("journal") {
 		return sink, nil
 	}
@@ -122,17 +125,51 @@ func withJournal(c *cli.Context, sink pipeline.Sink[market.Event]) (pipeline.Sin
 	if err != nil {
 		return nil, err
 	}
-	j := &ownedJournal{Journal: store.Journal{DB: st}}
+	j := newJournal(c, journalRun(c.Command.Name, settings), st)
 	if c.String("source") != "alpaca" {
 		j.MaxHold = time.Second
 	}
 	return sinks.Tee(sink, j), nil
 }
 
-// ownedJournal is a Journal sink that closes its store after its last call.
-type ownedJournal struct{ store.Journal }
+// journalRun describes the run a journal records: the command, the
+// strategy with its parameters and the indicators the pipeline computes,
+// each spec with every argument written out (indicators.Spec.String).
+func journalRun(command string, settings *config.Config) store.Run {
+	spec := func(name string, args ...float64) string {
+		f, ok := indicators.Lookup(name)
+		if !ok {
+			panic("tickflow: no indicator " + name) // the registry's own names
+		}
+		return indicators.Spec{Name: name, Func: f, Args: args}.String()
+	}
+	in := settings.Indicators
+	return store.Run{Command: command, Strategy: store.DefaultStrategy,
+		Params: []store.Param{{Name: "oversold", Value: settings.Strategy.Oversold}, {Name: "overbought", Value: settings.Strategy.Overbought}},
+		Indicators: []string{spec("ema", float64(in.EMA)),
+			spec("stochrsi", float64(in.RSI), float64(in.Stoch), float64(in.D), float64(indicators.SMAType))}}
+}
 
-func (j *ownedJournal) Close() error { return j.DB.Close() }
+// newJournal is the journal sink of run on st; it closes st after its last
+// call and says which run it journaled.
+func newJournal(c *cli.Context, run store.Run, st store.Store) *ownedJournal {
+	return &ownedJournal{Journal: store.Journal{DB: st, Run: run}, log: c.App.ErrWriter}
+}
+
+// ownedJournal is a Journal sink that closes its store after its last
+// call, saying how many signals its run journaled.
+type ownedJournal struct {
+	store.Journal
+	log io.Writer
+}
+
+func (j *ownedJournal) Close() error {
+	if id := j.RunID(); id != 0 && j.log != nil {
+		fmt.Fprintf(j.log, "tickflow: journal run %d: %s, %d already journaled, in %s (tickflow signals --run %d)\n",
+			id, plural(int(j.Added()), "new signal"), j.Duplicates(), j.DB, id)
+	}
+	return j.DB.Close()
+}
 
 // splitSymbols splits a comma-separated --symbols value.
 func splitSymbols(s string) []string {

@@ -236,7 +236,7 @@ func runPipeline(c *cli.Context, settings *config.Config, src pipeline.Source[ma
 	if err != nil {
 		return err
 	}
-	if sink, err = withJournal(c, sink); err != nil { // db.go
+	if sink, err = withJournal(c, settings, sink); err != nil { // db.go
 		return err
 	}
 	// The strategy is made once per symbol: counting there costs nothing
