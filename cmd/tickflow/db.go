@@ -17,6 +17,7 @@ import (
 	"github.com/tickflow/tickflow/indicators"
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/signals"
 	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
 	"github.com/tickflow/tickflow/store"
@@ -144,10 +145,26 @@ func journalRun(command string, settings *config.Config) store.Run {
 		return indicators.Spec{Name: name, Func: f, Args: args}.String()
 	}
 	in := settings.Indicators
-	return store.Run{Command: command, Strategy: store.DefaultStrategy,
+	run := store.Run{Command: command, Strategy: store.DefaultStrategy,
 		Params: []store.Param{{Name: "oversold", Value: settings.Strategy.Oversold}, {Name: "overbought", Value: settings.Strategy.Overbought}},
 		Indicators: []string{spec("ema", float64(in.EMA)),
 			spec("stochrsi", float64(in.RSI), float64(in.Stoch), float64(in.D), float64(indicators.SMAType))}}
+	// --strategy and --indicators were checked with the configuration.
+	if named, err := signals.ParseStrategy(settings.Strategy.Name); settings.Strategy.Name != "" && err == nil {
+		run.Strategy, run.Params = named.Func.Name, nil
+		for i, p := range named.Func.Params {
+			run.Params = append(run.Params, store.Param{Name: p.Name, Value: named.Args[i]})
+		}
+		for _, sp := range named.Needs() {
+			run.Indicators = append(run.Indicators, sp.String())
+		}
+	}
+	if extra, err := indicators.ParseSpecs(in.Extra); err == nil {
+		for _, sp := range extra {
+			run.Indicators = append(run.Indicators, sp.String())
+		}
+	}
+	return run
 }
 
 // newJournal is the journal sink of run on st; it closes st after its last

@@ -104,7 +104,7 @@ func storeInput(*cli.Context, *config.Config, lookback) (pipeline.Source[market.
 	return nil, nil, errNeedsFull("--db")
 }
 
-func withJournal(c *cli.Context, sink pipeline.Sink[market.Event]) (pipeline.Sink[market.Event], error) {
+func withJournal(c *cli.Context, _ *config.Config, sink pipeline.Sink[market.Event]) (pipeline.Sink[market.Event], error) {
 	if c.IsSet("journal") {
 		return nil, errNeedsFull("--journal")
 	}
