@@ -103,7 +103,7 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 		workers = runtime.GOMAXPROCS(0)
 	}
 	p := pipeline.New(pipeline.Config[market.Event]{
-		Workers: workers, Key: market.Event.Key,
+		Workers: workers, Key: market.Event.Key, KeyOf: eventKey,
 		BatchSize: cfg.BatchSize, Buffer: cfg.Buffer, Overflow: cfg.Overflow, Observer: cfg.Observer,
 		DrainTimeout: cfg.DrainTimeout,
 	})
@@ -134,3 +134,6 @@ func New(src pipeline.Source[market.Event], sink pipeline.Sink[market.Event], cf
 	p.To("sink", sink)
 	return p, nil
 }
+
+// eventKey is market.Event.Key read through a pointer (pipeline.Config.KeyOf).
+func eventKey(e *market.Event) string { return e.Symbol }

@@ -56,6 +56,10 @@ type Config[T any] struct {
 	Workers int
 	// Key partitions items among workers. It is required when Workers > 1.
 	Key func(item T) string
+	// KeyOf, when set, is Key read through a pointer: a worker finds the
+	// per-key state of an item's chain with it, which spares copying a
+	// large item once per item. It must return what Key returns.
+	KeyOf func(item *T) string
 	// BatchSize is how many items travel together through a channel
 	// (default 256). Each batch pays for a channel operation and, often, for
 	// waking the goroutine that receives it: one by one an item costs

@@ -64,16 +64,16 @@ func ExampleKeyed() {
 	}
 	symbol := func(t trade) string { return t.Symbol }
 	total := pipeline.Keyed(symbol, func(string) *int { return new(int) },
-		func(_ context.Context, t trade, sum *int, out pipeline.Emitter[trade]) error {
+		func(_ context.Context, t *trade, sum *int, out pipeline.Emitter[trade]) error {
 			*sum += t.Qty
 			t.Total = *sum
-			return out.Emit(t)
+			return out.Emit(*t)
 		})
 	seen := pipeline.Keyed(symbol, func(string) *int { return new(int) },
-		func(_ context.Context, t trade, n *int, out pipeline.Emitter[trade]) error {
+		func(_ context.Context, t *trade, n *int, out pipeline.Emitter[trade]) error {
 			*n++
 			t.Seen = *n
-			return out.Emit(t)
+			return out.Emit(*t)
 		})
 	p := pipeline.New(pipeline.Config[trade]{Workers: 2, Key: symbol}).
 		From("trades", pipeline.SourceFunc[trade](func(_ context.Context, out pipeline.Emitter[trade]) error {

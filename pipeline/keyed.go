@@ -15,12 +15,15 @@ type KeyedStage[T any] interface {
 	Stage[T] // what it does outside a pipeline, keeping its own state
 	// ProcessKeyed is Process with the item's key and this stage's slot
 	// for that key: nil on the key's first item, then what the stage
-	// stored in it.
-	ProcessKeyed(ctx context.Context, key string, item T, slot *any, out Emitter[T]) error
+	// stored in it. item is the pipeline's own copy, valid during the
+	// call: the stage may change it and emit *item, so that a large item
+	// is not copied from call to call.
+	ProcessKeyed(ctx context.Context, key string, item *T, slot *any, out Emitter[T]) error
 }
 
-// KeyedFunc is the work of a [Keyed] stage: state is item's key's state.
-type KeyedFunc[T, S any] func(ctx context.Context, item T, state *S, out Emitter[T]) error
+// KeyedFunc is the work of a [Keyed] stage: state is item's key's state;
+// item, valid during the call, may be changed and emitted.
+type KeyedFunc[T, S any] func(ctx context.Context, item *T, state *S, out Emitter[T]) error
 
 // Keyed returns the constructor of a [KeyedStage] that keeps one S per key,
 // made by newState(key) on the key's first item (it must not return nil),
@@ -38,6 +41,7 @@ type keyed[T, S any] struct {
 	newState func(string) *S
 	process  KeyedFunc[T, S]
 	own      map[string]*S // outside a pipeline only
+	item     T             // Process's copy of its item (see link.emitted)
 }
 
 func (k *keyed[T, S]) Process(ctx context.Context, item T, out Emitter[T]) error {
@@ -50,10 +54,11 @@ func (k *keyed[T, S]) Process(ctx context.Context, item T, out Emitter[T]) error
 		s = k.newState(key)
 		k.own[key] = s
 	}
-	return k.process(ctx, item, s, out)
+	k.item = item
+	return k.process(ctx, &k.item, s, out)
 }
 
-func (k *keyed[T, S]) ProcessKeyed(ctx context.Context, key string, item T, slot *any, out Emitter[T]) error {
+func (k *keyed[T, S]) ProcessKeyed(ctx context.Context, key string, item *T, slot *any, out Emitter[T]) error {
 	s, _ := (*slot).(*S)
 	if s == nil {
 		s = k.newState(key)

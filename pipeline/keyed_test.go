@@ -19,30 +19,30 @@ type chainState struct{ sum, count, max int }
 
 func keyedSum() func() pipeline.Stage[item] {
 	return pipeline.Keyed(itemKey, func(string) *int { return new(int) },
-		func(_ context.Context, it item, sum *int, out pipeline.Emitter[item]) error {
+		func(_ context.Context, it *item, sum *int, out pipeline.Emitter[item]) error {
 			*sum += it.N
 			it.Sum = *sum
-			return out.Emit(it)
+			return out.Emit(*it)
 		})
 }
 
 func keyedCount() func() pipeline.Stage[item] {
 	return pipeline.Keyed(itemKey, func(string) *int { return new(int) },
-		func(_ context.Context, it item, n *int, out pipeline.Emitter[item]) error {
+		func(_ context.Context, it *item, n *int, out pipeline.Emitter[item]) error {
 			*n++
 			it.N = it.N*1000 + *n
-			return out.Emit(it)
+			return out.Emit(*it)
 		})
 }
 
 func keyedMax() func() pipeline.Stage[item] {
 	return pipeline.Keyed(itemKey, func(string) *int { return new(int) },
-		func(_ context.Context, it item, m *int, out pipeline.Emitter[item]) error {
+		func(_ context.Context, it *item, m *int, out pipeline.Emitter[item]) error {
 			*m = max(*m, it.Sum)
 			if it.Sum < *m {
 				return nil
 			}
-			return out.Emit(it)
+			return out.Emit(*it)
 		})
 }
 
@@ -94,6 +94,29 @@ func TestKeyedChainLooksUpOncePerItem(t *testing.T) {
 			perItem++ // and the source's routing
 		}
 		assert.Equal(t, perItem*keys*n, lookups.Load(), "workers=%d: key lookups", workers)
+	}
+}
+
+func TestKeyedChainUsesKeyOf(t *testing.T) {
+	const keys, n = 30, 200
+	want, err := run(t, keyed(keys, n), 1, pipeline.Config[item]{}, mappedChain(new(int64))...)
+	require.NoError(t, err)
+	for _, workers := range []int{1, 3} {
+		var byValue, byPointer atomic.Int64
+		cfg := pipeline.Config[item]{Workers: workers,
+			Key:   func(it item) string { byValue.Add(1); return it.Key },
+			KeyOf: func(it *item) string { byPointer.Add(1); return it.Key }}
+		var c collect
+		p := pipeline.New(cfg).From("src", keyed(keys, n)).
+			Then("sum", keyedSum()).Then("count", keyedCount()).Then("max", keyedMax()).To("sink", &c)
+		require.NoError(t, p.Run(context.Background()))
+		assert.Equal(t, want, c.items, "workers=%d", workers)
+		assert.Equal(t, int64(keys*n), byPointer.Load(), "workers=%d: the chain's lookup reads the key through KeyOf", workers)
+		routed := int64(0)
+		if workers > 1 {
+			routed = keys * n // the source's routing still uses Key
+		}
+		assert.Equal(t, routed, byValue.Load(), "workers=%d: Key calls", workers)
 	}
 }
 

@@ -596,14 +596,19 @@ type link[T any] struct {
 	next    *link[T]
 	idx     int // its index in the worker's links
 	in, out int // since the last report
+	// emitted holds what the stage emits while the next stage works on it:
+	// a keyed stage is handed a pointer, and a pointer to Emit's argument
+	// would move every item to the heap.
+	emitted T
 }
 
 // process hands item to the link's stage, with its key's slot if keyed.
-func (l *link[T]) process(ctx context.Context, item T) error {
+// A keyed stage gets item itself; any other stage a copy.
+func (l *link[T]) process(ctx context.Context, item *T) error {
 	if l.keyed != nil {
 		return l.keyed.ProcessKeyed(ctx, l.w.key, item, &l.w.state[l.slot], l)
 	}
-	return l.impl.Process(ctx, item, l)
+	return l.impl.Process(ctx, *item, l)
 }
 
 type worker[T any] struct {
@@ -647,7 +652,13 @@ func (l *link[T]) Emit(item T) error {
 		return nil
 	}
 	l.w.cur = l.next.idx
-	err := l.next.process(l.w.ctx, item)
+	var err error
+	if n := l.next; n.keyed != nil {
+		l.emitted = item
+		err = n.keyed.ProcessKeyed(l.w.ctx, l.w.key, &l.emitted, &l.w.state[n.slot], n)
+	} else {
+		err = n.impl.Process(l.w.ctx, item, n)
+	}
 	l.w.cur = l.idx
 	if err != nil {
 		return chainError(l.next, err)
@@ -791,7 +802,11 @@ func (w *worker[T]) run(m *merge[T]) error {
 		r.mark = m.frontier()
 		return r.flush()
 	}
-	key := p.cfg.Key
+	key := p.cfg.KeyOf
+	if key == nil && p.cfg.Key != nil {
+		byValue := p.cfg.Key
+		key = func(item *T) string { return byValue(*item) }
+	}
 	err := func() (err error) {
 		// One recover for the whole loop: w.cur names the stage that was
 		// running when it panicked.
@@ -813,7 +828,7 @@ func (w *worker[T]) run(m *merge[T]) error {
 			}
 			if w.keyed > 0 {
 				// One lookup of the key's state for the whole chain.
-				w.key = key(*item)
+				w.key = key(item)
 				if len(w.failed) > 0 && w.failed[w.key] {
 					continue
 				}
@@ -823,7 +838,7 @@ func (w *worker[T]) run(m *merge[T]) error {
 					w.slots[w.key] = st
 				}
 				w.state = st
-			} else if len(w.failed) > 0 && key != nil && w.failed[key(*item)] {
+			} else if len(w.failed) > 0 && key != nil && w.failed[key(item)] {
 				continue
 			}
 			// Outputs of this item may still follow: promise only what
@@ -838,7 +853,7 @@ func (w *worker[T]) run(m *merge[T]) error {
 			l := links[0]
 			l.in++
 			w.cur = 0
-			if err := l.process(work, *item); err != nil {
+			if err := l.process(work, item); err != nil {
 				return chainError(l, err)
 			}
 		}

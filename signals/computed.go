@@ -180,9 +180,9 @@ func (c *Computed) newState(string) *computedState {
 	return st
 }
 
-func (c *Computed) process(_ context.Context, e market.Event, st *computedState, out pipeline.Emitter[market.Event]) error {
-	c.fill(&e, st)
-	return out.Emit(e)
+func (c *Computed) process(_ context.Context, e *market.Event, st *computedState, out pipeline.Emitter[market.Event]) error {
+	c.fill(e, st)
+	return out.Emit(*e)
 }
 
 // fill computes the symbol's values for e into e.Indicators.

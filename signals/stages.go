@@ -29,9 +29,9 @@ func Indicators(cfg indicators.Config) (func() pipeline.Stage[market.Event], err
 func Decisions(newStrategy Factory) func() pipeline.Stage[market.Event] {
 	return pipeline.Keyed(market.Event.Key,
 		func(symbol string) *decisionState { return &decisionState{newStrategy(symbol)} },
-		func(_ context.Context, e market.Event, st *decisionState, out pipeline.Emitter[market.Event]) error {
-			e.Signal = st.strategy.Decide(e)
-			return out.Emit(e)
+		func(_ context.Context, e *market.Event, st *decisionState, out pipeline.Emitter[market.Event]) error {
+			e.Signal = st.strategy.Decide(*e)
+			return out.Emit(*e)
 		})
 }
 
@@ -60,13 +60,13 @@ func (c *Computed) Decided(newStrategy Factory, onlySignals bool) func() pipelin
 		func(symbol string) *decidedState {
 			return &decidedState{computed: c.newState(symbol), decisionState: decisionState{newStrategy(symbol)}}
 		},
-		func(_ context.Context, e market.Event, st *decidedState, out pipeline.Emitter[market.Event]) error {
-			c.fill(&e, st.computed)
-			e.Signal = st.strategy.Decide(e)
+		func(_ context.Context, e *market.Event, st *decidedState, out pipeline.Emitter[market.Event]) error {
+			c.fill(e, st.computed)
+			e.Signal = st.strategy.Decide(*e)
 			if onlySignals && e.Signal == nil {
 				return nil
 			}
-			return out.Emit(e)
+			return out.Emit(*e)
 		})
 }
 
