@@ -20,6 +20,7 @@ import (
 	"github.com/tickflow/tickflow/market"
 	"github.com/tickflow/tickflow/metrics"
 	"github.com/tickflow/tickflow/pipeline"
+	"github.com/tickflow/tickflow/signals"
 	"github.com/tickflow/tickflow/sources"
 )
 
@@ -268,7 +269,7 @@ func alpacaHealth(mon *health.Monitor, feed pipeline.Source[market.Event]) {
 // (alpaca.OrdersConfig.OnFailure; the sink logs it); refused keys still
 // end it.
 func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpaca.Observer, m *metrics.Metrics,
-	feed pipeline.Source[market.Event]) ([]pipeline.Sink[market.Event], error) {
+	feed pipeline.Source[market.Event], fills *signals.Fills) ([]pipeline.Sink[market.Event], error) {
 	mode := c.String("orders")
 	ocfg := alpaca.OrdersConfig{Qty: c.Float64("qty"), Notional: c.Float64("notional"), Logger: log,
 		OnFailure: func(*market.Signal, error) { m.Discarded(alpaca.OpOrder, discardOrderFailed) }}
@@ -321,7 +322,7 @@ func alpacaOrders(c *cli.Context, cfg *config.Config, log *slog.Logger, obs alpa
 		return nil, err
 	}
 	updates := &alpaca.TradeUpdates{Client: client}
-	return []pipeline.Sink[market.Event]{&ordersSink{Orders: o, updates: updates, log: log}}, nil
+	return []pipeline.Sink[market.Event]{&ordersSink{Orders: o, updates: updates, log: log, fills: fills}}, nil
 }
 
 // retryPolicy is the configuration's retry policy (config's Retries
@@ -337,6 +338,7 @@ type ordersSink struct {
 	*alpaca.Orders
 	updates *alpaca.TradeUpdates
 	log     *slog.Logger
+	fills   *signals.Fills // told of each fill; nil: none
 	once    sync.Once
 	stop    context.CancelFunc
 	done    chan struct{}
@@ -348,7 +350,7 @@ func (o *ordersSink) Write(ctx context.Context, items []market.Event) error {
 		o.stop, o.done = stop, make(chan struct{})
 		go func() {
 			defer close(o.done)
-			err := o.updates.Produce(uctx, tradeLog{o.log})
+			err := o.updates.Produce(uctx, tradeLog{o.log, o.fills})
 			if err != nil && !errors.Is(err, context.Canceled) {
 				o.log.Error("alpaca trade updates stopped", "err", err)
 			}
@@ -366,14 +368,37 @@ func (o *ordersSink) Close() error {
 	return o.Orders.Close()
 }
 
-// tradeLog is an Emitter that logs trade updates.
-type tradeLog struct{ log *slog.Logger }
+// tradeLog is an Emitter that logs trade updates and reports each fill to
+// the strategies.
+type tradeLog struct {
+	log   *slog.Logger
+	fills *signals.Fills
+}
 
 func (t tradeLog) Emit(u alpaca.TradeUpdate) error {
+	if t.fills != nil {
+		if f, ok := fillOf(u); ok {
+			t.fills.Report(f)
+		}
+	}
 	t.log.Info("alpaca trade update", "event", u.Event, "symbol", u.Symbol, "side", u.Side, "qty", u.Qty,
 		"price", u.Price, "position_qty", u.PositionQty, "order_status", u.OrderStatus, "client_order_id", u.ClientOrderID)
 	return nil
 }
+
+// fillOf is the fill a trade update reports: a fill or a partial fill of a
+// buy or a sell, with its own quantity and price.
+func fillOf(u alpaca.TradeUpdate) (signals.Fill, bool) {
+	if u.Event != "fill" && u.Event != "partial_fill" || u.Qty <= 0 {
+		return signals.Fill{}, false
+	}
+	side, err := market.ParseSide(u.Side)
+	if err != nil {
+		return signals.Fill{}, false
+	}
+	return signals.Fill{Symbol: u.Symbol, Time: u.At, Side: side, Qty: u.Qty, Price: u.Price, OrderID: u.OrderID}, true
+}
+
 func (tradeLog) Flush() error       { return nil }
 func (tradeLog) Fail(string, error) {}
 

@@ -28,6 +28,7 @@ import (
 	"github.com/tickflow/tickflow/metrics"
 	"github.com/tickflow/tickflow/pipeline"
 	"github.com/tickflow/tickflow/server"
+	"github.com/tickflow/tickflow/signals"
 	"github.com/tickflow/tickflow/sinks"
 	"github.com/tickflow/tickflow/sources"
 	"github.com/tickflow/tickflow/webhook"
@@ -165,6 +166,9 @@ func streamAction(c *cli.Context) error {
 	// --orders sim: a paper wallet (backtest_sim.go); made before the
 	// server, which may show its Snapshot.
 	broker, err := simBroker(c, feed)
+	// The account's fills reach the strategies that want them
+	// (signals.FillObserver), before their symbol's next bar.
+	fills := &signals.Fills{}
 	if err != nil {
 		return err
 	}
@@ -183,7 +187,7 @@ func streamAction(c *cli.Context) error {
 	if broker != nil {
 		watched.add("the paper wallet", broker) // --orders sim: the paper wallet is fast, no queue
 	} else {
-		orders, err := alpacaOrders(c, cfg, log, obs, m, feed) // --orders: none unless asked
+		orders, err := alpacaOrders(c, cfg, log, obs, m, feed, fills) // --orders: none unless asked
 		if err != nil {
 			return err
 		}
@@ -209,6 +213,7 @@ func streamAction(c *cli.Context) error {
 	pc := pipelineConfig(cfg)                       // periods, --indicators, --strategy, workers, sizes
 	pc.Overflow = bs.overflow(streamOverflow(feed)) // a live feed is never slowed: overload drops the oldest, counted
 	pc.Observer, pc.DrainTimeout = m, streamDrainTimeout
+	pc.Fills = fills
 	p, err = tickflow.New(src, bs.sink(sinks.Tee(watched.sinks()...)), pc)
 	if err != nil {
 		return usageError("%v", err)
