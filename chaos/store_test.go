@@ -2,6 +2,7 @@ package chaos_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sync/atomic"
 	"testing"
@@ -104,5 +105,53 @@ func TestStoreThroughDroppedConnections(t *testing.T) {
 	}
 	if proxy.cutAll.Load() == 0 || retries.Load() == 0 {
 		t.Errorf("%d connections cut, %d retries: the fault was not exercised", proxy.cutAll.Load(), retries.Load())
+	}
+}
+
+// TestJournalCountsItsReconnections journals signals into PostgreSQL
+// through a proxy that resets every connection before every third commit:
+// every signal is journaled once, and the journal counts exactly the
+// retries its policy made, the figure `run --journal` reports.
+func TestJournalCountsItsReconnections(t *testing.T) {
+	dbURL := storetest.PostgresURL(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newFaultProxy(t, u.Host, 0, 0, 0, false)
+	u.Host = proxy.Addr()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var retries atomic.Int64
+	j := &store.Journal{DB: st, Run: store.Run{Command: "chaos", Strategy: fmt.Sprintf("chaos-%d", time.Now().UnixNano())},
+		Retry: store.RetryPolicy{Attempts: 10, Initial: time.Millisecond, Max: 20 * time.Millisecond,
+			OnRetry: func(int, time.Duration, error) { retries.Add(1) }}}
+	t0 := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
+	const commits, perCommit = 12, 50
+	for c := range commits {
+		if c%3 == 2 {
+			proxy.CutAll()
+		}
+		events := make([]market.Event, perCommit)
+		for i := range events {
+			at := t0.Add(time.Duration(c*perCommit+i) * time.Minute)
+			events[i] = market.Event{Bar: market.Bar{Symbol: "SYM", Time: at, Close: 100},
+				Signal: &market.Signal{Symbol: "SYM", Time: at, Side: market.Buy, Price: 100, Reason: "chaos"}}
+		}
+		if err := j.Write(ctx, events); err != nil {
+			t.Fatalf("commit %d: %v", c, err)
+		}
+	}
+	t.Logf("%d signals journaled, %d duplicates, %d retried commits, %d connections cut", j.Added(), j.Duplicates(), j.Retried(), proxy.cutAll.Load())
+	if j.Added() != commits*perCommit || j.Duplicates() != 0 {
+		t.Errorf("journaled %d new and %d duplicates, want %d and 0", j.Added(), j.Duplicates(), commits*perCommit)
+	}
+	if j.Retried() == 0 || j.Retried() != retries.Load() {
+		t.Errorf("the journal counts %d retries, its policy made %d (want the same, and some)", j.Retried(), retries.Load())
 	}
 }

@@ -64,6 +64,7 @@ type Journal struct {
 	run        Run // as recorded; ID 0 until then
 	runID      atomic.Int64
 	added, dup atomic.Int64
+	retried    atomic.Int64 // attempts after a commit's first
 }
 
 var (
@@ -138,11 +139,19 @@ func (j *Journal) Flush(ctx context.Context) error {
 	return j.held.flushTo(ctx, j.DB, "store.Journal", j.commit)
 }
 
+// Retried returns how many commit attempts were retries after a transient
+// error (a lost connection, a busy database): the reconnections a run
+// reports. It may be called while the sink runs.
+func (j *Journal) Retried() int64 { return j.retried.Load() }
+
 func (j *Journal) batchSize() int { return orDefault(j.BatchSize, DefaultJournalBatchSize) }
 
 func (j *Journal) commit(ctx context.Context, sigs []market.Signal) error {
-	var added int
+	var added, attempts int
 	err := do(ctx, j.Retry, j.Observer, OpJournal, func(ctx context.Context) error {
+		if attempts++; attempts > 1 {
+			j.retried.Add(1)
+		}
 		var err error
 		added, err = j.DB.WriteSignals(ctx, &j.run, sigs)
 		return err

@@ -182,8 +182,12 @@ type ownedJournal struct {
 
 func (j *ownedJournal) Close() error {
 	if id := j.RunID(); id != 0 && j.log != nil {
-		fmt.Fprintf(j.log, "tickflow: journal run %d: %s, %d already journaled, in %s (tickflow signals --run %d)\n",
-			id, plural(int(j.Added()), "new signal"), j.Duplicates(), j.DB, id)
+		retried := ""
+		if n := j.Retried(); n > 0 {
+			retried = fmt.Sprintf(", %s retried after a lost connection or a busy database", plural(int(n), "commit"))
+		}
+		fmt.Fprintf(j.log, "tickflow: journal run %d: %s, %d already journaled%s, in %s (tickflow signals --run %d)\n",
+			id, plural(int(j.Added()), "new signal"), j.Duplicates(), retried, j.DB, id)
 	}
 	return j.DB.Close()
 }
