@@ -3,6 +3,7 @@ package market
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -38,14 +39,29 @@ var DefaultNames = []string{"ema", "stochrsi_k", "stochrsi_d"}
 
 // DefaultSchema is the schema of the default pipeline, and the one a record
 // without a schema is written with (every value null).
-var DefaultSchema = MustSchema(DefaultNames...)
+var DefaultSchema = func() *Schema {
+	s, err := newSchema(DefaultNames)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
 
 // NewSchema returns the schema of the named values, in that order. A name is
 // a letter followed by letters, digits or underscores and none of the
 // fields a value is written beside (symbol, time, open, high, low, close,
 // volume, signal, side, price, reason); every name is distinct; at most
-// [MaxValues] names.
+// [MaxValues] names. The default names in order give [DefaultSchema] itself.
 func NewSchema(names ...string) (*Schema, error) {
+	if slices.Equal(names, DefaultNames) {
+		// One schema for the default names: records of every default
+		// pipeline, journal and decoder compare equal with ==.
+		return DefaultSchema, nil
+	}
+	return newSchema(names)
+}
+
+func newSchema(names []string) (*Schema, error) {
 	if len(names) > MaxValues {
 		return nil, fmt.Errorf("%w: %d values (%s), at most %d", ErrSchema, len(names), strings.Join(names, ","), MaxValues)
 	}

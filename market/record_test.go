@@ -54,6 +54,18 @@ func TestNewSchema(t *testing.T) {
 	}
 }
 
+func TestDefaultNamesAreTheDefaultSchema(t *testing.T) {
+	s, err := market.NewSchema("ema", "stochrsi_k", "stochrsi_d")
+	require.NoError(t, err)
+	assert.Same(t, market.DefaultSchema, s, "records of the default names compare equal with ==")
+	var sig market.Signal
+	require.NoError(t, json.Unmarshal([]byte(`{"symbol":"X","side":"buy","ema":1,"stochrsi_k":2,"stochrsi_d":3}`), &sig))
+	assert.Same(t, market.DefaultSchema, sig.Indicators.Schema)
+	other, err := market.NewSchema("stochrsi_k", "ema", "stochrsi_d")
+	require.NoError(t, err)
+	assert.NotSame(t, market.DefaultSchema, other)
+}
+
 func TestSchemaHandleUnknown(t *testing.T) {
 	_, err := market.DefaultSchema.Handle("macd")
 	require.ErrorIs(t, err, market.ErrSchema)
