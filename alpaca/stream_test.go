@@ -295,8 +295,11 @@ func TestStreamQueueOverflowBackfilled(t *testing.T) {
 			t.Errorf("%s: %v", s, err)
 		}
 	}
-	if st := f.src.Stats(); st.Dropped != 26 || st.Backfilled != 26 {
-		t.Errorf("stats %+v: want 26 drops, all back-filled", st)
+	// The queue of 4 overflows by 26 bars of the burst, and by up to the
+	// first round's 2 others if Produce had not yet taken them out when the
+	// burst came: that depends on scheduling. Every drop is back-filled.
+	if st := f.src.Stats(); st.Dropped < 26 || st.Dropped > 28 || st.Backfilled != st.Dropped {
+		t.Errorf("stats %+v: want 26 to 28 drops, all back-filled", st)
 	}
 }
 
